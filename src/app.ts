@@ -1,0 +1,27 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./auth/authenticate";
+import { ApiError, errorResponse } from "./errors";
+import { bookingRoutes } from "./routes/bookings";
+import { chatRoutes } from "./routes/chat";
+import { socketRoutes } from "./routes/sockets";
+
+/** The HTTP surface: routes in, one error shape out. */
+export const app = new Hono<AppEnv>();
+
+app.get("/health", (c) => c.json({ ok: true }));
+app.route("/bookings", socketRoutes);
+app.route("/bookings", bookingRoutes);
+app.route("/chat", chatRoutes);
+
+app.notFound(() => errorResponse(404, "not_found", "No such route"));
+
+app.onError((error, c) => {
+  if (error instanceof ApiError) return errorResponse(error.status, error.code, error.message, error.headers);
+  if (error instanceof HTTPException) {
+    // Hono's own errors (for example a malformed request); never leak internals.
+    return errorResponse(error.status, "invalid_request", error.message || "Invalid request");
+  }
+  console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}`, error);
+  return errorResponse(500, "internal_error", "Something went wrong");
+});

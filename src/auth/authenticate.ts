@@ -1,0 +1,44 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { getConfig } from "../config";
+import { ApiError } from "../errors";
+import { BEARER_SUBPROTOCOL_PREFIX } from "../protocol";
+import { type Identity, InvalidJwtError, verifyUserJwt } from "./jwt";
+
+export type AuthVariables = { identity: Identity };
+export type AppEnv = { Bindings: Env; Variables: AuthVariables };
+
+function unauthorized(message: string): ApiError {
+  return new ApiError(401, "unauthorized", message, {
+    "WWW-Authenticate": 'Bearer realm="spana-chat", error="invalid_token"',
+  });
+}
+
+/** The JWT from `Authorization: Bearer`, or, for browser WebSocket upgrades, the `bearer.<jwt>` subprotocol. */
+export function extractJwt(request: Request): string | null {
+  const header = request.headers.get("Authorization");
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    return match?.[1] ?? null;
+  }
+  if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return null;
+  const protocols = request.headers.get("Sec-WebSocket-Protocol")?.split(",") ?? [];
+  const bearer = protocols.map((p) => p.trim()).find((p) => p.startsWith(BEARER_SUBPROTOCOL_PREFIX));
+  return bearer ? bearer.slice(BEARER_SUBPROTOCOL_PREFIX.length) : null;
+}
+
+export async function authenticateRequest(c: Context<AppEnv>): Promise<Identity> {
+  const token = extractJwt(c.req.raw);
+  if (!token) throw unauthorized("A bearer token is required");
+  try {
+    return await verifyUserJwt(token, getConfig(c.env));
+  } catch (error) {
+    if (error instanceof InvalidJwtError) throw unauthorized("The bearer token is invalid or expired");
+    throw error;
+  }
+}
+
+/** Requires a valid user JWT and puts the caller's identity in `c.var.identity`. */
+export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
+  c.set("identity", await authenticateRequest(c));
+  await next();
+};

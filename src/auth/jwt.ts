@@ -1,0 +1,56 @@
+import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from "jose";
+import { z } from "zod";
+import type { Config } from "../config";
+import { EntityId, JwtRoleClaim, type UserRole } from "../protocol";
+
+/** The caller, as established by a verified JWT. */
+export type Identity = { userId: string; role: UserRole; expiresAt: number };
+
+/** Algorithms are pinned: a token's own `alg` header never chooses how it is checked. */
+const HMAC_ALGORITHMS = ["HS256"];
+const JWKS_ALGORITHMS = ["RS256", "ES256"];
+
+const Claims = z
+  .object({
+    sub: EntityId.optional(),
+    id: EntityId.optional(),
+    role: JwtRoleClaim,
+    exp: z.number(),
+  })
+  .refine((c) => c.sub !== undefined || c.id !== undefined, { message: "sub or id is required" });
+
+const encoder = new TextEncoder();
+const jwksCache = new Map<string, JWTVerifyGetKey>();
+
+function remoteKeys(url: string): JWTVerifyGetKey {
+  let keys = jwksCache.get(url);
+  if (!keys) {
+    keys = createRemoteJWKSet(new URL(url));
+    jwksCache.set(url, keys);
+  }
+  return keys;
+}
+
+export class InvalidJwtError extends Error {}
+
+/** Verifies a user JWT: pinned algorithms, `exp` required, `iss`/`aud` when configured, a known role. */
+export async function verifyUserJwt(token: string, config: Config): Promise<Identity> {
+  const options = {
+    requiredClaims: ["exp"],
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+  };
+  try {
+    const { payload } = config.jwksUrl
+      ? await jwtVerify(token, remoteKeys(config.jwksUrl), { ...options, algorithms: JWKS_ALGORITHMS })
+      : await jwtVerify(token, encoder.encode(config.jwtSecret), { ...options, algorithms: HMAC_ALGORITHMS });
+    const claims = Claims.safeParse(payload);
+    if (!claims.success) throw new InvalidJwtError("token claims are invalid");
+    const userId = claims.data.sub ?? claims.data.id ?? "";
+    return { userId, role: claims.data.role, expiresAt: claims.data.exp * 1000 };
+  } catch (error) {
+    if (error instanceof InvalidJwtError) throw error;
+    if (error instanceof joseErrors.JOSEError) throw new InvalidJwtError(error.code);
+    throw error;
+  }
+}

@@ -1,0 +1,274 @@
+import { generateChatToken } from "../auth/chat-token";
+import type { Identity } from "../auth/jwt";
+import { fail, ok, type RoomResult } from "../errors";
+import type { CreateBookingBody, PartyRole, ServerEvent, TerminationReason } from "../protocol";
+import { type BookingRecord, type BookingStore, isTerminal, partyOf } from "./booking-store";
+
+/** Who a lifecycle event goes to. Token-bearing events only ever go to their holder. */
+export type Audience = PartyRole | "admins" | "everyone";
+export type Notice = { to: Audience[]; event: ServerEvent };
+export type Transition<T> = RoomResult<{ value: T; notices: Notice[] }>;
+
+/** Who is asking for a change: a user, or the payment provider's signed webhook. */
+export type Actor = { kind: "user"; identity: Identity } | { kind: "payment-webhook" };
+
+const TERMINATION_MESSAGES: Record<TerminationReason, string> = {
+  completed: "Chat has been terminated as the job is completed",
+  cancelled: "Chat has been terminated as the booking was cancelled",
+  declined: "Chat has been terminated as the provider declined the booking",
+};
+
+export type AcceptOutcome = { booking: BookingRecord; chatToken: string; waitingForPayment: boolean };
+
+/**
+ * The booking state machine. Every method runs synchronously inside the room, so two calls
+ * (say, payment and acceptance racing) can never interleave.
+ */
+export class Lifecycle {
+  constructor(
+    private readonly store: BookingStore,
+    private readonly chatTokenSecret: string,
+  ) {}
+
+  create(bookingId: string, customer: Identity, body: CreateBookingBody): Transition<BookingRecord> {
+    if (customer.role !== "customer")
+      return fail(403, "not_authorized", "Only customers can create bookings");
+    if (body.providerId === customer.userId) {
+      return fail(400, "invalid_request", "A customer cannot book themselves");
+    }
+    if (this.store.get()) return fail(409, "invalid_transition", "Booking already exists");
+    const now = new Date().toISOString();
+    this.store.insert({
+      id: bookingId,
+      customerId: customer.userId,
+      providerId: body.providerId,
+      serviceId: body.serviceId ?? null,
+      scheduledAt: body.scheduledAt ?? null,
+      notes: body.notes ?? null,
+      status: "pending_payment",
+      paymentStatus: "pending",
+      paymentReference: null,
+      providerAccepted: false,
+      customerChatToken: null,
+      customerTokenIssuedAt: null,
+      providerChatToken: null,
+      providerTokenIssuedAt: null,
+      chatActive: false,
+      chatReadyAt: null,
+      chatTerminatedAt: null,
+      chatTerminationReason: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return this.done([]);
+  }
+
+  confirmPayment(actor: Actor, paymentReference: string | null): Transition<BookingRecord> {
+    if (actor.kind === "user" && actor.identity.role !== "admin") {
+      return fail(403, "not_authorized", "Only an admin or the payment webhook can confirm payment");
+    }
+    const booking = this.store.get();
+    if (!booking) return notFound();
+    if (booking.paymentStatus === "paid_to_escrow") return this.done([]);
+    if (isTerminal(booking.status)) return closed(booking);
+
+    const now = new Date().toISOString();
+    const chatToken = generateChatToken(
+      this.chatTokenSecret,
+      booking.id,
+      booking.customerId,
+      "customer",
+      now,
+    );
+    this.store.update({
+      paymentStatus: "paid_to_escrow",
+      status: booking.status === "pending_payment" ? "paid_to_escrow" : booking.status,
+      paymentReference,
+      customerChatToken: chatToken,
+      customerTokenIssuedAt: now,
+      updatedAt: now,
+    });
+    const notices: Notice[] = [
+      {
+        to: ["customer"],
+        event: {
+          event: "chat-token-received",
+          data: {
+            bookingId: booking.id,
+            role: "customer",
+            chatToken,
+            message: "Payment confirmed. Your chat token is ready.",
+          },
+        },
+      },
+    ];
+    return this.done([...notices, ...this.activateChatIfReady(now)]);
+  }
+
+  accept(identity: Identity): Transition<AcceptOutcome> {
+    const booking = this.store.get();
+    if (!booking) return notFound();
+    if (partyOf(booking, identity) !== "provider") {
+      return fail(403, "not_authorized", "Only this booking's provider can accept it");
+    }
+    if (isTerminal(booking.status)) return closed(booking);
+    if (booking.providerAccepted && booking.providerChatToken) {
+      // Accepting twice is a retry, not a new acceptance: same token, no new events.
+      return this.done([], (b) => acceptOutcome(b, booking.providerChatToken ?? ""));
+    }
+
+    const now = new Date().toISOString();
+    const chatToken = generateChatToken(
+      this.chatTokenSecret,
+      booking.id,
+      booking.providerId,
+      "provider",
+      now,
+    );
+    const waitingForPayment = booking.paymentStatus !== "paid_to_escrow";
+    this.store.update({
+      status: "confirmed",
+      providerAccepted: true,
+      providerChatToken: chatToken,
+      providerTokenIssuedAt: now,
+      updatedAt: now,
+    });
+    const notices: Notice[] = [
+      {
+        to: ["provider"],
+        event: {
+          event: "booking-accepted-provider",
+          data: {
+            bookingId: booking.id,
+            message: waitingForPayment
+              ? "Booking accepted. The chat opens once the customer's payment is confirmed."
+              : "Booking accepted. Your chat token is ready.",
+            chatToken,
+            waitingForPayment,
+          },
+        },
+      },
+      {
+        to: ["customer", "admins"],
+        event: {
+          event: "booking-accepted",
+          data: { bookingId: booking.id, message: "Your booking has been accepted by the provider" },
+        },
+      },
+    ];
+    return this.done([...notices, ...this.activateChatIfReady(now)], (b) => acceptOutcome(b, chatToken));
+  }
+
+  decline(identity: Identity): Transition<BookingRecord> {
+    const booking = this.store.get();
+    if (!booking) return notFound();
+    if (partyOf(booking, identity) !== "provider") {
+      return fail(403, "not_authorized", "Only this booking's provider can decline it");
+    }
+    if (isTerminal(booking.status)) return closed(booking);
+    if (booking.providerAccepted) {
+      return fail(409, "already_accepted", "An accepted booking cannot be declined; cancel it instead");
+    }
+    return this.terminate("declined");
+  }
+
+  start(identity: Identity): Transition<BookingRecord> {
+    const booking = this.store.get();
+    if (!booking) return notFound();
+    if (partyOf(booking, identity) !== "provider") {
+      return fail(403, "not_authorized", "Only this booking's provider can start the job");
+    }
+    if (isTerminal(booking.status)) return closed(booking);
+    if (booking.status === "in_progress")
+      return fail(409, "invalid_transition", "The job has already started");
+    if (!booking.providerAccepted)
+      return fail(409, "not_accepted", "The provider has not accepted the booking");
+    if (booking.paymentStatus !== "paid_to_escrow") {
+      return fail(409, "payment_required", "The booking has not been paid");
+    }
+    const now = new Date().toISOString();
+    this.store.update({ status: "in_progress", updatedAt: now });
+    return this.done([]);
+  }
+
+  complete(identity: Identity): Transition<BookingRecord> {
+    const booking = this.store.get();
+    if (!booking) return notFound();
+    if (identity.role !== "admin" && partyOf(booking, identity) !== "provider") {
+      return fail(403, "not_authorized", "Only this booking's provider or an admin can complete the job");
+    }
+    if (isTerminal(booking.status)) return closed(booking);
+    if (!booking.providerAccepted)
+      return fail(409, "not_accepted", "The provider has not accepted the booking");
+    if (booking.paymentStatus !== "paid_to_escrow") {
+      return fail(409, "payment_required", "The booking has not been paid");
+    }
+    return this.terminate("completed");
+  }
+
+  cancel(identity: Identity): Transition<BookingRecord> {
+    const booking = this.store.get();
+    if (!booking) return notFound();
+    if (identity.role !== "admin" && partyOf(booking, identity) === null) {
+      return fail(403, "not_authorized", "Only this booking's customer, provider or an admin can cancel it");
+    }
+    if (isTerminal(booking.status)) return closed(booking);
+    return this.terminate("cancelled");
+  }
+
+  /** Opens the chat the first time both tokens exist; never again after that or after termination. */
+  private activateChatIfReady(now: string): Notice[] {
+    const booking = this.store.get();
+    if (!booking || booking.chatActive || booking.chatTerminatedAt !== null) return [];
+    if (!booking.customerChatToken || !booking.providerChatToken) return [];
+    this.store.update({ chatActive: true, chatReadyAt: now, updatedAt: now });
+    return [
+      {
+        to: ["customer", "provider", "admins"],
+        event: { event: "chatroom-ready", data: { bookingId: booking.id, chatActive: true } },
+      },
+    ];
+  }
+
+  private terminate(reason: TerminationReason): Transition<BookingRecord> {
+    const booking = this.store.get();
+    if (!booking) return notFound();
+    const now = new Date().toISOString();
+    this.store.update({
+      status: reason,
+      chatActive: false,
+      chatTerminatedAt: now,
+      chatTerminationReason: reason,
+      updatedAt: now,
+    });
+    return this.done([
+      {
+        to: ["everyone"],
+        event: {
+          event: "chat-terminated",
+          data: { bookingId: booking.id, message: TERMINATION_MESSAGES[reason], reason, terminatedAt: now },
+        },
+      },
+    ]);
+  }
+
+  private done(notices: Notice[]): Transition<BookingRecord>;
+  private done<T>(notices: Notice[], project: (booking: BookingRecord) => T): Transition<T>;
+  private done<T>(notices: Notice[], project?: (booking: BookingRecord) => T): Transition<T | BookingRecord> {
+    const booking = this.store.get();
+    if (!booking) return notFound();
+    return ok({ value: project ? project(booking) : booking, notices });
+  }
+}
+
+function acceptOutcome(booking: BookingRecord, chatToken: string): AcceptOutcome {
+  return { booking, chatToken, waitingForPayment: booking.paymentStatus !== "paid_to_escrow" };
+}
+
+function notFound() {
+  return fail(404, "booking_not_found", "Booking not found");
+}
+
+function closed(booking: BookingRecord) {
+  return fail(409, "booking_closed", `The booking is already ${booking.status}`);
+}

@@ -1,0 +1,5 @@
+import { app } from "./app";
+
+export { BookingRoom } from "./booking-room/room";
+
+export default app satisfies ExportedHandler<Env>;

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { EntityId } from "./ids";
+import { ClientMessageId, Metadata } from "./message";
+
+/** Chat tokens are bounded so a huge string cannot cost an HMAC or a compare. */
+export const ChatToken = z.string().min(1).max(512);
+
+export const JoinBookingData = z.strictObject({
+  bookingId: EntityId,
+  chatToken: ChatToken.optional(),
+});
+
+export const BookingChatData = z.strictObject({
+  bookingId: EntityId,
+  chatToken: ChatToken,
+  message: z.string(),
+  clientMessageId: ClientMessageId.optional(),
+  metadata: Metadata.optional(),
+});
+
+/** Schemas of the `data` of every event a client may send, by event name. */
+export const clientEventData = {
+  "join-booking": JoinBookingData,
+  "booking-chat": BookingChatData,
+} as const;
+
+export type ClientEventName = keyof typeof clientEventData;
+export type ClientEvent = {
+  [K in ClientEventName]: { event: K; data: z.infer<(typeof clientEventData)[K]> };
+}[ClientEventName];
+
+/** The envelope of every text frame, both directions. */
+export const Envelope = z.object({
+  event: z.string().min(1).max(64),
+  data: z.record(z.string(), z.unknown()),
+});

@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+/** Every error code a client can see, over HTTP (`{error: {code, message}}`) or as `chat-error`. */
+export const ErrorCode = z.enum([
+  // authentication and authorization
+  "unauthorized",
+  "forbidden",
+  "not_authorized",
+  "invalid_token",
+  "invalid_signature",
+  // lookups
+  "not_found",
+  "booking_not_found",
+  "token_not_issued",
+  // input
+  "invalid_request",
+  "invalid_payload",
+  "message_empty",
+  "message_too_long",
+  "metadata_too_large",
+  // chat state
+  "not_joined",
+  "chat_not_active",
+  "chat_terminated",
+  // booking lifecycle conflicts
+  "invalid_transition",
+  "booking_closed",
+  "already_accepted",
+  "not_accepted",
+  "payment_required",
+  // server
+  "misconfigured",
+  "internal_error",
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({
+  error: z.object({ code: ErrorCode, message: z.string() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** WebSocket close codes the server uses. 4xxx codes are terminal: clients must not reconnect. */
+export const CloseCode = {
+  normal: 1000,
+  internalError: 1011,
+} as const;
+
+/** The `Sec-WebSocket-Protocol` value the server selects for browser clients. */
+export const SUBPROTOCOL = "spana-chat.v1";
+/** Browsers carry their JWT as a second subprotocol `bearer.<jwt>`. */
+export const BEARER_SUBPROTOCOL_PREFIX = "bearer.";

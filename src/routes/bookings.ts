@@ -1,0 +1,34 @@
+import { Hono } from "hono";
+import { type AppEnv, requireUser } from "../auth/authenticate";
+import { unwrap } from "../errors";
+import { BookingAction, CreateBookingBody } from "../protocol";
+import { bookingRoom } from "../rooms";
+import { bookingIdParam, jsonBody, parseOr400 } from "../validation";
+import { paymentRoute } from "./payment";
+
+/** Booking lifecycle over HTTP. Every change is decided inside the booking's room. */
+export const bookingRoutes = new Hono<AppEnv>();
+
+// Payment is confirmed by an admin or by the payment provider's signed webhook, which has no JWT.
+bookingRoutes.route("/", paymentRoute);
+
+bookingRoutes.use("*", requireUser);
+
+bookingRoutes.post("/", async (c) => {
+  const body = await jsonBody(c, CreateBookingBody);
+  const bookingId = crypto.randomUUID();
+  const booking = unwrap(await bookingRoom(c.env, bookingId).create(bookingId, c.var.identity, body));
+  return c.json({ booking }, 201);
+});
+
+bookingRoutes.get("/:id", async (c) => {
+  const booking = unwrap(await bookingRoom(c.env, bookingIdParam(c)).view(c.var.identity));
+  return c.json({ booking });
+});
+
+bookingRoutes.post("/:id/:action{accept|decline|start|complete|cancel}", async (c) => {
+  const room = bookingRoom(c.env, bookingIdParam(c));
+  const action = parseOr400(BookingAction, c.req.param("action"));
+  if (action === "accept") return c.json(unwrap(await room.accept(c.var.identity)));
+  return c.json({ booking: unwrap(await room.transition(action, c.var.identity)) });
+});

@@ -1,0 +1,23 @@
+import { Hono } from "hono";
+import { type AppEnv, requireUser } from "../auth/authenticate";
+import { unwrap } from "../errors";
+import { ChatToken, HistoryQuery } from "../protocol";
+import { bookingRoom } from "../rooms";
+import { bookingIdParam, parseOr400 } from "../validation";
+
+/** Chat over HTTP: your own chat token, and message history. */
+export const chatRoutes = new Hono<AppEnv>();
+
+chatRoutes.use("*", requireUser);
+
+chatRoutes.get("/booking/:id/token", async (c) => {
+  return c.json(unwrap(await bookingRoom(c.env, bookingIdParam(c)).chatToken(c.var.identity)));
+});
+
+chatRoutes.get("/booking/:id", async (c) => {
+  const bookingId = bookingIdParam(c);
+  const query = parseOr400(HistoryQuery, c.req.query());
+  const header = c.req.header("X-Chat-Token");
+  const chatToken = header === undefined ? null : parseOr400(ChatToken, header);
+  return c.json(unwrap(await bookingRoom(c.env, bookingId).history(c.var.identity, chatToken, query)));
+});

@@ -1,0 +1,41 @@
+import type { Context } from "hono";
+import type { z } from "zod";
+import { ApiError } from "./errors";
+import { EntityId } from "./protocol";
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "Invalid request";
+  return issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message;
+}
+
+/** Parses untrusted input or answers 400 with what is wrong. */
+export function parseOr400<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new ApiError(400, "invalid_request", describe(parsed.error));
+  return parsed.data;
+}
+
+/** Parses a JSON body text; an empty body counts as `{}` where `emptyAllowed`. */
+export function parseJsonText<T extends z.ZodType>(
+  schema: T,
+  text: string,
+  emptyAllowed = false,
+): z.infer<T> {
+  if (text.trim() === "" && emptyAllowed) return parseOr400(schema, {});
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "invalid_request", "Body must be valid JSON");
+  }
+  return parseOr400(schema, json);
+}
+
+export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  return parseJsonText(schema, await c.req.text());
+}
+
+export function bookingIdParam(c: Context): string {
+  return parseOr400(EntityId, c.req.param("id"));
+}

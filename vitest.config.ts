@@ -1,0 +1,28 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Test-only secrets; the Worker refuses the committed development ones outside development.
+export const TEST_BINDINGS = {
+  ENVIRONMENT: "test",
+  JWT_SECRET: "test-jwt-secret-0123456789abcdef",
+  CHAT_TOKEN_SECRET: "test-chat-token-secret-0123456789",
+  PAYMENT_WEBHOOK_SECRET: "test-payment-webhook-secret-012345",
+};
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: { bindings: { ...TEST_BINDINGS, TEST_MIGRATIONS: migrations } },
+      }),
+    ],
+    test: {
+      include: ["test/**/*.test.ts"],
+      setupFiles: ["./test/apply-migrations.ts"],
+      testTimeout: 20_000,
+    },
+  };
+});
