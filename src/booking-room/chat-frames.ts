@@ -19,6 +19,8 @@ import type { SocketState } from "./sockets";
 /** Frames above this size are refused before parsing; a 4000-character message fits with room to spare. */
 export const MAX_FRAME_BYTES = 64 * 1024;
 
+const OTHER_BOOKING = "Booking not found on this connection; connect to /bookings/{bookingId}/ws";
+
 export class ChatError {
   constructor(
     readonly code: ErrorCode,
@@ -68,9 +70,7 @@ export function join(
   messages: MessageStore | null,
 ): JoinResult | ChatError {
   if (!booking || !messages) return new ChatError("booking_not_found", "Booking not found");
-  if (data.bookingId !== booking.id) {
-    return new ChatError("not_authorized", "This connection belongs to another booking");
-  }
+  if (data.bookingId !== booking.id) return new ChatError("booking_not_found", OTHER_BOOKING);
   if (state.role !== "admin") {
     if (partyOf(booking, state) === null)
       return new ChatError("not_authorized", "Not a participant of this booking");
@@ -92,8 +92,7 @@ export function send(
 ): SendResult | ChatError {
   const error = (code: ErrorCode, message: string) => new ChatError(code, message, data.clientMessageId);
   if (!booking || !messages) return error("booking_not_found", "Booking not found");
-  if (data.bookingId !== booking.id)
-    return error("not_authorized", "This connection belongs to another booking");
+  if (data.bookingId !== booking.id) return error("booking_not_found", OTHER_BOOKING);
   if (!state.joined) return error("not_joined", "Join the booking before sending messages");
   const party = partyOf(booking, state);
   if (party === null)

@@ -36,6 +36,17 @@ export class TestSocket {
     for (const waiter of waiters) waiter();
   }
 
+  /** Resolves on the next frame or close, or after `ms`. */
+  private activity(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   send(event: string, data: unknown): void {
     this.ws.send(JSON.stringify({ event, data }));
   }
@@ -51,13 +62,7 @@ export class TestSocket {
       if (this.closed) throw new Error(`socket closed (${this.closed.code}) while waiting for a frame`);
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new Error("timed out waiting for a frame");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, remaining);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await this.activity(remaining);
     }
     const frame = this.received[this.consumed];
     this.consumed++;
@@ -80,6 +85,36 @@ export class TestSocket {
   /** Frames not consumed yet; tests use it to prove nothing unexpected arrived. */
   pending(): ServerEvent[] {
     return this.received.slice(this.consumed);
+  }
+
+  /**
+   * Waits until every frame the server sent before this call has arrived: the room answers
+   * frames in order, so the answer to an unknown event comes after all of them.
+   */
+  async barrier(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    const marker = `barrier-${crypto.randomUUID()}`;
+    this.send(marker, {});
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.received.findIndex(
+        (f) => f.event === "chat-error" && f.data.message.includes(marker),
+      );
+      if (index >= 0) {
+        this.received.splice(index, 1);
+        return;
+      }
+      if (this.closed) throw new Error("socket closed while waiting for the barrier");
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error("timed out waiting for the barrier");
+      await this.activity(remaining);
+    }
+  }
+
+  /** Every received frame of one event, consumed or not. */
+  all<K extends ServerEventName>(event: K): ServerEventPayload<K>[] {
+    return this.received
+      .filter((f) => f.event === event)
+      .map((f) => serverEventData[event].parse(f.data) as ServerEventPayload<K>);
   }
 
   close(): void {
