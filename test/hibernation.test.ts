@@ -1,0 +1,90 @@
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { bookingRoom } from "../src/rooms";
+import { api } from "./helpers/api";
+import { activeChat } from "./helpers/flow";
+import { connect, joined } from "./helpers/socket";
+
+describe("a room that hibernates or is evicted between messages", () => {
+  it("still knows who joined: a socket sends after eviction without re-joining", async () => {
+    const chat = await activeChat();
+    const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
+    const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
+    const admin = await joined(chat.bookingId, chat.admin);
+    const room = bookingRoom(env, chat.bookingId);
+
+    customer.send("booking-chat", {
+      bookingId: chat.bookingId,
+      chatToken: chat.customerToken,
+      message: "before",
+    });
+    expect(await provider.expect("booking-chat")).toMatchObject({ seq: 1, content: "before" });
+
+    await evictDurableObject(room);
+
+    customer.send("booking-chat", {
+      bookingId: chat.bookingId,
+      chatToken: chat.customerToken,
+      message: "after",
+    });
+    const after = await provider.expect("booking-chat");
+    expect(after).toMatchObject({
+      seq: 2,
+      content: "after",
+      senderId: chat.customer.id,
+      senderRole: "customer",
+    });
+    expect(await admin.expect("booking-chat")).toMatchObject({ seq: 1 });
+    expect(await admin.expect("booking-chat")).toEqual(after);
+
+    await evictDurableObject(room);
+    provider.send("booking-chat", {
+      bookingId: chat.bookingId,
+      chatToken: chat.providerToken,
+      message: "reply",
+    });
+    expect(await customer.expect("booking-chat")).toMatchObject({ seq: 1 });
+    expect(await customer.expect("booking-chat")).toMatchObject({ seq: 2 });
+    expect(await customer.expect("booking-chat")).toMatchObject({ seq: 3, senderRole: "provider" });
+    expect(await admin.expect("booking-chat")).toMatchObject({ seq: 3 });
+
+    // Admins stay read-only after waking up too.
+    await evictDurableObject(room);
+    admin.send("booking-chat", { bookingId: chat.bookingId, chatToken: chat.customerToken, message: "x" });
+    expect(await admin.expect("chat-error")).toMatchObject({ code: "not_authorized" });
+    for (const s of [customer, provider, admin]) s.close();
+  });
+
+  it("does not let a socket that never joined send after a wake-up", async () => {
+    const chat = await activeChat();
+    const customer = await connect(chat.bookingId, chat.customer);
+    await evictDurableObject(bookingRoom(env, chat.bookingId));
+    customer.send("booking-chat", {
+      bookingId: chat.bookingId,
+      chatToken: chat.customerToken,
+      message: "sneaky",
+    });
+    expect(await customer.expect("chat-error")).toMatchObject({ code: "not_joined" });
+    customer.close();
+  });
+
+  it("delivers lifecycle events to the right sockets after eviction", async () => {
+    const chat = await activeChat();
+    const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
+    const provider = await connect(chat.bookingId, chat.provider);
+    await evictDurableObject(bookingRoom(env, chat.bookingId));
+
+    const completed = await api("POST", `/bookings/${chat.bookingId}/complete`, { jwt: chat.provider.jwt });
+    expect(completed.status).toBe(200);
+    for (const socket of [customer, provider]) {
+      expect(await socket.expect("chat-terminated")).toMatchObject({
+        bookingId: chat.bookingId,
+        reason: "completed",
+        message: "Chat has been terminated as the job is completed",
+      });
+    }
+    customer.close();
+    provider.close();
+  });
+});

@@ -1,0 +1,121 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { bookingRoom } from "../src/rooms";
+import { api } from "./helpers/api";
+import { activeChat } from "./helpers/flow";
+import { joined } from "./helpers/socket";
+
+/** A real D1 failure for one booking only: D1 itself refuses the insert. */
+async function breakD1For(bookingId: string) {
+  const trigger = `fail_${bookingId.replaceAll("-", "")}`;
+  await env.DB.exec(
+    `CREATE TRIGGER ${trigger} BEFORE INSERT ON messages WHEN NEW.booking_id = '${bookingId}' BEGIN SELECT RAISE(ABORT, 'injected D1 outage'); END;`,
+  );
+  return () => env.DB.exec(`DROP TRIGGER ${trigger}`);
+}
+
+async function d1Seqs(bookingId: string): Promise<number[]> {
+  const { results } = await env.DB.prepare("SELECT seq FROM messages WHERE booking_id = ? ORDER BY seq")
+    .bind(bookingId)
+    .all<{ seq: number }>();
+  return results.map((r) => r.seq);
+}
+
+describe("the D1 outbox", () => {
+  it("accepts and delivers messages while D1 fails, then writes each exactly once after it recovers", async () => {
+    const chat = await activeChat();
+    const room = bookingRoom(env, chat.bookingId);
+    const repairD1 = await breakD1For(chat.bookingId);
+    const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
+    const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
+
+    for (let i = 1; i <= 5; i++) {
+      customer.send("booking-chat", {
+        bookingId: chat.bookingId,
+        chatToken: chat.customerToken,
+        message: `m${i}`,
+      });
+      expect(await customer.expect("booking-chat")).toMatchObject({ seq: i });
+      expect(await provider.expect("booking-chat")).toMatchObject({ seq: i });
+    }
+    await runDurableObjectAlarm(room);
+    expect(await d1Seqs(chat.bookingId)).toEqual([]);
+    // The failed flush left a retry scheduled.
+    expect(await runInDurableObject(room, (_, state) => state.storage.getAlarm())).not.toBeNull();
+
+    provider.send("booking-chat", {
+      bookingId: chat.bookingId,
+      chatToken: chat.providerToken,
+      message: "m6",
+    });
+    expect(await customer.expect("booking-chat")).toMatchObject({ seq: 6 });
+    await runDurableObjectAlarm(room);
+    expect(await d1Seqs(chat.bookingId)).toEqual([]);
+
+    // History is served from the room, so readers never notice the outage.
+    const history = await api("GET", `/chat/booking/${chat.bookingId}`, { jwt: chat.admin.jwt });
+    expect((history.body as { messages: unknown[] }).messages).toHaveLength(6);
+
+    await repairD1();
+    expect(await runDurableObjectAlarm(room)).toBe(true);
+    expect(await d1Seqs(chat.bookingId)).toEqual([1, 2, 3, 4, 5, 6]);
+    await runDurableObjectAlarm(room);
+    expect(await d1Seqs(chat.bookingId)).toEqual([1, 2, 3, 4, 5, 6]);
+    customer.close();
+    provider.close();
+  });
+
+  it("never duplicates a message in D1 when a flush is repeated after D1 already took it", async () => {
+    const chat = await activeChat();
+    const room = bookingRoom(env, chat.bookingId);
+    const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
+    for (let i = 1; i <= 3; i++) {
+      customer.send("booking-chat", {
+        bookingId: chat.bookingId,
+        chatToken: chat.customerToken,
+        message: `m${i}`,
+      });
+      await customer.expect("booking-chat");
+    }
+    await runDurableObjectAlarm(room);
+    expect(await d1Seqs(chat.bookingId)).toEqual([1, 2, 3]);
+
+    // As if the room had crashed after D1 committed but before it noted that: everything is re-sent.
+    await runInDurableObject(room, async (_, state) => {
+      state.storage.sql.exec("UPDATE messages SET d1_synced = 0");
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    expect(await runDurableObjectAlarm(room)).toBe(true);
+    expect(await d1Seqs(chat.bookingId)).toEqual([1, 2, 3]);
+    const row = await env.DB.prepare(
+      "SELECT content, sender_role, chat_type FROM messages WHERE booking_id = ? AND seq = 2",
+    )
+      .bind(chat.bookingId)
+      .first();
+    expect(row).toEqual({ content: "m2", sender_role: "customer", chat_type: "booking" });
+    customer.close();
+  });
+
+  it("mirrors the booking's state to D1, newest version last", async () => {
+    const chat = await activeChat();
+    const room = bookingRoom(env, chat.bookingId);
+    await runDurableObjectAlarm(room);
+    const active = await env.DB.prepare(
+      "SELECT status, payment_status, chat_active FROM bookings WHERE id = ?",
+    )
+      .bind(chat.bookingId)
+      .first();
+    expect(active).toEqual({ status: "confirmed", payment_status: "paid_to_escrow", chat_active: 1 });
+    await api("POST", `/bookings/${chat.bookingId}/cancel`, { jwt: chat.customer.jwt });
+    await runDurableObjectAlarm(room);
+    const cancelled = await env.DB.prepare(
+      "SELECT status, chat_active, chat_termination_reason FROM bookings WHERE id = ?",
+    )
+      .bind(chat.bookingId)
+      .first();
+    expect(cancelled).toEqual({ status: "cancelled", chat_active: 0, chat_termination_reason: "cancelled" });
+    const columns = await env.DB.prepare("SELECT * FROM bookings WHERE id = ?").bind(chat.bookingId).first();
+    expect(JSON.stringify(columns)).not.toContain(chat.customerToken);
+  });
+});
