@@ -12,7 +12,7 @@ const Optional = z
 
 const ConfigSchema = z.object({
   ENVIRONMENT: z.string().default("production"),
-  JWT_SECRET: Secret.optional(),
+  JWT_SECRET: Optional.pipe(Secret.optional()),
   JWT_JWKS_URL: Optional.pipe(z.url().optional()),
   JWT_ISSUER: Optional,
   JWT_AUDIENCE: Optional,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAX_MESSAGE_CHARS } from "../src/protocol";
+import { api } from "./helpers/api";
 import { accept, activeChat, chatToken, createBooking, parties, pay } from "./helpers/flow";
 import { connect, joined } from "./helpers/socket";
 
@@ -19,6 +20,7 @@ describe("chat-error", () => {
       [JSON.stringify({ event: "join-booking", data: { bookingId: chat.bookingId, extra: 1 } }), /payload/],
       [new Uint8Array([123, 125]).buffer as ArrayBuffer, /Binary/],
       ["x".repeat(70_000), /too large/],
+      ["€".repeat(30_000), /too large/],
       [`${"[".repeat(5000)}${"]".repeat(5000)}`, /Frame must be|valid JSON/],
     ];
     for (const [frame, message] of bad) {
@@ -206,11 +208,22 @@ describe("chat-error", () => {
     await provider.barrier();
     expect(provider.pending()).toEqual([]);
 
-    provider.send("booking-chat", { ...data, chatToken: chat.providerToken });
-    expect(await provider.expect("chat-error")).toMatchObject({
-      code: "invalid_payload",
+    // Client message ids belong to their sender: the provider's "dup-1" is a message of its own.
+    provider.send("booking-chat", { ...data, chatToken: chat.providerToken, message: "mine" });
+    expect(await provider.expect("booking-chat")).toMatchObject({
+      seq: 2,
+      content: "mine",
       clientMessageId: "dup-1",
     });
+
+    // A resend after the chat closed still gets its acknowledgement instead of an error.
+    await api("POST", `/bookings/${chat.bookingId}/complete`, { jwt: chat.admin.jwt });
+    await customer.expect("booking-chat");
+    await customer.expect("chat-terminated");
+    customer.send("booking-chat", data);
+    expect(await customer.expect("booking-chat")).toEqual(stored);
+    customer.send("booking-chat", { ...data, clientMessageId: "new-after-close" });
+    expect(await customer.expect("chat-error")).toMatchObject({ code: "chat_terminated" });
     customer.close();
     provider.close();
   });

@@ -1,10 +1,12 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { decodeJwt } from "jose";
+import { describe, expect, it, vi } from "vitest";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
 import { activeChat } from "./helpers/flow";
 import { connect, joined } from "./helpers/socket";
+import { newAdmin, signUserJwt } from "./helpers/users";
 
 describe("a room that hibernates or is evicted between messages", () => {
   it("still knows who joined: a socket sends after eviction without re-joining", async () => {
@@ -86,5 +88,41 @@ describe("a room that hibernates or is evicted between messages", () => {
     }
     customer.close();
     provider.close();
+  });
+});
+
+describe("socket credentials", () => {
+  it("closes a socket with 4401 once its JWT has expired", async () => {
+    const chat = await activeChat();
+    const jwt = await signUserJwt(chat.customer.id, "customer", { expiresIn: "2s" });
+    const expiresAt = decodeJwt(jwt).exp ?? 0;
+    const socket = await connect(chat.bookingId, chat.customer, { jwt });
+    socket.send("join-booking", { bookingId: chat.bookingId, chatToken: chat.customerToken });
+    await socket.expect("booking-joined");
+
+    await vi.waitUntil(() => Date.now() > expiresAt * 1000, { timeout: 5_000, interval: 100 });
+    socket.send("booking-chat", {
+      bookingId: chat.bookingId,
+      chatToken: chat.customerToken,
+      message: "late",
+    });
+    await vi.waitUntil(() => socket.closed, { timeout: 5_000 });
+    expect(socket.closed?.code).toBe(4401);
+    expect(socket.received.filter((f) => f.event === "booking-chat")).toEqual([]);
+  });
+});
+
+describe("probing", () => {
+  it("leaves no storage behind for a booking id that does not exist", async () => {
+    const admin = await newAdmin();
+    const bookingId = crypto.randomUUID();
+    expect((await api("GET", `/bookings/${bookingId}`, { jwt: admin.jwt })).status).toBe(404);
+    expect((await api("GET", `/chat/booking/${bookingId}`, { jwt: admin.jwt })).status).toBe(404);
+    const tables = await runInDurableObject(bookingRoom(env, bookingId), (_, state) =>
+      state.storage.sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'")
+        .toArray(),
+    );
+    expect(tables).toEqual([]);
   });
 });

@@ -141,6 +141,18 @@ describe("payment confirmation", () => {
     expect(field(view.body, "booking", "paymentStatus")).toBe("pending");
   });
 
+  it("refuses a signed webhook body that does not name its booking, so it cannot be replayed elsewhere", async () => {
+    const p = await parties();
+    const booking = await createBooking(p);
+    for (const body of ["", "{}", JSON.stringify({ paymentReference: "pay-1" })]) {
+      const res = await api("POST", `/bookings/${booking.id}/payment`, {
+        rawBody: body,
+        headers: { "X-Signature": sign(body) },
+      });
+      expect(res.status, body).toBe(400);
+    }
+  });
+
   it("refuses a signed webhook for another booking than the URL's", async () => {
     const p = await parties();
     const booking = await createBooking(p);

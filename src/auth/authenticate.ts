@@ -7,10 +7,12 @@ import { type Identity, InvalidJwtError, verifyUserJwt } from "./jwt";
 export type AuthVariables = { identity: Identity };
 export type AppEnv = { Bindings: Env; Variables: AuthVariables };
 
-function unauthorized(message: string): ApiError {
-  return new ApiError(401, "unauthorized", message, {
-    "WWW-Authenticate": 'Bearer realm="spana-chat", error="invalid_token"',
-  });
+/** RFC 6750: name the error only when a token was presented. */
+function unauthorized(message: string, tokenPresented: boolean): ApiError {
+  const challenge = tokenPresented
+    ? 'Bearer realm="spana-chat", error="invalid_token"'
+    : 'Bearer realm="spana-chat"';
+  return new ApiError(401, "unauthorized", message, { "WWW-Authenticate": challenge });
 }
 
 /** The JWT from `Authorization: Bearer`, or, for browser WebSocket upgrades, the `bearer.<jwt>` subprotocol. */
@@ -28,11 +30,11 @@ export function extractJwt(request: Request): string | null {
 
 export async function authenticateRequest(c: Context<AppEnv>): Promise<Identity> {
   const token = extractJwt(c.req.raw);
-  if (!token) throw unauthorized("A bearer token is required");
+  if (!token) throw unauthorized("A bearer token is required", false);
   try {
     return await verifyUserJwt(token, getConfig(c.env));
   } catch (error) {
-    if (error instanceof InvalidJwtError) throw unauthorized("The bearer token is invalid or expired");
+    if (error instanceof InvalidJwtError) throw unauthorized("The bearer token is invalid or expired", true);
     throw error;
   }
 }

@@ -7,6 +7,7 @@ import type {
   TerminationReason,
   UserRole,
 } from "../protocol";
+import { applyRoomSchema, hasRoomSchema } from "./room-schema";
 
 /** The booking row as the room stores it, tokens included. Never sent to a client as is. */
 export type BookingRecord = {
@@ -114,16 +115,27 @@ function toColumnValue(value: BookingRecord[keyof BookingRecord]): string | numb
   return value;
 }
 
-/** Reads and writes the room's single booking row. */
+/** Reads and writes the room's single booking row; owns the room's schema. */
 export class BookingStore {
-  constructor(private readonly sql: SqlStorage) {}
+  private schemaReady: boolean;
+
+  /** Upgrades an existing room's schema; call inside a transaction. */
+  constructor(private readonly sql: SqlStorage) {
+    this.schemaReady = hasRoomSchema(sql);
+    if (this.schemaReady) applyRoomSchema(sql);
+  }
 
   get(): BookingRecord | null {
+    if (!this.schemaReady) return null;
     const row = this.sql.exec<BookingRow>("SELECT * FROM booking LIMIT 1").toArray()[0];
     return row ? fromRow(row) : null;
   }
 
   insert(record: Omit<BookingRecord, "version" | "d1Version">): void {
+    if (!this.schemaReady) {
+      applyRoomSchema(this.sql);
+      this.schemaReady = true;
+    }
     const keys = Object.keys(COLUMNS) as (keyof typeof COLUMNS)[];
     const columns = keys.map((k) => COLUMNS[k]);
     this.sql.exec(

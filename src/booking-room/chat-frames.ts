@@ -29,10 +29,18 @@ export class ChatError {
   ) {}
 }
 
+const encoder = new TextEncoder();
+
+/** UTF-8 size, computed only when the string could exceed the limit (a UTF-16 unit is at most 3 bytes). */
+function frameTooLarge(raw: string): boolean {
+  if (raw.length > MAX_FRAME_BYTES) return true;
+  return raw.length * 3 > MAX_FRAME_BYTES && encoder.encode(raw).byteLength > MAX_FRAME_BYTES;
+}
+
 /** Turns a raw frame into a typed client event, or explains what is wrong with it. */
 export function parseClientFrame(raw: string | ArrayBuffer): ClientEvent | ChatError {
   if (typeof raw !== "string") return new ChatError("invalid_payload", "Binary frames are not supported");
-  if (raw.length > MAX_FRAME_BYTES) return new ChatError("invalid_payload", "Frame is too large");
+  if (frameTooLarge(raw)) return new ChatError("invalid_payload", "Frame is too large");
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -98,6 +106,10 @@ export function send(
   if (party === null)
     return error("not_authorized", "Only the booking's customer and provider can send messages");
   if (!holdsChatToken(booking, state, data.chatToken)) return error("invalid_token", "Invalid chat token");
+  // A resend of a stored message is answered with the stored copy, even after the chat closed,
+  // so a client that lost the acknowledgement learns its message went through.
+  const stored = data.clientMessageId ? messages.findSent(state.userId, data.clientMessageId) : null;
+  if (stored) return { message: stored, duplicate: true };
   if (booking.chatTerminatedAt !== null) return error("chat_terminated", terminated().message);
   if (!booking.chatActive) return error("chat_not_active", "Chat is not active yet");
   if (data.message.trim().length === 0) return error("message_empty", "Message cannot be empty");
@@ -106,13 +118,6 @@ export function send(
   }
   if (data.metadata && metadataBytes(data.metadata) > MAX_METADATA_BYTES) {
     return error("metadata_too_large", `Metadata cannot be larger than ${MAX_METADATA_BYTES} bytes`);
-  }
-  if (data.clientMessageId) {
-    const stored = messages.findByClientMessageId(data.clientMessageId);
-    if (stored && stored.senderId !== state.userId) {
-      return error("invalid_payload", "clientMessageId is already used by another message");
-    }
-    if (stored) return { message: stored, duplicate: true };
   }
   const message = messages.append(
     {

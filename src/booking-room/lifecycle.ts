@@ -31,8 +31,7 @@ export class Lifecycle {
   ) {}
 
   create(bookingId: string, customer: Identity, body: CreateBookingBody): Transition<BookingRecord> {
-    if (customer.role !== "customer")
-      return fail(403, "not_authorized", "Only customers can create bookings");
+    if (customer.role !== "customer") return fail(403, "forbidden", "Only customers can create bookings");
     if (body.providerId === customer.userId) {
       return fail(400, "invalid_request", "A customer cannot book themselves");
     }
@@ -65,7 +64,7 @@ export class Lifecycle {
 
   confirmPayment(actor: Actor, paymentReference: string | null): Transition<BookingRecord> {
     if (actor.kind === "user" && actor.identity.role !== "admin") {
-      return fail(403, "not_authorized", "Only an admin or the payment webhook can confirm payment");
+      return fail(403, "forbidden", "Only an admin or the payment webhook can confirm payment");
     }
     const booking = this.store.get();
     if (!booking) return notFound();
@@ -109,7 +108,7 @@ export class Lifecycle {
     const booking = this.store.get();
     if (!booking) return notFound();
     if (partyOf(booking, identity) !== "provider") {
-      return fail(403, "not_authorized", "Only this booking's provider can accept it");
+      return fail(403, "forbidden", "Only this booking's provider can accept it");
     }
     if (isTerminal(booking.status)) return closed(booking);
     if (booking.providerAccepted && booking.providerChatToken) {
@@ -163,7 +162,7 @@ export class Lifecycle {
     const booking = this.store.get();
     if (!booking) return notFound();
     if (partyOf(booking, identity) !== "provider") {
-      return fail(403, "not_authorized", "Only this booking's provider can decline it");
+      return fail(403, "forbidden", "Only this booking's provider can decline it");
     }
     if (isTerminal(booking.status)) return closed(booking);
     if (booking.providerAccepted) {
@@ -176,7 +175,7 @@ export class Lifecycle {
     const booking = this.store.get();
     if (!booking) return notFound();
     if (partyOf(booking, identity) !== "provider") {
-      return fail(403, "not_authorized", "Only this booking's provider can start the job");
+      return fail(403, "forbidden", "Only this booking's provider can start the job");
     }
     if (isTerminal(booking.status)) return closed(booking);
     if (booking.status === "in_progress")
@@ -195,7 +194,7 @@ export class Lifecycle {
     const booking = this.store.get();
     if (!booking) return notFound();
     if (identity.role !== "admin" && partyOf(booking, identity) !== "provider") {
-      return fail(403, "not_authorized", "Only this booking's provider or an admin can complete the job");
+      return fail(403, "forbidden", "Only this booking's provider or an admin can complete the job");
     }
     if (isTerminal(booking.status)) return closed(booking);
     if (!booking.providerAccepted)
@@ -210,7 +209,7 @@ export class Lifecycle {
     const booking = this.store.get();
     if (!booking) return notFound();
     if (identity.role !== "admin" && partyOf(booking, identity) === null) {
-      return fail(403, "not_authorized", "Only this booking's customer, provider or an admin can cancel it");
+      return fail(403, "forbidden", "Only this booking's customer, provider or an admin can cancel it");
     }
     if (isTerminal(booking.status)) return closed(booking);
     return this.terminate("cancelled");

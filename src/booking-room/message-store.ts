@@ -48,9 +48,14 @@ export class MessageStore {
     return this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM messages").one().seq ?? 0;
   }
 
-  findByClientMessageId(clientMessageId: string): Message | null {
+  /** The message this sender already sent under `clientMessageId`, if any. */
+  findSent(senderId: string, clientMessageId: string): Message | null {
     const row = this.sql
-      .exec<MessageRow>("SELECT * FROM messages WHERE client_message_id = ?", clientMessageId)
+      .exec<MessageRow>(
+        "SELECT * FROM messages WHERE sender_id = ? AND client_message_id = ?",
+        senderId,
+        clientMessageId,
+      )
       .toArray()[0];
     return row ? this.toMessage(row) : null;
   }

@@ -1,6 +1,7 @@
 /**
- * The room's own SQLite schema, versioned. Each step runs once, in order, inside
- * `blockConcurrencyWhile` at start-up; the version row makes re-running a no-op.
+ * The room's own SQLite schema, versioned. Each step runs once, in order; the version row
+ * makes re-running a no-op. A room gets its schema when its booking is created, so a request
+ * for a booking id that does not exist leaves no storage behind.
  */
 const STEPS: string[][] = [
   [
@@ -34,12 +35,14 @@ const STEPS: string[][] = [
       sender_id TEXT NOT NULL,
       sender_role TEXT NOT NULL,
       content TEXT NOT NULL,
-      client_message_id TEXT UNIQUE,
+      client_message_id TEXT,
       metadata TEXT,
       created_at TEXT NOT NULL,
       d1_synced INTEGER NOT NULL DEFAULT 0
     )`,
     "CREATE INDEX messages_unsynced ON messages (seq) WHERE d1_synced = 0",
+    // Idempotent sends: a client message id is unique per sender within the booking.
+    "CREATE UNIQUE INDEX messages_client_id ON messages (sender_id, client_message_id) WHERE client_message_id IS NOT NULL",
     `CREATE TABLE outbox_state (
       id INTEGER PRIMARY KEY CHECK (id = 1),
       failures INTEGER NOT NULL DEFAULT 0,
@@ -48,6 +51,13 @@ const STEPS: string[][] = [
     "INSERT INTO outbox_state (id) VALUES (1)",
   ],
 ];
+
+export function hasRoomSchema(sql: SqlStorage): boolean {
+  return (
+    sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").toArray()
+      .length > 0
+  );
+}
 
 export function applyRoomSchema(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");

@@ -7,6 +7,7 @@ import {
   type Booking,
   type BookingAction,
   type ChatTokenResponse,
+  CloseCode,
   type CreateBookingBody,
   type HistoryQuery,
   type HistoryResponse,
@@ -18,7 +19,6 @@ import { readIdentity } from "./connect";
 import { type Actor, type Audience, Lifecycle, type Notice, type Transition } from "./lifecycle";
 import { MessageStore } from "./message-store";
 import { backoffMs, D1Outbox, FLUSH_DELAY_MS } from "./outbox";
-import { applyRoomSchema } from "./room-schema";
 import { encode, readState, type SocketState, sendFrame, userTag, writeState } from "./sockets";
 
 /**
@@ -33,10 +33,8 @@ export class BookingRoom extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.bookings = new BookingStore(ctx.storage.sql);
-    ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.transactionSync(() => applyRoomSchema(ctx.storage.sql));
-    });
+    // Synchronous, so no event can reach the room before its schema is current.
+    this.bookings = ctx.storage.transactionSync(() => new BookingStore(ctx.storage.sql));
   }
 
   // ---- HTTP-facing RPC, called by the Worker's routes ----
@@ -158,7 +156,12 @@ export class BookingRoom extends DurableObject<Env> {
     try {
       const state = readState(ws);
       if (!state) {
-        ws.close(1008, "unknown connection");
+        ws.close(CloseCode.policyViolation, "unknown connection");
+        return;
+      }
+      if (state.jwtExpiresAt <= Date.now()) {
+        // Every frame is authorized afresh, including the identity behind the socket.
+        ws.close(CloseCode.jwtExpired, "jwt_expired");
         return;
       }
       await this.handleFrame(ws, state, raw);
@@ -195,7 +198,10 @@ export class BookingRoom extends DurableObject<Env> {
       // Never throw: the runtime's own alarm retries give up after a few tries, and a message
       // must reach D1 however long it is down. Keep it and try again later.
       const failures = this.ctx.storage.sql
-        .exec<{ failures: number }>("UPDATE outbox_state SET failures = failures + 1 RETURNING failures")
+        .exec<{ failures: number }>(
+          "UPDATE outbox_state SET failures = failures + 1, last_error_at = ? RETURNING failures",
+          new Date().toISOString(),
+        )
         .one().failures;
       console.error(`booking room: D1 write failed (attempt ${failures})`, error);
       await this.ctx.storage.setAlarm(Date.now() + backoffMs(failures));

@@ -39,10 +39,17 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-/** WebSocket close codes the server uses. 4xxx codes are terminal: clients must not reconnect. */
+/**
+ * WebSocket close codes the server sends. 1008 and 4xxx are terminal for that connection's
+ * credentials: reconnecting with the same JWT will not help.
+ */
 export const CloseCode = {
+  /** The server closed in answer to the client's own close. */
   normal: 1000,
-  internalError: 1011,
+  /** The socket carries no state the room recognizes (never expected in practice). */
+  policyViolation: 1008,
+  /** The JWT the socket was opened with has expired; reconnect with a fresh one. */
+  jwtExpired: 4401,
 } as const;
 
 /** The `Sec-WebSocket-Protocol` value the server selects for browser clients. */

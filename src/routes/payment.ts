@@ -32,12 +32,17 @@ paymentRoute.post("/:id/payment", async (c) => {
   } else {
     const identity = await authenticateRequest(c);
     if (identity.role !== "admin") {
-      throw new ApiError(403, "not_authorized", "Only an admin or the payment webhook can confirm payment");
+      throw new ApiError(403, "forbidden", "Only an admin or the payment webhook can confirm payment");
     }
     actor = { kind: "user", identity };
   }
 
-  const body = parseJsonText(PaymentBody, rawBody, true);
+  const body = parseJsonText(PaymentBody, rawBody, actor.kind === "user");
+  // The signature covers only the body, so a webhook body must name its booking; otherwise one
+  // signed body could be replayed against every booking's URL.
+  if (actor.kind === "payment-webhook" && body.bookingId === undefined) {
+    throw new ApiError(400, "invalid_request", "A payment webhook body must contain bookingId");
+  }
   if (body.bookingId !== undefined && body.bookingId !== bookingId) {
     throw new ApiError(400, "invalid_request", "bookingId in the body does not match the URL");
   }
