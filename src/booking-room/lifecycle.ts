@@ -105,12 +105,9 @@ export class Lifecycle {
   }
 
   accept(identity: Identity): Transition<AcceptOutcome> {
-    const booking = this.store.get();
-    if (!booking) return notFound();
-    if (partyOf(booking, identity) !== "provider") {
-      return fail(403, "forbidden", "Only this booking's provider can accept it");
-    }
-    if (isTerminal(booking.status)) return closed(booking);
+    const open = this.openBooking(identity, "provider", "accept it");
+    if (!open.ok) return open;
+    const booking = open.value;
     if (booking.providerAccepted && booking.providerChatToken) {
       // Accepting twice is a retry, not a new acceptance: same token, no new events.
       return this.done([], (b) => acceptOutcome(b, booking.providerChatToken ?? ""));
@@ -159,60 +156,55 @@ export class Lifecycle {
   }
 
   decline(identity: Identity): Transition<BookingRecord> {
-    const booking = this.store.get();
-    if (!booking) return notFound();
-    if (partyOf(booking, identity) !== "provider") {
-      return fail(403, "forbidden", "Only this booking's provider can decline it");
-    }
-    if (isTerminal(booking.status)) return closed(booking);
-    if (booking.providerAccepted) {
+    const open = this.openBooking(identity, "provider", "decline it");
+    if (!open.ok) return open;
+    if (open.value.providerAccepted) {
       return fail(409, "already_accepted", "An accepted booking cannot be declined; cancel it instead");
     }
     return this.terminate("declined");
   }
 
   start(identity: Identity): Transition<BookingRecord> {
-    const booking = this.store.get();
-    if (!booking) return notFound();
-    if (partyOf(booking, identity) !== "provider") {
-      return fail(403, "forbidden", "Only this booking's provider can start the job");
-    }
-    if (isTerminal(booking.status)) return closed(booking);
-    if (booking.status === "in_progress")
+    const open = this.openBooking(identity, "provider", "start the job");
+    if (!open.ok) return open;
+    if (open.value.status === "in_progress") {
       return fail(409, "invalid_transition", "The job has already started");
-    if (!booking.providerAccepted)
-      return fail(409, "not_accepted", "The provider has not accepted the booking");
-    if (booking.paymentStatus !== "paid_to_escrow") {
-      return fail(409, "payment_required", "The booking has not been paid");
     }
+    const notReady = unlessAcceptedAndPaid(open.value);
+    if (notReady) return notReady;
     const now = new Date().toISOString();
     this.store.update({ status: "in_progress", updatedAt: now });
     return this.done([]);
   }
 
   complete(identity: Identity): Transition<BookingRecord> {
-    const booking = this.store.get();
-    if (!booking) return notFound();
-    if (identity.role !== "admin" && partyOf(booking, identity) !== "provider") {
-      return fail(403, "forbidden", "Only this booking's provider or an admin can complete the job");
-    }
-    if (isTerminal(booking.status)) return closed(booking);
-    if (!booking.providerAccepted)
-      return fail(409, "not_accepted", "The provider has not accepted the booking");
-    if (booking.paymentStatus !== "paid_to_escrow") {
-      return fail(409, "payment_required", "The booking has not been paid");
-    }
+    const open = this.openBooking(identity, "provider-or-admin", "complete the job");
+    if (!open.ok) return open;
+    const notReady = unlessAcceptedAndPaid(open.value);
+    if (notReady) return notReady;
     return this.terminate("completed");
   }
 
   cancel(identity: Identity): Transition<BookingRecord> {
+    const open = this.openBooking(identity, "party-or-admin", "cancel it");
+    if (!open.ok) return open;
+    return this.terminate("cancelled");
+  }
+
+  /** The booking, if it exists, `identity` may act on it, and it is not closed yet. */
+  private openBooking(identity: Identity, who: Who, action: string): RoomResult<BookingRecord> {
     const booking = this.store.get();
     if (!booking) return notFound();
-    if (identity.role !== "admin" && partyOf(booking, identity) === null) {
-      return fail(403, "forbidden", "Only this booking's customer, provider or an admin can cancel it");
-    }
+    const party = partyOf(booking, identity);
+    const isAdmin = identity.role === "admin";
+    const allowed = {
+      provider: party === "provider",
+      "provider-or-admin": party === "provider" || isAdmin,
+      "party-or-admin": party !== null || isAdmin,
+    }[who];
+    if (!allowed) return fail(403, "forbidden", `Only ${WHO_TEXT[who]} can ${action}`);
     if (isTerminal(booking.status)) return closed(booking);
-    return this.terminate("cancelled");
+    return ok(booking);
   }
 
   /** Opens the chat the first time both tokens exist; never again after that or after termination. */
@@ -258,6 +250,22 @@ export class Lifecycle {
     if (!booking) return notFound();
     return ok({ value: project ? project(booking) : booking, notices });
   }
+}
+
+type Who = "provider" | "provider-or-admin" | "party-or-admin";
+const WHO_TEXT: Record<Who, string> = {
+  provider: "this booking's provider",
+  "provider-or-admin": "this booking's provider or an admin",
+  "party-or-admin": "this booking's customer, provider or an admin",
+};
+
+function unlessAcceptedAndPaid(booking: BookingRecord) {
+  if (!booking.providerAccepted)
+    return fail(409, "not_accepted", "The provider has not accepted the booking");
+  if (booking.paymentStatus !== "paid_to_escrow") {
+    return fail(409, "payment_required", "The booking has not been paid");
+  }
+  return null;
 }
 
 function acceptOutcome(booking: BookingRecord, chatToken: string): AcceptOutcome {
