@@ -22,7 +22,8 @@ CREATE INDEX `bookings_customer_idx` ON `bookings` (`customer_id`);--> statement
 CREATE INDEX `bookings_provider_idx` ON `bookings` (`provider_id`);--> statement-breakpoint
 CREATE TABLE `messages` (
 	`id` text PRIMARY KEY NOT NULL,
-	`booking_id` text NOT NULL,
+	`booking_id` text,
+	`support_provider_id` text,
 	`seq` integer NOT NULL,
 	`sender_id` text NOT NULL,
 	`sender_role` text NOT NULL,
@@ -35,5 +36,6 @@ CREATE TABLE `messages` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `messages_booking_seq_idx` ON `messages` (`booking_id`,`seq`);--> statement-breakpoint
-CREATE INDEX `messages_sender_idx` ON `messages` (`sender_id`);--> statement-breakpoint
-CREATE INDEX `messages_created_idx` ON `messages` (`created_at`);
+CREATE UNIQUE INDEX `messages_support_seq_idx` ON `messages` (`support_provider_id`,`seq`);--> statement-breakpoint
+CREATE INDEX `messages_created_id_idx` ON `messages` (`created_at`,`id`);--> statement-breakpoint
+CREATE INDEX `messages_sender_idx` ON `messages` (`sender_id`);

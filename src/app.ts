@@ -2,9 +2,12 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./auth/authenticate";
 import { ApiError, errorResponse } from "./errors";
+import { adminChatRoutes, adminRoutes } from "./routes/admin";
 import { bookingRoutes } from "./routes/bookings";
 import { chatRoutes } from "./routes/chat";
+import { meRoutes } from "./routes/me";
 import { socketRoutes } from "./routes/sockets";
+import { supportRoutes } from "./routes/support";
 
 /** The HTTP surface: routes in, one error shape out. */
 export const app = new Hono<AppEnv>();
@@ -12,6 +15,10 @@ export const app = new Hono<AppEnv>();
 app.get("/health", (c) => c.json({ ok: true }));
 app.route("/bookings", socketRoutes);
 app.route("/bookings", bookingRoutes);
+app.route("/me", meRoutes);
+app.route("/admin", adminRoutes);
+app.route("/chat/admin", adminChatRoutes);
+app.route("/chat/support", supportRoutes);
 app.route("/chat", chatRoutes);
 
 app.notFound(() => errorResponse(404, "not_found", "No such route"));

@@ -1,5 +1,8 @@
 import { app } from "./app";
 
+export { AdminFeed } from "./admin-feed/feed";
 export { BookingRoom } from "./booking-room/room";
+export { SupportThread } from "./support/thread";
+export { UserInbox } from "./user-inbox/inbox";
 
 export default app satisfies ExportedHandler<Env>;

@@ -7,7 +7,8 @@ import type {
   TerminationReason,
   UserRole,
 } from "../protocol";
-import { applyRoomSchema, hasRoomSchema } from "./room-schema";
+import { applySchema, hasSchema } from "../storage/versioned-schema";
+import { ROOM_SCHEMA } from "./room-schema";
 
 /** The booking row as the room stores it, tokens included. Never sent to a client as is. */
 export type BookingRecord = {
@@ -121,8 +122,8 @@ export class BookingStore {
 
   /** Upgrades an existing room's schema; call inside a transaction. */
   constructor(private readonly sql: SqlStorage) {
-    this.schemaReady = hasRoomSchema(sql);
-    if (this.schemaReady) applyRoomSchema(sql);
+    this.schemaReady = hasSchema(sql);
+    if (this.schemaReady) applySchema(sql, ROOM_SCHEMA);
   }
 
   get(): BookingRecord | null {
@@ -133,7 +134,7 @@ export class BookingStore {
 
   insert(record: Omit<BookingRecord, "version" | "d1Version">): void {
     if (!this.schemaReady) {
-      applyRoomSchema(this.sql);
+      applySchema(this.sql, ROOM_SCHEMA);
       this.schemaReady = true;
     }
     const keys = Object.keys(COLUMNS) as (keyof typeof COLUMNS)[];

@@ -1,72 +1,12 @@
 import type { z } from "zod";
-import {
-  BookingChatData,
-  type ClientEvent,
-  clientEventData,
-  countChars,
-  Envelope,
-  type ErrorCode,
-  JoinBookingData,
-  MAX_MESSAGE_CHARS,
-  MAX_METADATA_BYTES,
-  type Message,
-  metadataBytes,
-} from "../protocol";
+import { contentError } from "../conversation/content";
+import type { MessageStore, StoredMessage } from "../conversation/message-store";
+import type { BookingChatData, ErrorCode, JoinBookingData, MarkReadData, PartyRole } from "../protocol";
+import { ChatError } from "../sockets/frames";
+import type { SocketState } from "../sockets/socket-state";
 import { type BookingRecord, holdsChatToken, partyOf } from "./booking-store";
-import type { MessageStore } from "./message-store";
-import type { SocketState } from "./sockets";
-
-/** Frames above this size are refused before parsing; a 4000-character message fits with room to spare. */
-export const MAX_FRAME_BYTES = 64 * 1024;
 
 const OTHER_BOOKING = "Booking not found on this connection; connect to /bookings/{bookingId}/ws";
-
-export class ChatError {
-  constructor(
-    readonly code: ErrorCode,
-    readonly message: string,
-    readonly clientMessageId?: string,
-  ) {}
-}
-
-const encoder = new TextEncoder();
-
-/** UTF-8 size, computed only when the string could exceed the limit (a UTF-16 unit is at most 3 bytes). */
-function frameTooLarge(raw: string): boolean {
-  if (raw.length > MAX_FRAME_BYTES) return true;
-  return raw.length * 3 > MAX_FRAME_BYTES && encoder.encode(raw).byteLength > MAX_FRAME_BYTES;
-}
-
-/** Turns a raw frame into a typed client event, or explains what is wrong with it. */
-export function parseClientFrame(raw: string | ArrayBuffer): ClientEvent | ChatError {
-  if (typeof raw !== "string") return new ChatError("invalid_payload", "Binary frames are not supported");
-  if (frameTooLarge(raw)) return new ChatError("invalid_payload", "Frame is too large");
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return new ChatError("invalid_payload", "Frame is not valid JSON");
-  }
-  const envelope = Envelope.safeParse(json);
-  if (!envelope.success) {
-    return new ChatError("invalid_payload", 'Frame must be {"event": string, "data": object}');
-  }
-  const { event, data } = envelope.data;
-  if (!Object.hasOwn(clientEventData, event))
-    return new ChatError("invalid_payload", `Unknown event "${event}"`);
-  if (event === "join-booking") {
-    const parsed = JoinBookingData.safeParse(data);
-    return parsed.success ? { event, data: parsed.data } : invalid(event, parsed.error);
-  }
-  const parsed = BookingChatData.safeParse(data);
-  return parsed.success ? { event: "booking-chat", data: parsed.data } : invalid(event, parsed.error);
-}
-
-function invalid(event: string, error: z.ZodError): ChatError {
-  const issue = error.issues[0];
-  const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
-  return new ChatError("invalid_payload", `Invalid ${event} payload${where}: ${issue?.message ?? "invalid"}`);
-}
 
 export type JoinResult = { state: SocketState; lastSeq: number; chatActive: boolean };
 
@@ -89,7 +29,7 @@ export function join(
   return { state: { ...state, joined: true }, lastSeq: messages.lastSeq(), chatActive: booking.chatActive };
 }
 
-export type SendResult = { message: Message; duplicate: boolean };
+export type SendResult = { message: StoredMessage; party: PartyRole; duplicate: boolean };
 
 /** `booking-chat`: every message is authorized on its own, then stored before anyone sees it. */
 export function send(
@@ -109,16 +49,11 @@ export function send(
   // A resend of a stored message is answered with the stored copy, even after the chat closed,
   // so a client that lost the acknowledgement learns its message went through.
   const stored = data.clientMessageId ? messages.findSent(state.userId, data.clientMessageId) : null;
-  if (stored) return { message: stored, duplicate: true };
+  if (stored) return { message: stored, party, duplicate: true };
   if (booking.chatTerminatedAt !== null) return error("chat_terminated", terminated().message);
   if (!booking.chatActive) return error("chat_not_active", "Chat is not active yet");
-  if (data.message.trim().length === 0) return error("message_empty", "Message cannot be empty");
-  if (countChars(data.message) > MAX_MESSAGE_CHARS) {
-    return error("message_too_long", `Message cannot be longer than ${MAX_MESSAGE_CHARS} characters`);
-  }
-  if (data.metadata && metadataBytes(data.metadata) > MAX_METADATA_BYTES) {
-    return error("metadata_too_large", `Metadata cannot be larger than ${MAX_METADATA_BYTES} bytes`);
-  }
+  const invalid = contentError(data.message, data.metadata);
+  if (invalid) return error(invalid.code, invalid.message);
   const message = messages.append(
     {
       senderId: state.userId,
@@ -129,7 +64,28 @@ export function send(
     },
     new Date().toISOString(),
   );
-  return { message, duplicate: false };
+  return { message, party, duplicate: false };
+}
+
+export type MarkReadResult = { party: PartyRole; seq: number };
+
+/** `mark-read`: a joined party moves its own read cursor; admins only watch. */
+export function markRead(
+  booking: BookingRecord | null,
+  state: SocketState,
+  data: z.infer<typeof MarkReadData>,
+  messages: MessageStore | null,
+): MarkReadResult | ChatError {
+  if (!booking || !messages) return new ChatError("booking_not_found", "Booking not found");
+  if (data.bookingId !== booking.id) return new ChatError("booking_not_found", OTHER_BOOKING);
+  if (!state.joined) return new ChatError("not_joined", "Join the booking before marking messages read");
+  const party = partyOf(booking, state);
+  if (party === null)
+    return new ChatError("not_authorized", "Admins can watch but their reading marks nothing");
+  if (data.seq > messages.lastSeq()) {
+    return new ChatError("invalid_payload", "seq is beyond the last message of this booking");
+  }
+  return { party, seq: data.seq };
 }
 
 function terminated(): ChatError {

@@ -1,6 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Identity } from "../auth/jwt";
 import { getConfig } from "../config";
+import { Background } from "../conversation/background";
+import { D1Outbox } from "../conversation/d1-outbox";
+import { MessageStore } from "../conversation/message-store";
+import { NotifyOutbox } from "../delivery/notify-outbox";
 import { errorResponse, fail, ok, type RoomResult } from "../errors";
 import {
   type AcceptResponse,
@@ -9,17 +13,28 @@ import {
   type ChatTokenResponse,
   CloseCode,
   type CreateBookingBody,
+  clientEventData,
   type HistoryQuery,
   type HistoryResponse,
-  SUBPROTOCOL,
 } from "../protocol";
-import { BookingStore, holdsChatToken, partyOf, toPublicBooking } from "./booking-store";
-import { ChatError, join, parseClientFrame, send } from "./chat-frames";
-import { readIdentity } from "./connect";
+import { acceptSocket, closeBack, closeIfExpired } from "../sockets/accept";
+import { ChatError, parseFrame } from "../sockets/frames";
+import { readIdentity } from "../sockets/identity-header";
+import { encode, readState, type SocketState, sendFrame, userTag, writeState } from "../sockets/socket-state";
+import { type BookingRecord, BookingStore, holdsChatToken, partyOf, toPublicBooking } from "./booking-store";
+import { join, markRead, send } from "./chat-frames";
+import { bookingMessageRow, bookingMirror } from "./d1-mirror";
+import {
+  enqueueLifecycle,
+  enqueueMessage,
+  enqueueRead,
+  type BookingAction as FeedAction,
+  messageFor,
+  presentMessage,
+  type RoomParts,
+} from "./fan-out";
 import { type Actor, type Audience, Lifecycle, type Notice, type Transition } from "./lifecycle";
-import { MessageStore } from "./message-store";
-import { backoffMs, D1Outbox, FLUSH_DELAY_MS } from "./outbox";
-import { encode, readState, type SocketState, sendFrame, userTag, writeState } from "./sockets";
+import { otherParty, ReadState } from "./read-state";
 
 /**
  * One booking's chat: the authority on its lifecycle, its chat tokens and its messages.
@@ -28,27 +43,41 @@ import { encode, readState, type SocketState, sendFrame, userTag, writeState } f
  */
 export class BookingRoom extends DurableObject<Env> {
   private readonly bookings: BookingStore;
-  private messageStore: MessageStore | null = null;
-  private flushScheduled = false;
+  private readonly messages: MessageStore;
+  private readonly reads: ReadState;
+  private readonly background: Background;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // Synchronous, so no event can reach the room before its schema is current.
     this.bookings = ctx.storage.transactionSync(() => new BookingStore(ctx.storage.sql));
+    this.messages = new MessageStore(ctx.storage.sql);
+    this.reads = new ReadState(ctx.storage.sql);
+    this.background = new Background(
+      ctx,
+      "booking room",
+      () => this.d1Outbox(),
+      () => this.parts()?.notify ?? null,
+    );
   }
 
   // ---- HTTP-facing RPC, called by the Worker's routes ----
 
   async create(bookingId: string, identity: Identity, body: CreateBookingBody): Promise<RoomResult<Booking>> {
-    return this.apply(() => this.lifecycle().create(bookingId, identity, body), toPublicBooking);
+    return this.apply("created", () => this.lifecycle().create(bookingId, identity, body), toPublicBooking);
   }
 
   async confirmPayment(actor: Actor, paymentReference: string | null): Promise<RoomResult<Booking>> {
-    return this.apply(() => this.lifecycle().confirmPayment(actor, paymentReference), toPublicBooking);
+    return this.apply(
+      "paid",
+      () => this.lifecycle().confirmPayment(actor, paymentReference),
+      toPublicBooking,
+    );
   }
 
   async accept(identity: Identity): Promise<RoomResult<AcceptResponse>> {
     return this.apply(
+      "accepted",
       () => this.lifecycle().accept(identity),
       (outcome) => ({
         booking: toPublicBooking(outcome.booking),
@@ -63,13 +92,14 @@ export class BookingRoom extends DurableObject<Env> {
     identity: Identity,
   ): Promise<RoomResult<Booking>> {
     const lifecycle = this.lifecycle();
-    const run = {
-      decline: () => lifecycle.decline(identity),
-      start: () => lifecycle.start(identity),
-      complete: () => lifecycle.complete(identity),
-      cancel: () => lifecycle.cancel(identity),
-    }[action];
-    return this.apply(run, toPublicBooking);
+    const steps: Record<typeof action, [FeedAction, () => Transition<Booking>]> = {
+      decline: ["declined", () => present(lifecycle.decline(identity))],
+      start: ["started", () => present(lifecycle.start(identity))],
+      complete: ["completed", () => present(lifecycle.complete(identity))],
+      cancel: ["cancelled", () => present(lifecycle.cancel(identity))],
+    };
+    const [feedAction, run] = steps[action];
+    return this.apply(feedAction, run, (booking) => booking);
   }
 
   async view(identity: Identity): Promise<RoomResult<Booking>> {
@@ -100,22 +130,22 @@ export class BookingRoom extends DurableObject<Env> {
     chatToken: string | null,
     query: HistoryQuery,
   ): Promise<RoomResult<HistoryResponse>> {
-    const booking = this.bookings.get();
-    const messages = this.messages();
-    if (!booking || !messages) return fail(404, "booking_not_found", "Booking not found");
+    const parts = this.parts();
+    if (!parts) return fail(404, "booking_not_found", "Booking not found");
+    const { booking } = parts;
+    const party = partyOf(booking, identity);
     if (identity.role !== "admin") {
-      if (partyOf(booking, identity) === null)
-        return fail(403, "forbidden", "You are not a participant of this booking");
+      if (party === null) return fail(403, "forbidden", "You are not a participant of this booking");
       if (!holdsChatToken(booking, identity, chatToken ?? undefined)) {
         return fail(403, "invalid_token", "Invalid chat token");
       }
     }
-    const page = messages.page(query.limit, { before: query.before, after: query.after });
+    const page = this.messages.page(query.limit, { before: query.before, after: query.after });
     return ok({
       bookingId: booking.id,
       chatActive: booking.chatActive,
       chatTerminatedAt: booking.chatTerminatedAt,
-      messages: page.messages,
+      messages: page.messages.map((m) => messageFor(parts, party ?? "admin", m)),
       nextBefore: page.nextBefore,
     });
   }
@@ -133,37 +163,14 @@ export class BookingRoom extends DurableObject<Env> {
     if (identity.role !== "admin" && partyOf(booking, identity) === null) {
       return errorResponse(403, "forbidden", "You are not a participant of this booking");
     }
-
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server, [userTag(identity.userId)]);
-    writeState(server, {
-      v: 1,
-      userId: identity.userId,
-      role: identity.role,
-      joined: false,
-      jwtExpiresAt: identity.expiresAt,
-    });
-    const offered =
-      request.headers
-        .get("Sec-WebSocket-Protocol")
-        ?.split(",")
-        .map((p) => p.trim()) ?? [];
-    const headers = offered.includes(SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": SUBPROTOCOL } : undefined;
-    return new Response(null, { status: 101, webSocket: client, headers });
+    return acceptSocket(this.ctx, request, identity, [userTag(identity.userId)]);
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
     try {
       const state = readState(ws);
-      if (!state) {
-        ws.close(CloseCode.policyViolation, "unknown connection");
-        return;
-      }
-      if (state.jwtExpiresAt <= Date.now()) {
-        // Every frame is authorized afresh, including the identity behind the socket.
-        ws.close(CloseCode.jwtExpired, "jwt_expired");
-        return;
-      }
+      if (!state) return ws.close(CloseCode.policyViolation, "unknown connection");
+      if (closeIfExpired(ws, state)) return;
       await this.handleFrame(ws, state, raw);
     } catch (error) {
       console.error("booking room: frame failed", error);
@@ -172,40 +179,15 @@ export class BookingRoom extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // Already closed: nothing to do.
-    }
+    closeBack(ws, code, reason);
   }
 
   override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
     console.warn("booking room: socket error", error instanceof Error ? error.message : error);
   }
 
-  // ---- D1 outbox ----
-
   override async alarm(): Promise<void> {
-    this.flushScheduled = false;
-    const outbox = this.outbox();
-    if (!outbox) return;
-    try {
-      let result = await outbox.flush();
-      while (result.more && result.written > 0) result = await outbox.flush();
-      this.ctx.storage.sql.exec("UPDATE outbox_state SET failures = 0");
-      if (result.more) await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
-    } catch (error) {
-      // Never throw: the runtime's own alarm retries give up after a few tries, and a message
-      // must reach D1 however long it is down. Keep it and try again later.
-      const failures = this.ctx.storage.sql
-        .exec<{ failures: number }>(
-          "UPDATE outbox_state SET failures = failures + 1, last_error_at = ? RETURNING failures",
-          new Date().toISOString(),
-        )
-        .one().failures;
-      console.error(`booking room: D1 write failed (attempt ${failures})`, error);
-      await this.ctx.storage.setAlarm(Date.now() + backoffMs(failures));
-    }
+    await this.background.alarm();
   }
 
   // ---- internals ----
@@ -214,34 +196,51 @@ export class BookingRoom extends DurableObject<Env> {
     return new Lifecycle(this.bookings, getConfig(this.env).chatTokenSecret);
   }
 
-  private messages(): MessageStore | null {
-    if (this.messageStore) return this.messageStore;
+  /** The booking and its stores; null until the booking exists. */
+  private parts(): RoomParts | null {
     const booking = this.bookings.get();
     if (!booking) return null;
-    this.messageStore = new MessageStore(this.ctx.storage.sql, booking.id);
-    return this.messageStore;
+    const notify = new NotifyOutbox(this.ctx.storage.sql, this.env, `booking:${booking.id}`);
+    return { booking, messages: this.messages, reads: this.reads, notify };
   }
 
-  private outbox(): D1Outbox | null {
-    const messages = this.messages();
-    return messages ? new D1Outbox(this.env.DB, this.bookings, messages) : null;
+  private d1Outbox(): D1Outbox | null {
+    const booking = this.bookings.get();
+    if (!booking) return null;
+    return new D1Outbox(this.env.DB, this.messages, bookingMessageRow(booking.id), () =>
+      bookingMirror(this.bookings),
+    );
   }
 
-  private async apply<T, R>(run: () => Transition<T>, present: (value: T) => R): Promise<RoomResult<R>> {
-    const result = this.ctx.storage.transactionSync(run);
+  /** Runs a lifecycle step in one transaction with its queued deliveries, then tells the sockets. */
+  private async apply<T, R>(
+    action: FeedAction,
+    run: () => Transition<T>,
+    respond: (value: T) => R,
+  ): Promise<RoomResult<R>> {
+    const result = this.ctx.storage.transactionSync(() => {
+      const versionBefore = this.bookings.get()?.version ?? 0;
+      const outcome = run();
+      const parts = this.parts();
+      // Idempotent repeats (a second payment, a second accept) change nothing and announce nothing.
+      if (outcome.ok && parts && parts.booking.version !== versionBefore) {
+        enqueueLifecycle(parts, outcome.value.notices, action);
+      }
+      return outcome;
+    });
     if (!result.ok) return result;
-    this.deliver(result.value.notices);
-    await this.scheduleFlush();
-    return ok(present(result.value.value));
+    this.sendNotices(result.value.notices);
+    await this.background.afterWrite();
+    return ok(respond(result.value.value));
   }
 
   private async handleFrame(ws: WebSocket, state: SocketState, raw: string | ArrayBuffer): Promise<void> {
-    const frame = parseClientFrame(raw);
+    const frame = parseFrame(raw, clientEventData);
     if (frame instanceof ChatError) return this.sendError(ws, frame);
-    const booking = this.bookings.get();
+    const parts = this.parts();
 
     if (frame.event === "join-booking") {
-      const joined = join(booking, state, frame.data, this.messages());
+      const joined = join(parts?.booking ?? null, state, frame.data, parts ? this.messages : null);
       if (joined instanceof ChatError) return this.sendError(ws, joined, frame.data.bookingId);
       writeState(ws, joined.state);
       sendFrame(
@@ -256,17 +255,44 @@ export class BookingRoom extends DurableObject<Env> {
       return;
     }
 
-    const sent = this.ctx.storage.transactionSync(() => send(booking, state, frame.data, this.messages()));
-    if (sent instanceof ChatError) return this.sendError(ws, sent, frame.data.bookingId);
-    const payload = encode("booking-chat", sent.message);
-    if (sent.duplicate) {
-      sendFrame(ws, payload);
+    if (frame.event === "mark-read") {
+      const read = markRead(parts?.booking ?? null, state, frame.data, parts ? this.messages : null);
+      if (read instanceof ChatError) return this.sendError(ws, read, frame.data.bookingId);
+      if (!parts) return;
+      const moved = this.ctx.storage.transactionSync(() => {
+        if (!this.reads.advance(read.party, read.seq)) return false;
+        enqueueRead(parts, read.party, read.seq);
+        return true;
+      });
+      if (!moved) return;
+      const other = otherParty(read.party);
+      const otherId = other === "customer" ? parts.booking.customerId : parts.booking.providerId;
+      const receipt = encode("messages-read", {
+        bookingId: parts.booking.id,
+        readerId: state.userId,
+        seq: read.seq,
+      });
+      for (const socket of this.ctx.getWebSockets(userTag(otherId))) {
+        if (readState(socket)?.role === other) sendFrame(socket, receipt);
+      }
+      await this.background.afterWrite();
       return;
     }
+
+    const sent = this.ctx.storage.transactionSync(() => {
+      const outcome = send(parts?.booking ?? null, state, frame.data, parts ? this.messages : null);
+      if (!(outcome instanceof ChatError) && !outcome.duplicate && parts) {
+        enqueueMessage(parts, outcome.message, outcome.party);
+      }
+      return outcome;
+    });
+    if (sent instanceof ChatError) return this.sendError(ws, sent, frame.data.bookingId);
+    const payload = encode("booking-chat", presentMessage(frame.data.bookingId, sent.message));
+    if (sent.duplicate) return sendFrame(ws, payload);
     for (const socket of this.ctx.getWebSockets()) {
       if (readState(socket)?.joined) sendFrame(socket, payload);
     }
-    await this.scheduleFlush();
+    await this.background.afterWrite();
   }
 
   private sendError(ws: WebSocket, error: ChatError, bookingId?: string): void {
@@ -282,10 +308,9 @@ export class BookingRoom extends DurableObject<Env> {
   }
 
   /** Sends lifecycle events to the sockets of the users they concern, tokens only to their holders. */
-  private deliver(notices: Notice[]): void {
-    if (notices.length === 0) return;
+  private sendNotices(notices: Notice[]): void {
     const booking = this.bookings.get();
-    if (!booking) return;
+    if (!booking || notices.length === 0) return;
     for (const notice of notices) {
       const frame = JSON.stringify(notice.event);
       for (const ws of this.recipients(notice.to, booking.customerId, booking.providerId))
@@ -309,12 +334,9 @@ export class BookingRoom extends DurableObject<Env> {
     }
     return sockets;
   }
+}
 
-  private async scheduleFlush(): Promise<void> {
-    if (this.flushScheduled || !this.outbox()?.hasPending()) return;
-    this.flushScheduled = true;
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
-    }
-  }
+function present(result: Transition<BookingRecord>): Transition<Booking> {
+  if (!result.ok) return result;
+  return ok({ value: toPublicBooking(result.value.value), notices: result.value.notices });
 }

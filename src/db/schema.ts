@@ -30,12 +30,16 @@ export const bookings = sqliteTable(
   (t) => [index("bookings_customer_idx").on(t.customerId), index("bookings_provider_idx").on(t.providerId)],
 );
 
-/** Every accepted chat message, copied from its room's SQLite by the outbox. */
+/**
+ * Every accepted chat message, copied from its conversation's SQLite by the outbox: booking
+ * messages carry `booking_id`, support messages (chatType `admin`) carry `support_provider_id`.
+ */
 export const messages = sqliteTable(
   "messages",
   {
     id: text("id").primaryKey(),
-    bookingId: text("booking_id").notNull(),
+    bookingId: text("booking_id"),
+    supportProviderId: text("support_provider_id"),
     seq: integer("seq").notNull(),
     senderId: text("sender_id").notNull(),
     senderRole: text("sender_role").notNull(),
@@ -48,7 +52,8 @@ export const messages = sqliteTable(
   },
   (t) => [
     uniqueIndex("messages_booking_seq_idx").on(t.bookingId, t.seq),
+    uniqueIndex("messages_support_seq_idx").on(t.supportProviderId, t.seq),
+    index("messages_created_id_idx").on(t.createdAt, t.id),
     index("messages_sender_idx").on(t.senderId),
-    index("messages_created_idx").on(t.createdAt),
   ],
 );

@@ -18,10 +18,29 @@ export const BookingChatData = z.strictObject({
   metadata: Metadata.optional(),
 });
 
-/** Schemas of the `data` of every event a client may send, by event name. */
+/** Marks every message up to `seq` as read by the sender's party. */
+export const MarkReadData = z.strictObject({
+  bookingId: EntityId,
+  seq: z.number().int().positive(),
+});
+
+/** A provider's message to the admins, sent over its inbox socket (`/me/ws`). */
+export const SupportChatData = z.strictObject({
+  message: z.string(),
+  clientMessageId: ClientMessageId.optional(),
+  metadata: Metadata.optional(),
+});
+
+/** Schemas of the `data` of every event a client may send on a booking socket, by event name. */
 export const clientEventData = {
   "join-booking": JoinBookingData,
   "booking-chat": BookingChatData,
+  "mark-read": MarkReadData,
+} as const;
+
+/** Schemas of the `data` of every event a client may send on its inbox socket. */
+export const inboxEventData = {
+  "support-chat": SupportChatData,
 } as const;
 
 export type ClientEventName = keyof typeof clientEventData;

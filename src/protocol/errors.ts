@@ -28,6 +28,8 @@ export const ErrorCode = z.enum([
   "already_accepted",
   "not_accepted",
   "payment_required",
+  // support chat
+  "thread_not_started",
   // server
   "misconfigured",
   "internal_error",

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { Booking } from "./booking";
+import { Booking, BookingStatus } from "./booking";
 import { EntityId } from "./ids";
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./limits";
-import { Message } from "./message";
+import { Message, SupportMessage } from "./message";
 import { PartyRole } from "./roles";
 
 const SeqCursor = z.coerce.number().int().nonnegative();
@@ -44,3 +44,76 @@ export const AcceptResponse = z.object({
   waitingForPayment: z.boolean(),
 });
 export type AcceptResponse = z.infer<typeof AcceptResponse>;
+
+/** One of the caller's chats, as `GET /chat/my-chats` lists them. */
+export const ChatSummary = z.object({
+  bookingId: EntityId,
+  status: BookingStatus,
+  chatActive: z.boolean(),
+  lastMessage: Message.nullable(),
+  unreadCount: z.number().int().nonnegative(),
+  lastActivityAt: z.string(),
+});
+export type ChatSummary = z.infer<typeof ChatSummary>;
+
+export const MyChatsResponse = z.object({ chats: z.array(ChatSummary) });
+export type MyChatsResponse = z.infer<typeof MyChatsResponse>;
+
+/** Body of `POST /chat/support/messages` and `POST /chat/support/:providerId/messages`. */
+export const SupportMessageBody = z.strictObject({
+  message: z.string(),
+  clientMessageId: z.string().min(1).max(64).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export type SupportMessageBody = z.infer<typeof SupportMessageBody>;
+
+export const SupportHistoryResponse = z.object({
+  providerId: EntityId,
+  messages: z.array(SupportMessage),
+  nextBefore: z.number().int().nullable(),
+});
+export type SupportHistoryResponse = z.infer<typeof SupportHistoryResponse>;
+
+export const SupportThreadSummary = z.object({
+  providerId: EntityId,
+  messageCount: z.number().int().nonnegative(),
+  lastMessage: SupportMessage,
+});
+export const SupportThreadsResponse = z.object({ threads: z.array(SupportThreadSummary) });
+
+const IsoDate = z.iso.datetime({ offset: true });
+
+/** Query of `GET /chat/admin/messages`. */
+export const AdminMessagesQuery = z.strictObject({
+  bookingId: EntityId.optional(),
+  senderId: EntityId.optional(),
+  chatType: z.enum(["booking", "admin"]).optional(),
+  since: IsoDate.optional(),
+  until: IsoDate.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_LIMIT).default(DEFAULT_HISTORY_LIMIT),
+  cursor: z.string().min(1).max(300).optional(),
+});
+export type AdminMessagesQuery = z.infer<typeof AdminMessagesQuery>;
+
+/** A message as the admin listing shows it: either conversation kind, newest first. */
+export const ListedMessage = z.object({
+  id: z.string(),
+  chatType: z.enum(["booking", "admin"]),
+  bookingId: z.string().nullable(),
+  providerId: z.string().nullable(),
+  seq: z.number().int(),
+  senderId: z.string(),
+  senderRole: z.string(),
+  content: z.string(),
+  clientMessageId: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: z.string(),
+});
+export type ListedMessage = z.infer<typeof ListedMessage>;
+
+export const AdminMessagesResponse = z.object({
+  messages: z.array(ListedMessage),
+  total: z.number().int().nonnegative(),
+  nextCursor: z.string().nullable(),
+});
+export type AdminMessagesResponse = z.infer<typeof AdminMessagesResponse>;

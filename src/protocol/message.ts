@@ -22,3 +22,22 @@ export const Message = z.object({
   createdAt: z.string(),
 });
 export type Message = z.infer<typeof Message>;
+
+/** A message in a provider's support thread with the admins (chatType `admin`). */
+export const SupportMessage = z.object({
+  id: z.string(),
+  providerId: EntityId,
+  seq: z.number().int().positive(),
+  senderId: EntityId,
+  senderRole: z.enum(["provider", "admin"]),
+  content: z.string(),
+  chatType: z.literal("admin"),
+  clientMessageId: z.string().nullable(),
+  metadata: Metadata.nullable(),
+  isRead: z.boolean(),
+  createdAt: z.string(),
+});
+export type SupportMessage = z.infer<typeof SupportMessage>;
+
+/** Who sent a stored message, as the message stores share it. */
+export type SenderRole = Message["senderRole"] | SupportMessage["senderRole"];

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { TerminationReason } from "./booking";
+import { Booking, TerminationReason } from "./booking";
 import { ErrorCode } from "./errors";
 import { EntityId } from "./ids";
-import { Message } from "./message";
-import { UserRole } from "./roles";
+import { Message, SupportMessage } from "./message";
+import { PartyRole, UserRole } from "./roles";
 
 /** Schemas of the `data` of every event the server sends, by event name. */
 export const serverEventData = {
@@ -40,6 +40,23 @@ export const serverEventData = {
     reason: TerminationReason,
     terminatedAt: z.string(),
   }),
+  /** On the inbox socket: a new message in one of the user's bookings, from the other party. */
+  "booking-chat-notification": z.object({
+    bookingId: EntityId,
+    seq: z.number().int().positive(),
+    senderId: EntityId,
+    senderRole: PartyRole,
+    preview: z.string(),
+  }),
+  /** The other party read every message up to `seq`. */
+  "messages-read": z.object({ bookingId: EntityId, readerId: EntityId, seq: z.number().int().nonnegative() }),
+  /** On the admin feed: a booking changed (token-free; admins see every transition). */
+  "booking-updated": z.object({
+    action: z.enum(["created", "paid", "accepted", "declined", "started", "completed", "cancelled"]),
+    booking: Booking,
+  }),
+  /** A message in a provider's support thread, to that provider's inbox and to the admin feed. */
+  "support-chat": SupportMessage,
 } as const;
 
 export type ServerEventName = keyof typeof serverEventData;
@@ -61,4 +78,8 @@ export const ServerEvent = z.discriminatedUnion("event", [
   frame("booking-accepted-provider"),
   frame("chatroom-ready"),
   frame("chat-terminated"),
+  frame("booking-chat-notification"),
+  frame("messages-read"),
+  frame("support-chat"),
+  frame("booking-updated"),
 ]);

@@ -10,6 +10,11 @@ export const chatRoutes = new Hono<AppEnv>();
 
 chatRoutes.use("*", requireUser);
 
+chatRoutes.get("/my-chats", async (c) => {
+  const inbox = c.env.USER_INBOX.get(c.env.USER_INBOX.idFromName(c.var.identity.userId));
+  return c.json({ chats: await inbox.myChats() });
+});
+
 chatRoutes.get("/booking/:id/token", async (c) => {
   return c.json(unwrap(await bookingRoom(c.env, bookingIdParam(c)).chatToken(c.var.identity)));
 });

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { type AppEnv, requireUser } from "../auth/authenticate";
-import { withIdentity } from "../booking-room/connect";
 import { ApiError } from "../errors";
 import { bookingRoom } from "../rooms";
+import { withIdentity } from "../sockets/identity-header";
 import { bookingIdParam } from "../validation";
 
 /** `GET /bookings/:id/ws`: authenticated here, authorized and accepted by the booking's room. */

@@ -1,0 +1,89 @@
+import type { NotifyOutbox } from "../delivery/notify-outbox";
+import { Pump } from "../delivery/pump";
+import { backoffMs, type D1Outbox, FLUSH_DELAY_MS } from "./d1-outbox";
+
+export const RETRY_STATE_SCHEMA = [
+  `CREATE TABLE retry_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_error_at TEXT
+  )`,
+  "INSERT INTO retry_state (id) VALUES (1)",
+];
+
+/**
+ * The work a conversation does after a write: deliver events to inboxes and the admin feed
+ * right away, and copy messages to D1 shortly after, in batches. Both outboxes are durable; when
+ * either fails, an alarm retries with backoff until it succeeds, across evictions and restarts.
+ */
+export class Background {
+  private readonly notifyPump: Pump;
+  private d1FlushScheduled = false;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly name: string,
+    private readonly d1: () => D1Outbox | null,
+    private readonly notify: () => NotifyOutbox | null,
+  ) {
+    this.notifyPump = new Pump(
+      () => this.notify()?.flush() ?? Promise.resolve({ ok: true, more: false }),
+      () => this.retryLater(new Error("delivery failed")),
+    );
+  }
+
+  /** Call after every committed write; resolves once pending events have been handed on. */
+  async afterWrite(): Promise<void> {
+    await this.scheduleD1Flush();
+    if (this.notify()?.hasPending()) await this.notifyPump.kick();
+  }
+
+  /** The alarm handler: flush everything; never throws, so retries never give up. */
+  async alarm(): Promise<void> {
+    this.d1FlushScheduled = false;
+    const failures = this.failures();
+    try {
+      const outbox = this.d1();
+      if (outbox) {
+        let result = await outbox.flush();
+        while (result.more && result.written > 0) result = await outbox.flush();
+      }
+    } catch (error) {
+      return this.retryLater(error);
+    }
+    await this.notifyPump.kick();
+    // A delivery failure during the kick has already scheduled its own retry.
+    if (this.failures() > failures) return;
+    this.ctx.storage.sql.exec("UPDATE retry_state SET failures = 0");
+    if (this.d1()?.hasPending() || this.notify()?.hasPending())
+      await this.alarmBy(Date.now() + FLUSH_DELAY_MS);
+  }
+
+  private failures(): number {
+    return this.ctx.storage.sql.exec<{ failures: number }>("SELECT failures FROM retry_state").one().failures;
+  }
+
+  private async scheduleD1Flush(): Promise<void> {
+    // While failing, the backoff alarm is already set; new writes must not hammer a broken D1.
+    if (this.d1FlushScheduled || !this.d1()?.hasPending() || this.failures() > 0) return;
+    this.d1FlushScheduled = true;
+    await this.alarmBy(Date.now() + FLUSH_DELAY_MS);
+  }
+
+  private async retryLater(error: unknown): Promise<void> {
+    const failures = this.ctx.storage.sql
+      .exec<{ failures: number }>(
+        "UPDATE retry_state SET failures = failures + 1, last_error_at = ? RETURNING failures",
+        new Date().toISOString(),
+      )
+      .one().failures;
+    console.error(`${this.name}: background write failed (attempt ${failures})`, error);
+    await this.alarmBy(Date.now() + backoffMs(failures));
+  }
+
+  /** Sets the alarm to `at` unless one is already due sooner. */
+  private async alarmBy(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+}

@@ -1,0 +1,165 @@
+import { Metadata, type SenderRole } from "../protocol";
+
+/** A message as every conversation stores it; each conversation presents it in its own shape. */
+export type StoredMessage = {
+  seq: number;
+  id: string;
+  senderId: string;
+  senderRole: SenderRole;
+  content: string;
+  clientMessageId: string | null;
+  metadata: Metadata | null;
+  createdAt: string;
+};
+
+type MessageRow = {
+  seq: number;
+  id: string;
+  sender_id: string;
+  sender_role: SenderRole;
+  content: string;
+  client_message_id: string | null;
+  metadata: string | null;
+  created_at: string;
+};
+
+export type NewMessage = Omit<StoredMessage, "seq" | "id" | "createdAt">;
+export type HistoryPage = { messages: StoredMessage[]; nextBefore: number | null };
+
+/** Schema of the `messages` table, for the owning object's versioned schema. */
+export const MESSAGES_SCHEMA = [
+  `CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    sender_id TEXT NOT NULL,
+    sender_role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    client_message_id TEXT,
+    metadata TEXT,
+    created_at TEXT NOT NULL,
+    d1_synced INTEGER NOT NULL DEFAULT 0
+  )`,
+  "CREATE INDEX messages_unsynced ON messages (seq) WHERE d1_synced = 0",
+  // Idempotent sends: a client message id is unique per sender within the conversation.
+  "CREATE UNIQUE INDEX messages_client_id ON messages (sender_id, client_message_id) WHERE client_message_id IS NOT NULL",
+];
+
+function fromRow(row: MessageRow): StoredMessage {
+  return {
+    seq: row.seq,
+    id: row.id,
+    senderId: row.sender_id,
+    senderRole: row.sender_role,
+    content: row.content,
+    clientMessageId: row.client_message_id,
+    metadata: row.metadata === null ? null : Metadata.parse(JSON.parse(row.metadata)),
+    createdAt: row.created_at,
+  };
+}
+
+/**
+ * One conversation's messages in its object's SQLite: the durable record every broadcast,
+ * history page and D1 copy comes from. `seq` starts at 1 and has no gaps.
+ */
+export class MessageStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  lastSeq(): number {
+    return this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM messages").one().seq ?? 0;
+  }
+
+  /** The message this sender already sent under `clientMessageId`, if any. */
+  findSent(senderId: string, clientMessageId: string): StoredMessage | null {
+    const row = this.sql
+      .exec<MessageRow>(
+        "SELECT * FROM messages WHERE sender_id = ? AND client_message_id = ?",
+        senderId,
+        clientMessageId,
+      )
+      .toArray()[0];
+    return row ? fromRow(row) : null;
+  }
+
+  /** Appends a message with the next seq. */
+  append(input: NewMessage, now: string): StoredMessage {
+    const message: StoredMessage = {
+      ...input,
+      seq: this.lastSeq() + 1,
+      id: crypto.randomUUID(),
+      createdAt: now,
+    };
+    this.sql.exec(
+      `INSERT INTO messages (seq, id, sender_id, sender_role, content, client_message_id, metadata, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      message.seq,
+      message.id,
+      message.senderId,
+      message.senderRole,
+      message.content,
+      message.clientMessageId,
+      message.metadata === null ? null : JSON.stringify(message.metadata),
+      message.createdAt,
+    );
+    return message;
+  }
+
+  /** A page in ascending seq: after `after`, before `before`, or the newest when neither is given. */
+  page(limit: number, cursor: { before?: number; after?: number }): HistoryPage {
+    let rows: MessageRow[];
+    if (cursor.after !== undefined) {
+      rows = this.sql
+        .exec<MessageRow>(
+          "SELECT * FROM messages WHERE seq > ? ORDER BY seq ASC LIMIT ?",
+          cursor.after,
+          limit,
+        )
+        .toArray();
+    } else {
+      const before = cursor.before ?? Number.MAX_SAFE_INTEGER;
+      rows = this.sql
+        .exec<MessageRow>("SELECT * FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?", before, limit)
+        .toArray()
+        .reverse();
+    }
+    const first = rows[0];
+    // seq has no gaps, so older messages exist exactly when the page does not start at 1.
+    return {
+      messages: rows.map(fromRow),
+      nextBefore: first !== undefined && first.seq > 1 ? first.seq : null,
+    };
+  }
+
+  /** How many messages after `seq` were sent by someone other than `senderRole`. */
+  countFromOthersAfter(senderRole: SenderRole, seq: number): number {
+    return this.sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND sender_role != ?",
+        seq,
+        senderRole,
+      )
+      .one().n;
+  }
+
+  /** The newest message, if any. */
+  last(): StoredMessage | null {
+    const row = this.sql.exec<MessageRow>("SELECT * FROM messages ORDER BY seq DESC LIMIT 1").toArray()[0];
+    return row ? fromRow(row) : null;
+  }
+
+  /** Messages D1 has not confirmed yet, oldest first. */
+  unsynced(limit: number): StoredMessage[] {
+    return this.sql
+      .exec<MessageRow>("SELECT * FROM messages WHERE d1_synced = 0 ORDER BY seq ASC LIMIT ?", limit)
+      .toArray()
+      .map(fromRow);
+  }
+
+  /** Marks every message up to `seq` as in D1; `unsynced` reads oldest first, so none is skipped. */
+  markSyncedThrough(seq: number): void {
+    this.sql.exec("UPDATE messages SET d1_synced = 1 WHERE seq <= ? AND d1_synced = 0", seq);
+  }
+
+  hasUnsynced(): boolean {
+    return this.sql.exec("SELECT 1 FROM messages WHERE d1_synced = 0 LIMIT 1").toArray().length > 0;
+  }
+}

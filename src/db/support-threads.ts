@@ -1,0 +1,48 @@
+import { and, count, desc, eq, max } from "drizzle-orm";
+import { type SupportMessage, SupportMessage as SupportMessageSchema } from "../protocol";
+import type { Database } from "./client";
+import { messages } from "./schema";
+
+export type SupportThreadSummary = { providerId: string; messageCount: number; lastMessage: SupportMessage };
+
+const MAX_THREADS = 200;
+
+/** `GET /chat/support`: every provider's thread with its newest message, most recent first. */
+export async function listSupportThreads(db: Database): Promise<SupportThreadSummary[]> {
+  const latest = db
+    .select({
+      providerId: messages.supportProviderId,
+      lastSeq: max(messages.seq).as("last_seq"),
+      messageCount: count().as("message_count"),
+    })
+    .from(messages)
+    .where(eq(messages.chatType, "admin"))
+    .groupBy(messages.supportProviderId)
+    .as("latest");
+  const rows = await db
+    .select({ message: messages, messageCount: latest.messageCount })
+    .from(messages)
+    .innerJoin(
+      latest,
+      and(eq(messages.supportProviderId, latest.providerId), eq(messages.seq, latest.lastSeq)),
+    )
+    .orderBy(desc(messages.createdAt))
+    .limit(MAX_THREADS);
+  return rows.map(({ message, messageCount }) => ({
+    providerId: message.supportProviderId ?? "",
+    messageCount,
+    lastMessage: SupportMessageSchema.parse({
+      id: message.id,
+      providerId: message.supportProviderId,
+      seq: message.seq,
+      senderId: message.senderId,
+      senderRole: message.senderRole,
+      content: message.content,
+      chatType: "admin",
+      clientMessageId: message.clientMessageId,
+      metadata: message.metadata ?? null,
+      isRead: false,
+      createdAt: message.createdAt,
+    }),
+  }));
+}

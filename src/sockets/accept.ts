@@ -1,0 +1,47 @@
+import type { Identity } from "../auth/jwt";
+import { CloseCode, SUBPROTOCOL } from "../protocol";
+import { type SocketState, writeState } from "./socket-state";
+
+/** Accepts a hibernatable socket for `identity`; selects our subprotocol when the browser offered it. */
+export function acceptSocket(
+  ctx: DurableObjectState,
+  request: Request,
+  identity: Identity,
+  tags: string[] = [],
+): Response {
+  const { 0: client, 1: server } = new WebSocketPair();
+  ctx.acceptWebSocket(server, tags);
+  writeState(server, {
+    v: 1,
+    userId: identity.userId,
+    role: identity.role,
+    joined: false,
+    jwtExpiresAt: identity.expiresAt,
+  });
+  const offered =
+    request.headers
+      .get("Sec-WebSocket-Protocol")
+      ?.split(",")
+      .map((p) => p.trim()) ?? [];
+  const headers = offered.includes(SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": SUBPROTOCOL } : undefined;
+  return new Response(null, { status: 101, webSocket: client, headers });
+}
+
+/**
+ * Every frame is authorized afresh, including the identity behind the socket: once its JWT has
+ * expired the socket is closed with 4401 and the frame is dropped.
+ */
+export function closeIfExpired(ws: WebSocket, state: SocketState): boolean {
+  if (state.jwtExpiresAt > Date.now()) return false;
+  ws.close(CloseCode.jwtExpired, "jwt_expired");
+  return true;
+}
+
+/** Completes the closing handshake the client started. */
+export function closeBack(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code === 1005 || code === 1006 ? CloseCode.normal : code, reason);
+  } catch {
+    // Already closed: nothing to do.
+  }
+}

@@ -1,0 +1,57 @@
+import type { z } from "zod";
+import { Envelope, type ErrorCode } from "../protocol";
+
+/** Frames above this many UTF-8 bytes are refused before parsing; a 4000-character message fits. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+/** A refusal of one frame; the socket stays open. */
+export class ChatError {
+  constructor(
+    readonly code: ErrorCode,
+    readonly message: string,
+    readonly clientMessageId?: string,
+  ) {}
+}
+
+type Schemas = Record<string, z.ZodType>;
+export type FrameOf<S extends Schemas> = {
+  [K in keyof S & string]: { event: K; data: z.infer<S[K]> };
+}[keyof S & string];
+
+const encoder = new TextEncoder();
+
+/** UTF-8 size, computed only when the string could exceed the limit (a UTF-16 unit is at most 3 bytes). */
+function frameTooLarge(raw: string): boolean {
+  if (raw.length > MAX_FRAME_BYTES) return true;
+  return raw.length * 3 > MAX_FRAME_BYTES && encoder.encode(raw).byteLength > MAX_FRAME_BYTES;
+}
+
+/** Turns a raw frame into one of the events in `schemas`, or explains what is wrong with it. */
+export function parseFrame<S extends Schemas>(raw: string | ArrayBuffer, schemas: S): FrameOf<S> | ChatError {
+  if (typeof raw !== "string") return new ChatError("invalid_payload", "Binary frames are not supported");
+  if (frameTooLarge(raw)) return new ChatError("invalid_payload", "Frame is too large");
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return new ChatError("invalid_payload", "Frame is not valid JSON");
+  }
+  const envelope = Envelope.safeParse(json);
+  if (!envelope.success) {
+    return new ChatError("invalid_payload", 'Frame must be {"event": string, "data": object}');
+  }
+  const { event, data } = envelope.data;
+  // hasOwn, so "__proto__" or "toString" never find an inherited property.
+  const schema = Object.hasOwn(schemas, event) ? schemas[event] : undefined;
+  if (!schema) return new ChatError("invalid_payload", `Unknown event "${event}"`);
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
+    return new ChatError(
+      "invalid_payload",
+      `Invalid ${event} payload${where}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  return { event, data: parsed.data } as FrameOf<S>;
+}

@@ -1,0 +1,119 @@
+import { DurableObject } from "cloudflare:workers";
+import { DELIVERY_LOG_SCHEMA, DeliveryLog } from "../delivery/delivery-log";
+import type { DeliveryItem, DeliveryReceiver } from "../delivery/notify-outbox";
+import { errorResponse } from "../errors";
+import { ChatSummary, CloseCode, inboxEventData } from "../protocol";
+import { acceptSocket, closeBack, closeIfExpired } from "../sockets/accept";
+import { ChatError, parseFrame } from "../sockets/frames";
+import { readIdentity } from "../sockets/identity-header";
+import { encode, readState, type SocketState, sendFrame } from "../sockets/socket-state";
+import { applySchema, type SchemaSteps } from "../storage/versioned-schema";
+import { supportThread } from "../support/thread-stub";
+
+const INBOX_SCHEMA: SchemaSteps = [
+  [
+    ...DELIVERY_LOG_SCHEMA,
+    "CREATE TABLE chats (booking_id TEXT PRIMARY KEY, summary TEXT NOT NULL, last_activity_at TEXT NOT NULL)",
+    "CREATE INDEX chats_by_activity ON chats (last_activity_at DESC)",
+  ],
+];
+
+const MAX_CHATS = 200;
+
+/**
+ * One user's inbox, wherever they are in the app: every event of their bookings that concerns
+ * them, on every device they have connected, plus the summaries behind `GET /chat/my-chats`.
+ * Providers also send support messages through it.
+ */
+export class UserInbox extends DurableObject<Env> implements DeliveryReceiver {
+  private readonly log: DeliveryLog;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.transactionSync(() => applySchema(ctx.storage.sql, INBOX_SCHEMA));
+    this.log = new DeliveryLog(ctx.storage.sql);
+  }
+
+  async deliver(source: string, items: DeliveryItem[]): Promise<void> {
+    const fresh = this.ctx.storage.transactionSync(() => {
+      const fresh = this.log.fresh(source, items);
+      for (const item of fresh) if (item.summary) this.saveSummary(item.summary);
+      return fresh;
+    });
+    const sockets = this.ctx.getWebSockets();
+    for (const item of fresh) {
+      if (item.frame === null) continue;
+      for (const ws of sockets) sendFrame(ws, item.frame);
+    }
+  }
+
+  /** The user's chats, newest activity first. */
+  async myChats(): Promise<ChatSummary[]> {
+    return this.ctx.storage.sql
+      .exec<{ summary: string }>(
+        "SELECT summary FROM chats ORDER BY last_activity_at DESC LIMIT ?",
+        MAX_CHATS,
+      )
+      .toArray()
+      .map((row) => ChatSummary.parse(JSON.parse(row.summary)));
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const identity = readIdentity(request);
+    if (!identity) return errorResponse(401, "unauthorized", "Missing caller identity");
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return errorResponse(426, "invalid_request", "Expected a WebSocket upgrade");
+    }
+    return acceptSocket(this.ctx, request, identity);
+  }
+
+  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    try {
+      const state = readState(ws);
+      if (!state) return ws.close(CloseCode.policyViolation, "unknown connection");
+      if (closeIfExpired(ws, state)) return;
+      await this.handleFrame(ws, state, raw);
+    } catch (error) {
+      console.error("inbox: frame failed", error);
+      sendFrame(ws, encode("chat-error", { code: "internal_error", message: "Something went wrong" }));
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    closeBack(ws, code, reason);
+  }
+
+  override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
+    console.warn("inbox: socket error", error instanceof Error ? error.message : error);
+  }
+
+  private async handleFrame(ws: WebSocket, state: SocketState, raw: string | ArrayBuffer): Promise<void> {
+    const frame = parseFrame(raw, inboxEventData);
+    if (frame instanceof ChatError) return sendChatError(ws, frame);
+    // support-chat: the thread stores it and delivers it back here (to every device) as the acknowledgement.
+    const identity = { userId: state.userId, role: state.role, expiresAt: state.jwtExpiresAt };
+    const result = await supportThread(this.env, state.userId).post(identity, state.userId, frame.data);
+    if (!result.ok) sendChatError(ws, new ChatError(result.code, result.message, frame.data.clientMessageId));
+  }
+
+  private saveSummary(summary: ChatSummary): void {
+    this.ctx.storage.sql.exec(
+      `INSERT INTO chats (booking_id, summary, last_activity_at) VALUES (?, ?, ?)
+       ON CONFLICT (booking_id) DO UPDATE SET summary = excluded.summary, last_activity_at = excluded.last_activity_at`,
+      summary.bookingId,
+      JSON.stringify(summary),
+      summary.lastActivityAt,
+    );
+  }
+}
+
+function sendChatError(ws: WebSocket, error: ChatError): void {
+  sendFrame(
+    ws,
+    encode("chat-error", {
+      code: error.code,
+      message: error.message,
+      ...(error.clientMessageId ? { clientMessageId: error.clientMessageId } : {}),
+    }),
+  );
+}
