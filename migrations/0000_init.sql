@@ -37,5 +37,5 @@ CREATE TABLE `messages` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `messages_booking_seq_idx` ON `messages` (`booking_id`,`seq`);--> statement-breakpoint
 CREATE UNIQUE INDEX `messages_support_seq_idx` ON `messages` (`support_provider_id`,`seq`);--> statement-breakpoint
-CREATE INDEX `messages_created_id_idx` ON `messages` (`created_at`,`id`);--> statement-breakpoint
+CREATE INDEX `messages_listing_idx` ON `messages` (`created_at`,`seq`,`id`);--> statement-breakpoint
 CREATE INDEX `messages_sender_idx` ON `messages` (`sender_id`);

@@ -4,6 +4,7 @@ import type { DeliveryItem, DeliveryReceiver } from "../delivery/notify-outbox";
 import { errorResponse } from "../errors";
 import { CloseCode } from "../protocol";
 import { acceptSocket, closeBack, closeIfExpired } from "../sockets/accept";
+import { ChatError, parseFrame } from "../sockets/frames";
 import { readIdentity } from "../sockets/identity-header";
 import { encode, readState, sendFrame } from "../sockets/socket-state";
 import { applySchema } from "../storage/versioned-schema";
@@ -43,11 +44,14 @@ export class AdminFeed extends DurableObject<Env> implements DeliveryReceiver {
     return acceptSocket(this.ctx, request, identity);
   }
 
-  override async webSocketMessage(ws: WebSocket): Promise<void> {
+  /** The feed is read-only: every client event is unknown here. */
+  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
     const state = readState(ws);
     if (!state) return ws.close(CloseCode.policyViolation, "unknown connection");
     if (closeIfExpired(ws, state)) return;
-    sendFrame(ws, encode("chat-error", { code: "invalid_payload", message: "The admin feed is read-only" }));
+    const refusal = parseFrame(raw, {});
+    const message = refusal instanceof ChatError ? `${refusal.message} (the admin feed is read-only)` : "";
+    sendFrame(ws, encode("chat-error", { code: "invalid_payload", message }));
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

@@ -10,14 +10,18 @@ import {
 import type { Database } from "./client";
 import { messages } from "./schema";
 
-/** The cursor is the last row's (createdAt, id): stable however many messages arrive meanwhile. */
-const Cursor = z.tuple([z.string(), z.string()]);
+/**
+ * The cursor is the last row's (createdAt, seq, id), the listing's total order: stable however
+ * many messages arrive meanwhile, and seq keeps one conversation's messages of the same
+ * millisecond in order.
+ */
+const Cursor = z.tuple([z.string(), z.number().int(), z.string()]);
 
-function encodeCursor(row: { createdAt: string; id: string }): string {
-  return Buffer.from(JSON.stringify([row.createdAt, row.id])).toString("base64url");
+function encodeCursor(row: { createdAt: string; seq: number; id: string }): string {
+  return Buffer.from(JSON.stringify([row.createdAt, row.seq, row.id])).toString("base64url");
 }
 
-function decodeCursor(cursor: string): [string, string] {
+function decodeCursor(cursor: string): [string, number, string] {
   try {
     return Cursor.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
   } catch {
@@ -40,10 +44,11 @@ export async function listMessages(db: Database, q: AdminMessagesQuery): Promise
 
   const page = [...filters];
   if (q.cursor) {
-    const [createdAt, id] = decodeCursor(q.cursor);
+    const [createdAt, seq, id] = decodeCursor(q.cursor);
     const older = or(
       lt(messages.createdAt, createdAt),
-      and(eq(messages.createdAt, createdAt), lt(messages.id, id)),
+      and(eq(messages.createdAt, createdAt), lt(messages.seq, seq)),
+      and(eq(messages.createdAt, createdAt), eq(messages.seq, seq), lt(messages.id, id)),
     );
     if (older) page.push(older);
   }
@@ -53,7 +58,7 @@ export async function listMessages(db: Database, q: AdminMessagesQuery): Promise
       .select()
       .from(messages)
       .where(and(...page))
-      .orderBy(desc(messages.createdAt), desc(messages.id))
+      .orderBy(desc(messages.createdAt), desc(messages.seq), desc(messages.id))
       .limit(q.limit + 1),
   ]);
   const hasMore = rows.length > q.limit;

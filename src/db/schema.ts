@@ -53,7 +53,7 @@ export const messages = sqliteTable(
   (t) => [
     uniqueIndex("messages_booking_seq_idx").on(t.bookingId, t.seq),
     uniqueIndex("messages_support_seq_idx").on(t.supportProviderId, t.seq),
-    index("messages_created_id_idx").on(t.createdAt, t.id),
+    index("messages_listing_idx").on(t.createdAt, t.seq, t.id),
     index("messages_sender_idx").on(t.senderId),
   ],
 );

@@ -134,13 +134,22 @@ export async function openSocket(
   user: TestUser | null,
   options: ConnectOptions = {},
 ): Promise<{ socket: TestSocket | null; response: Response }> {
+  return openSocketAt(`/bookings/${bookingId}/ws`, user, options);
+}
+
+/** Opens any of the service's sockets (`/bookings/:id/ws`, `/me/ws`, `/admin/ws`). */
+export async function openSocketAt(
+  path: string,
+  user: TestUser | null,
+  options: ConnectOptions = {},
+): Promise<{ socket: TestSocket | null; response: Response }> {
   const headers = new Headers({ Upgrade: "websocket" });
   const jwt = options.jwt ?? user?.jwt;
   if (options.protocols) headers.set("Sec-WebSocket-Protocol", options.protocols.join(", "));
   else if (jwt && options.via === "subprotocol")
     headers.set("Sec-WebSocket-Protocol", `spana-chat.v1, bearer.${jwt}`);
   else if (jwt) headers.set("Authorization", `Bearer ${jwt}`);
-  const response = await exports.default.fetch(`${BASE_URL}/bookings/${bookingId}/ws`, { headers });
+  const response = await exports.default.fetch(`${BASE_URL}${path}`, { headers });
   const ws = response.webSocket;
   if (!ws) return { socket: null, response };
   ws.accept();
@@ -162,5 +171,19 @@ export async function joined(bookingId: string, user: TestUser, chatToken?: stri
   const socket = await connect(bookingId, user);
   socket.send("join-booking", chatToken === undefined ? { bookingId } : { bookingId, chatToken });
   await socket.expect("booking-joined");
+  return socket;
+}
+
+/** The user's inbox socket, `/me/ws`. */
+export async function inbox(user: TestUser): Promise<TestSocket> {
+  const { socket, response } = await openSocketAt("/me/ws", user);
+  if (!socket) throw new Error(`inbox upgrade refused: ${response.status} ${await response.text()}`);
+  return socket;
+}
+
+/** The admin feed socket, `/admin/ws`. */
+export async function adminFeed(admin: TestUser): Promise<TestSocket> {
+  const { socket, response } = await openSocketAt("/admin/ws", admin);
+  if (!socket) throw new Error(`feed upgrade refused: ${response.status} ${await response.text()}`);
   return socket;
 }
