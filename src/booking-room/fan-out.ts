@@ -25,7 +25,7 @@ export function presentMessage(bookingId: string, m: StoredMessage, isRead = fal
 }
 
 /** The message as `reader` sees it, `isRead` from their side. */
-export function messageFor(parts: RoomParts, reader: Reader, m: StoredMessage): Message {
+export function messageFor(parts: Omit<RoomParts, "notify">, reader: Reader, m: StoredMessage): Message {
   return presentMessage(parts.booking.id, m, isReadFor(reader, m, parts.reads.cursors()));
 }
 
@@ -34,7 +34,7 @@ function partyId(booking: BookingRecord, party: PartyRole): string {
 }
 
 /** One party's row in `GET /chat/my-chats`, as the room knows it right now. */
-export function summaryFor(parts: RoomParts, party: PartyRole): ChatSummary {
+export function summaryFor(parts: Omit<RoomParts, "notify">, party: PartyRole): ChatSummary {
   const { booking, messages, reads } = parts;
   const last = messages.last();
   const lastActivityAt = last && last.createdAt > booking.updatedAt ? last.createdAt : booking.updatedAt;
@@ -50,8 +50,20 @@ export function summaryFor(parts: RoomParts, party: PartyRole): ChatSummary {
 
 function enqueueSummaries(parts: RoomParts): void {
   for (const party of ["customer", "provider"] as const) {
-    parts.notify.enqueue(inboxOf(partyId(parts.booking, party)), null, summaryFor(parts, party));
+    parts.notify.enqueue(inboxOf(partyId(parts.booking, party)), null, true);
   }
+}
+
+/** The summary of whichever party `target` (an inbox) belongs to, as JSON for delivery. */
+export function summaryOfTarget(parts: Omit<RoomParts, "notify">, target: string): string | null {
+  const { booking } = parts;
+  const party =
+    target === inboxOf(booking.customerId)
+      ? "customer"
+      : target === inboxOf(booking.providerId)
+        ? "provider"
+        : null;
+  return party ? JSON.stringify(summaryFor({ ...parts }, party)) : null;
 }
 
 /**
@@ -87,8 +99,8 @@ export function enqueueMessage(parts: RoomParts, m: StoredMessage, sender: Party
     senderRole: sender,
     preview: [...m.content].slice(0, PREVIEW_CHARS).join(""),
   });
-  notify.enqueue(inboxOf(partyId(booking, recipient)), notification, summaryFor(parts, recipient));
-  notify.enqueue(inboxOf(partyId(booking, sender)), null, summaryFor(parts, sender));
+  notify.enqueue(inboxOf(partyId(booking, recipient)), notification, true);
+  notify.enqueue(inboxOf(partyId(booking, sender)), null, true);
   notify.enqueue(ADMIN_FEED, encode("booking-chat", presentMessage(booking.id, m)));
 }
 
@@ -98,5 +110,5 @@ export function enqueueRead(parts: RoomParts, reader: PartyRole, seq: number): v
   const readerId = partyId(booking, reader);
   const frame = encode("messages-read", { bookingId: booking.id, readerId, seq });
   notify.enqueue(inboxOf(partyId(booking, otherParty(reader))), frame);
-  notify.enqueue(inboxOf(readerId), null, summaryFor(parts, reader));
+  notify.enqueue(inboxOf(readerId), null, true);
 }

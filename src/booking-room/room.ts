@@ -32,6 +32,7 @@ import {
   messageFor,
   presentMessage,
   type RoomParts,
+  summaryOfTarget,
 } from "./fan-out";
 import { type Actor, type Audience, Lifecycle, type Notice, type Transition } from "./lifecycle";
 import { otherParty, ReadState } from "./read-state";
@@ -200,7 +201,12 @@ export class BookingRoom extends DurableObject<Env> {
   private parts(): RoomParts | null {
     const booking = this.bookings.get();
     if (!booking) return null;
-    const notify = new NotifyOutbox(this.ctx.storage.sql, this.env, `booking:${booking.id}`);
+    const notify = new NotifyOutbox(this.ctx.storage.sql, this.env, `booking:${booking.id}`, (target) => {
+      const current = this.bookings.get();
+      return current
+        ? summaryOfTarget({ booking: current, messages: this.messages, reads: this.reads }, target)
+        : null;
+    });
     return { booking, messages: this.messages, reads: this.reads, notify };
   }
 

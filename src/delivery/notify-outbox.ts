@@ -1,8 +1,10 @@
-import { ChatSummary } from "../protocol";
 import { deliveryStub } from "./targets";
 
-/** One event for one target. `id` grows per source, so the receiver can drop a repeat. */
-export type DeliveryItem = { id: number; frame: string | null; summary: ChatSummary | null };
+/**
+ * One delivery to one target. `id` grows per source, so the receiver can drop a repeat. `summary`
+ * is the source's current `ChatSummary` JSON for that target's user, when it changed.
+ */
+export type DeliveryItem = { id: number; frame: string | null; summary: string | null };
 
 /** What a receiving object (inbox, admin feed) exposes over RPC. */
 export interface DeliveryReceiver {
@@ -14,13 +16,16 @@ export const NOTIFY_OUTBOX_SCHEMA = [
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     target TEXT NOT NULL,
     frame TEXT,
-    summary TEXT
+    refresh_summary INTEGER NOT NULL DEFAULT 0
   )`,
 ];
 
-type Row = { id: number; target: string; frame: string | null; summary: string | null };
+type Row = { id: number; target: string; frame: string | null; refresh_summary: number };
 
 const BATCH = 500;
+
+/** Computes a target's summary at delivery time, so a burst of changes costs one summary, not one each. */
+export type SummaryOf = (target: string) => string | null;
 
 /**
  * Events waiting to reach inboxes and the admin feed, stored in the same transaction as the
@@ -32,14 +37,16 @@ export class NotifyOutbox {
     private readonly sql: SqlStorage,
     private readonly env: Env,
     private readonly source: string,
+    private readonly summaryOf: SummaryOf = () => null,
   ) {}
 
-  enqueue(target: string, frame: string | null, summary: ChatSummary | null = null): void {
+  /** Queues a frame for `target`, and/or a note that its summary changed. */
+  enqueue(target: string, frame: string | null, refreshSummary = false): void {
     this.sql.exec(
-      "INSERT INTO notify_outbox (target, frame, summary) VALUES (?, ?, ?)",
+      "INSERT INTO notify_outbox (target, frame, refresh_summary) VALUES (?, ?, ?)",
       target,
       frame,
-      summary === null ? null : JSON.stringify(summary),
+      refreshSummary ? 1 : 0,
     );
   }
 
@@ -51,16 +58,17 @@ export class NotifyOutbox {
   async flush(): Promise<{ ok: boolean; more: boolean }> {
     const rows = this.sql.exec<Row>("SELECT * FROM notify_outbox ORDER BY id LIMIT ?", BATCH).toArray();
     if (rows.length === 0) return { ok: true, more: false };
-    const byTarget = new Map<string, DeliveryItem[]>();
+    const byTarget = new Map<string, Row[]>();
     for (const row of rows) {
-      const items = byTarget.get(row.target) ?? [];
-      items.push({ id: row.id, frame: row.frame, summary: parseSummary(row.summary) });
-      byTarget.set(row.target, items);
+      const group = byTarget.get(row.target) ?? [];
+      group.push(row);
+      byTarget.set(row.target, group);
     }
     const results = await Promise.allSettled(
-      [...byTarget].map(async ([target, items]) => {
+      [...byTarget].map(async ([target, group]) => {
+        const items = this.itemsFor(target, group);
         await deliveryStub(this.env, target).deliver(this.source, items);
-        const last = items.at(-1);
+        const last = group.at(-1);
         if (last) this.sql.exec("DELETE FROM notify_outbox WHERE target = ? AND id <= ?", target, last.id);
       }),
     );
@@ -68,8 +76,14 @@ export class NotifyOutbox {
     for (const failure of failures) console.error(`${this.source}: delivery failed`, failure.reason);
     return { ok: failures.length === 0, more: rows.length === BATCH };
   }
-}
 
-function parseSummary(raw: string | null): ChatSummary | null {
-  return raw === null ? null : ChatSummary.parse(JSON.parse(raw));
+  /** Frames in order; one fresh summary on the last item when any row asked for it. */
+  private itemsFor(target: string, group: Row[]): DeliveryItem[] {
+    const items: DeliveryItem[] = group
+      .filter((row, index) => row.frame !== null || index === group.length - 1)
+      .map((row) => ({ id: row.id, frame: row.frame, summary: null }));
+    const last = items.at(-1);
+    if (last && group.some((row) => row.refresh_summary === 1)) last.summary = this.summaryOf(target);
+    return items;
+  }
 }

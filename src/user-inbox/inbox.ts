@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
 import { DELIVERY_LOG_SCHEMA, DeliveryLog } from "../delivery/delivery-log";
 import type { DeliveryItem, DeliveryReceiver } from "../delivery/notify-outbox";
 import { errorResponse } from "../errors";
@@ -19,6 +20,9 @@ const INBOX_SCHEMA: SchemaSteps = [
 ];
 
 const MAX_CHATS = 200;
+
+/** The two fields the inbox indexes by; the rest of a summary is stored as delivered. */
+const SummaryKey = z.object({ bookingId: z.string(), lastActivityAt: z.string() });
 
 /**
  * One user's inbox, wherever they are in the app: every event of their bookings that concerns
@@ -90,18 +94,24 @@ export class UserInbox extends DurableObject<Env> implements DeliveryReceiver {
   private async handleFrame(ws: WebSocket, state: SocketState, raw: string | ArrayBuffer): Promise<void> {
     const frame = parseFrame(raw, inboxEventData);
     if (frame instanceof ChatError) return sendChatError(ws, frame);
+    if (state.role === "admin") {
+      const hint = "Admins reply with POST /chat/support/{providerId}/messages";
+      return sendChatError(ws, new ChatError("forbidden", hint, frame.data.clientMessageId));
+    }
     // support-chat: the thread stores it and delivers it back here (to every device) as the acknowledgement.
     const identity = { userId: state.userId, role: state.role, expiresAt: state.jwtExpiresAt };
     const result = await supportThread(this.env, state.userId).post(identity, state.userId, frame.data);
     if (!result.ok) sendChatError(ws, new ChatError(result.code, result.message, frame.data.clientMessageId));
   }
 
-  private saveSummary(summary: ChatSummary): void {
+  /** The summary comes from the booking's room, our own code; it is validated when read. */
+  private saveSummary(json: string): void {
+    const summary = SummaryKey.parse(JSON.parse(json));
     this.ctx.storage.sql.exec(
       `INSERT INTO chats (booking_id, summary, last_activity_at) VALUES (?, ?, ?)
        ON CONFLICT (booking_id) DO UPDATE SET summary = excluded.summary, last_activity_at = excluded.last_activity_at`,
       summary.bookingId,
-      JSON.stringify(summary),
+      json,
       summary.lastActivityAt,
     );
   }
