@@ -1,11 +1,12 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { decodeJwt } from "jose";
+import { describe, expect, it, vi } from "vitest";
 import { MyChatsResponse } from "../src/protocol";
 import { api } from "./helpers/api";
 import { accept, createBooking, parties, pay } from "./helpers/flow";
 import { inbox, joined, openSocketAt } from "./helpers/socket";
-import type { TestUser } from "./helpers/users";
+import { signUserJwt, type TestUser } from "./helpers/users";
 
 async function myChats(user: TestUser) {
   const res = await api("GET", "/chat/my-chats", { jwt: user.jwt });
@@ -71,11 +72,39 @@ describe("the user inbox (/me/ws)", () => {
   it("still delivers after the inbox object is evicted", async () => {
     const p = await parties();
     const customer = await inbox(p.customer);
-    await evictDurableObject(env.USER_INBOX.get(env.USER_INBOX.idFromName(p.customer.id)));
+    await evictDurableObject(env.USER_INBOX.get(env.USER_INBOX.idFromName(`customer:${p.customer.id}`)));
     const booking = await createBooking(p);
     await pay(booking.id, p.admin);
     expect(await customer.expect("chat-token-received")).toMatchObject({ bookingId: booking.id });
     customer.close();
+  });
+
+  it("belongs to a user id in one role: the same id with another role hears nothing", async () => {
+    const p = await parties();
+    const impostor = await inbox({ ...p.provider, jwt: await signUserJwt(p.provider.id, "customer") });
+    const real = await inbox(p.provider);
+    const booking = await createBooking(p);
+    const { chatToken } = await accept(booking.id, p.provider);
+    expect(await real.expect("booking-accepted-provider")).toMatchObject({ chatToken });
+    await impostor.barrier();
+    expect(impostor.received).toEqual([]);
+    impostor.close();
+    real.close();
+  });
+
+  it("closes, instead of feeding, a socket whose JWT has expired", async () => {
+    const p = await parties();
+    const jwt = await signUserJwt(p.customer.id, "customer", { expiresIn: "2s" });
+    const expiring = await inbox({ ...p.customer, jwt });
+    await vi.waitUntil(() => Date.now() > (decodeJwt(jwt).exp ?? 0) * 1000, {
+      timeout: 5_000,
+      interval: 100,
+    });
+    const booking = await createBooking(p);
+    await pay(booking.id, p.admin);
+    await vi.waitUntil(() => expiring.closed, { timeout: 5_000 });
+    expect(expiring.closed?.code).toBe(4401);
+    expect(expiring.received).toEqual([]);
   });
 
   it("needs a valid JWT", async () => {

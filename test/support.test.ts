@@ -69,7 +69,14 @@ describe("support chat between a provider and the admins", () => {
     const body = { message: "once", clientMessageId: "same" };
     const first = await api("POST", "/chat/support/messages", { jwt: provider.jwt, body });
     const second = await api("POST", "/chat/support/messages", { jwt: provider.jwt, body });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(200);
     expect(field(second.body, "message")).toEqual(field(first.body, "message"));
+    // Over the inbox socket too: the resend is answered with the stored copy.
+    const providerInbox = await inbox(provider);
+    providerInbox.send("support-chat", body);
+    expect(await providerInbox.expect("support-chat")).toEqual(field(first.body, "message"));
+    providerInbox.close();
     const history = SupportHistoryResponse.parse(
       (await api("GET", `/chat/support/${provider.id}`, { jwt: provider.jwt })).body,
     );

@@ -3,7 +3,7 @@ import { DELIVERY_LOG_SCHEMA, DeliveryLog } from "../delivery/delivery-log";
 import type { DeliveryItem, DeliveryReceiver } from "../delivery/notify-outbox";
 import { errorResponse } from "../errors";
 import { CloseCode } from "../protocol";
-import { acceptSocket, closeBack, closeIfExpired } from "../sockets/accept";
+import { acceptSocket, closeBack, closeIfExpired, liveSockets } from "../sockets/accept";
 import { ChatError, parseFrame } from "../sockets/frames";
 import { readIdentity } from "../sockets/identity-header";
 import { encode, readState, sendFrame } from "../sockets/socket-state";
@@ -27,10 +27,7 @@ export class AdminFeed extends DurableObject<Env> implements DeliveryReceiver {
     const fresh = this.ctx.storage.transactionSync(() => this.log.fresh(source, items));
     const frames = fresh.flatMap((item) => (item.frame === null ? [] : [item.frame]));
     if (frames.length === 0) return;
-    for (const ws of this.ctx.getWebSockets()) {
-      const state = readState(ws);
-      if (state && state.jwtExpiresAt > Date.now()) for (const frame of frames) sendFrame(ws, frame);
-    }
+    for (const ws of liveSockets(this.ctx)) for (const frame of frames) sendFrame(ws, frame);
   }
 
   override async fetch(request: Request): Promise<Response> {

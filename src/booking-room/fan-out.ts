@@ -33,6 +33,10 @@ function partyId(booking: BookingRecord, party: PartyRole): string {
   return party === "customer" ? booking.customerId : booking.providerId;
 }
 
+function partyInbox(booking: BookingRecord, party: PartyRole) {
+  return inboxOf(partyId(booking, party), party);
+}
+
 /** One party's row in `GET /chat/my-chats`, as the room knows it right now. */
 export function summaryFor(parts: Omit<RoomParts, "notify">, party: PartyRole): ChatSummary {
   const { booking, messages, reads } = parts;
@@ -50,7 +54,7 @@ export function summaryFor(parts: Omit<RoomParts, "notify">, party: PartyRole): 
 
 function enqueueSummaries(parts: RoomParts): void {
   for (const party of ["customer", "provider"] as const) {
-    parts.notify.enqueue(inboxOf(partyId(parts.booking, party)), null, true);
+    parts.notify.enqueue(partyInbox(parts.booking, party), null, true);
   }
 }
 
@@ -58,9 +62,9 @@ function enqueueSummaries(parts: RoomParts): void {
 export function summaryOfTarget(parts: Omit<RoomParts, "notify">, target: string): string | null {
   const { booking } = parts;
   const party =
-    target === inboxOf(booking.customerId)
+    target === partyInbox(booking, "customer")
       ? "customer"
-      : target === inboxOf(booking.providerId)
+      : target === partyInbox(booking, "provider")
         ? "provider"
         : null;
   return party ? JSON.stringify(summaryFor({ ...parts }, party)) : null;
@@ -82,7 +86,7 @@ export function enqueueLifecycle(parts: RoomParts, notices: Notice[], action: Bo
         parties.add("provider");
       }
     }
-    for (const party of parties) notify.enqueue(inboxOf(partyId(booking, party)), frame);
+    for (const party of parties) notify.enqueue(partyInbox(booking, party), frame);
   }
   notify.enqueue(ADMIN_FEED, encode("booking-updated", { action, booking: toPublicBooking(booking) }));
   enqueueSummaries(parts);
@@ -99,8 +103,8 @@ export function enqueueMessage(parts: RoomParts, m: StoredMessage, sender: Party
     senderRole: sender,
     preview: [...m.content].slice(0, PREVIEW_CHARS).join(""),
   });
-  notify.enqueue(inboxOf(partyId(booking, recipient)), notification, true);
-  notify.enqueue(inboxOf(partyId(booking, sender)), null, true);
+  notify.enqueue(partyInbox(booking, recipient), notification, true);
+  notify.enqueue(partyInbox(booking, sender), null, true);
   notify.enqueue(ADMIN_FEED, encode("booking-chat", presentMessage(booking.id, m)));
 }
 
@@ -109,6 +113,6 @@ export function enqueueRead(parts: RoomParts, reader: PartyRole, seq: number): v
   const { booking, notify } = parts;
   const readerId = partyId(booking, reader);
   const frame = encode("messages-read", { bookingId: booking.id, readerId, seq });
-  notify.enqueue(inboxOf(partyId(booking, otherParty(reader))), frame);
-  notify.enqueue(inboxOf(readerId), null, true);
+  notify.enqueue(partyInbox(booking, otherParty(reader)), frame);
+  notify.enqueue(partyInbox(booking, reader), null, true);
 }

@@ -17,7 +17,7 @@ import {
   type HistoryQuery,
   type HistoryResponse,
 } from "../protocol";
-import { acceptSocket, closeBack, closeIfExpired } from "../sockets/accept";
+import { acceptSocket, closeBack, closeIfExpired, liveSockets } from "../sockets/accept";
 import { ChatError, parseFrame } from "../sockets/frames";
 import { readIdentity } from "../sockets/identity-header";
 import { encode, readState, type SocketState, sendFrame, userTag, writeState } from "../sockets/socket-state";
@@ -278,7 +278,7 @@ export class BookingRoom extends DurableObject<Env> {
         readerId: state.userId,
         seq: read.seq,
       });
-      for (const socket of this.ctx.getWebSockets(userTag(otherId))) {
+      for (const socket of liveSockets(this.ctx, userTag(otherId))) {
         if (readState(socket)?.role === other) sendFrame(socket, receipt);
       }
       await this.background.afterWrite();
@@ -295,7 +295,7 @@ export class BookingRoom extends DurableObject<Env> {
     if (sent instanceof ChatError) return this.sendError(ws, sent, frame.data.bookingId);
     const payload = encode("booking-chat", presentMessage(frame.data.bookingId, sent.message));
     if (sent.duplicate) return sendFrame(ws, payload);
-    for (const socket of this.ctx.getWebSockets()) {
+    for (const socket of liveSockets(this.ctx)) {
       if (readState(socket)?.joined) sendFrame(socket, payload);
     }
     await this.background.afterWrite();
@@ -329,12 +329,12 @@ export class BookingRoom extends DurableObject<Env> {
     for (const audience of audiences) {
       if (audience === "customer" || audience === "provider") {
         const userId = audience === "customer" ? customerId : providerId;
-        for (const ws of this.ctx.getWebSockets(userTag(userId))) {
+        for (const ws of liveSockets(this.ctx, userTag(userId))) {
           if (readState(ws)?.role === audience) sockets.add(ws);
         }
         continue;
       }
-      for (const ws of this.ctx.getWebSockets()) {
+      for (const ws of liveSockets(this.ctx)) {
         if (audience === "everyone" || readState(ws)?.role === "admin") sockets.add(ws);
       }
     }

@@ -42,8 +42,8 @@ export const ErrorBody = z.object({
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /**
- * WebSocket close codes the server sends. 1008 and 4xxx are terminal for that connection's
- * credentials: reconnecting with the same JWT will not help.
+ * WebSocket close codes the server sends. After 4401, reconnecting with the same JWT will not
+ * help; get a fresh one first.
  */
 export const CloseCode = {
   /** The server closed in answer to the client's own close. */

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Booking, BookingStatus } from "./booking";
 import { EntityId } from "./ids";
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./limits";
-import { Message, SupportMessage } from "./message";
+import { Message, Metadata, SupportMessage } from "./message";
 import { PartyRole } from "./roles";
 
 const SeqCursor = z.coerce.number().int().nonnegative();
@@ -63,7 +63,7 @@ export type MyChatsResponse = z.infer<typeof MyChatsResponse>;
 export const SupportMessageBody = z.strictObject({
   message: z.string(),
   clientMessageId: z.string().min(1).max(64).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: Metadata.optional(),
 });
 export type SupportMessageBody = z.infer<typeof SupportMessageBody>;
 
@@ -106,7 +106,7 @@ export const ListedMessage = z.object({
   senderRole: z.string(),
   content: z.string(),
   clientMessageId: z.string().nullable(),
-  metadata: z.record(z.string(), z.unknown()).nullable(),
+  metadata: Metadata.nullable(),
   createdAt: z.string(),
 });
 export type ListedMessage = z.infer<typeof ListedMessage>;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { EntityId } from "./ids";
 import { PartyRole } from "./roles";
 
+/** Free-form JSON the client attaches to a message (at most 2 KB as JSON). */
 export const Metadata = z.record(z.string(), z.unknown());
 export type Metadata = z.infer<typeof Metadata>;
 

@@ -4,6 +4,7 @@ import { requireAdmin } from "../auth/require-admin";
 import { listMessages } from "../db/admin-messages";
 import { database } from "../db/client";
 import { ApiError } from "../errors";
+import { jsonResponse } from "../json-response";
 import { AdminMessagesQuery } from "../protocol";
 import { withIdentity } from "../sockets/identity-header";
 import { parseOr400 } from "../validation";
@@ -27,5 +28,5 @@ adminChatRoutes.use("*", requireUser, requireAdmin);
 
 adminChatRoutes.get("/messages", async (c) => {
   const query = parseOr400(AdminMessagesQuery, c.req.query());
-  return c.json(await listMessages(database(c.env.DB), query));
+  return jsonResponse(await listMessages(database(c.env.DB), query));
 });

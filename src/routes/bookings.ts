@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { type AppEnv, requireUser } from "../auth/authenticate";
-import { unwrap } from "../errors";
+import { ApiError, unwrap } from "../errors";
 import { BookingAction, CreateBookingBody } from "../protocol";
 import { bookingRoom } from "../rooms";
 import { bookingIdParam, jsonBody, parseOr400 } from "../validation";
@@ -15,6 +15,8 @@ bookingRoutes.route("/", paymentRoute);
 bookingRoutes.use("*", requireUser);
 
 bookingRoutes.post("/", async (c) => {
+  if (c.var.identity.role !== "customer")
+    throw new ApiError(403, "forbidden", "Only customers can create bookings");
   const body = await jsonBody(c, CreateBookingBody);
   const bookingId = crypto.randomUUID();
   const booking = unwrap(await bookingRoom(c.env, bookingId).create(bookingId, c.var.identity, body));

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { type AppEnv, requireUser } from "../auth/authenticate";
+import { inboxStub } from "../delivery/targets";
 import { unwrap } from "../errors";
+import { jsonResponse } from "../json-response";
 import { ChatToken, HistoryQuery } from "../protocol";
 import { bookingRoom } from "../rooms";
 import { bookingIdParam, parseOr400 } from "../validation";
@@ -11,8 +13,8 @@ export const chatRoutes = new Hono<AppEnv>();
 chatRoutes.use("*", requireUser);
 
 chatRoutes.get("/my-chats", async (c) => {
-  const inbox = c.env.USER_INBOX.get(c.env.USER_INBOX.idFromName(c.var.identity.userId));
-  return c.json({ chats: await inbox.myChats() });
+  const body = await inboxStub(c.env, c.var.identity).myChatsJson();
+  return new Response(body, { headers: { "Content-Type": "application/json" } });
 });
 
 chatRoutes.get("/booking/:id/token", async (c) => {
@@ -24,5 +26,5 @@ chatRoutes.get("/booking/:id", async (c) => {
   const query = parseOr400(HistoryQuery, c.req.query());
   const header = c.req.header("X-Chat-Token");
   const chatToken = header === undefined ? null : parseOr400(ChatToken, header);
-  return c.json(unwrap(await bookingRoom(c.env, bookingId).history(c.var.identity, chatToken, query)));
+  return jsonResponse(unwrap(await bookingRoom(c.env, bookingId).history(c.var.identity, chatToken, query)));
 });

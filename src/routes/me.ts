@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { type AppEnv, requireUser } from "../auth/authenticate";
+import { inboxStub } from "../delivery/targets";
 import { ApiError } from "../errors";
 import { withIdentity } from "../sockets/identity-header";
 
@@ -10,6 +11,6 @@ meRoutes.get("/ws", requireUser, async (c) => {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     throw new ApiError(426, "invalid_request", "Expected a WebSocket upgrade", { Upgrade: "websocket" });
   }
-  const inbox = c.env.USER_INBOX.get(c.env.USER_INBOX.idFromName(c.var.identity.userId));
+  const inbox = inboxStub(c.env, c.var.identity);
   return inbox.fetch(withIdentity(c.req.raw, c.var.identity));
 });

@@ -1,6 +1,6 @@
 import type { Identity } from "../auth/jwt";
 import { CloseCode, SUBPROTOCOL } from "../protocol";
-import { type SocketState, writeState } from "./socket-state";
+import { readState, type SocketState, writeState } from "./socket-state";
 
 /** Accepts a hibernatable socket for `identity`; selects our subprotocol when the browser offered it. */
 export function acceptSocket(
@@ -44,4 +44,23 @@ export function closeBack(ws: WebSocket, code: number, reason: string): void {
   } catch {
     // Already closed: nothing to do.
   }
+}
+
+/**
+ * The object's sockets (with `tag`, if given) whose JWT is still valid. Expired ones are closed
+ * with 4401 on the way, so nothing is pushed to an identity that is no longer proven.
+ */
+export function liveSockets(ctx: DurableObjectState, tag?: string): WebSocket[] {
+  const now = Date.now();
+  return ctx.getWebSockets(tag).filter((ws) => {
+    const state = readState(ws);
+    if (!state) return false;
+    if (state.jwtExpiresAt > now) return true;
+    try {
+      ws.close(CloseCode.jwtExpired, "jwt_expired");
+    } catch {
+      // Already closing.
+    }
+    return false;
+  });
 }

@@ -57,7 +57,7 @@ export class SupportThread extends DurableObject<Env> {
     identity: Identity,
     providerId: string,
     body: SupportMessageBody,
-  ): Promise<RoomResult<SupportMessage>> {
+  ): Promise<RoomResult<{ message: SupportMessage; duplicate: boolean }>> {
     if (identity.role === "customer") return fail(403, "forbidden", CUSTOMERS_CANNOT_CHAT);
     if (identity.role === "provider" && identity.userId !== providerId) {
       return fail(403, "forbidden", "Providers can write only in their own support thread");
@@ -65,6 +65,12 @@ export class SupportThread extends DurableObject<Env> {
     if (identity.role === "admin" && !this.started) {
       return fail(409, "thread_not_started", "Only the provider can start a support thread");
     }
+    // A resend is answered with the stored copy before anything else, as in booking chat.
+    const stored =
+      this.started && body.clientMessageId
+        ? this.messages.findSent(identity.userId, body.clientMessageId)
+        : null;
+    if (stored) return ok({ message: presentSupportMessage(providerId, stored), duplicate: true });
     const invalid = contentError(body.message, body.metadata);
     if (invalid) return fail(400, invalid.code, invalid.message);
 
@@ -94,12 +100,12 @@ export class SupportThread extends DurableObject<Env> {
       );
       const frame = encode("support-chat", presentSupportMessage(providerId, message));
       const notify = new NotifyOutbox(this.ctx.storage.sql, this.env, `support:${providerId}`);
-      notify.enqueue(inboxOf(providerId), frame);
+      notify.enqueue(inboxOf(providerId, "provider"), frame);
       notify.enqueue(ADMIN_FEED, frame);
-      return { message, duplicate: false };
+      return { message };
     });
-    if (!result.duplicate) await this.background.afterWrite();
-    return ok(presentSupportMessage(providerId, result.message));
+    await this.background.afterWrite();
+    return ok({ message: presentSupportMessage(providerId, result.message), duplicate: false });
   }
 
   async history(

@@ -3,13 +3,13 @@ import { z } from "zod";
 import { DELIVERY_LOG_SCHEMA, DeliveryLog } from "../delivery/delivery-log";
 import type { DeliveryItem, DeliveryReceiver } from "../delivery/notify-outbox";
 import { errorResponse } from "../errors";
-import { ChatSummary, CloseCode, inboxEventData } from "../protocol";
-import { acceptSocket, closeBack, closeIfExpired } from "../sockets/accept";
+import { CloseCode, inboxEventData } from "../protocol";
+import { acceptSocket, closeBack, closeIfExpired, liveSockets } from "../sockets/accept";
 import { ChatError, parseFrame } from "../sockets/frames";
 import { readIdentity } from "../sockets/identity-header";
 import { encode, readState, type SocketState, sendFrame } from "../sockets/socket-state";
 import { applySchema, type SchemaSteps } from "../storage/versioned-schema";
-import { supportThread } from "../support/thread-stub";
+import { postSupportMessage } from "../support/thread-stub";
 
 const INBOX_SCHEMA: SchemaSteps = [
   [
@@ -44,22 +44,25 @@ export class UserInbox extends DurableObject<Env> implements DeliveryReceiver {
       for (const item of fresh) if (item.summary) this.saveSummary(item.summary);
       return fresh;
     });
-    const sockets = this.ctx.getWebSockets();
+    const sockets = liveSockets(this.ctx);
     for (const item of fresh) {
       if (item.frame === null) continue;
       for (const ws of sockets) sendFrame(ws, item.frame);
     }
   }
 
-  /** The user's chats, newest activity first. */
-  async myChats(): Promise<ChatSummary[]> {
-    return this.ctx.storage.sql
+  /**
+   * The body of `GET /chat/my-chats`: the user's chats, newest activity first. Summaries are
+   * stored as their rooms delivered them, so the list is assembled without re-encoding.
+   */
+  async myChatsJson(): Promise<string> {
+    const rows = this.ctx.storage.sql
       .exec<{ summary: string }>(
         "SELECT summary FROM chats ORDER BY last_activity_at DESC LIMIT ?",
         MAX_CHATS,
       )
-      .toArray()
-      .map((row) => ChatSummary.parse(JSON.parse(row.summary)));
+      .toArray();
+    return `{"chats":[${rows.map((row) => row.summary).join(",")}]}`;
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -96,12 +99,15 @@ export class UserInbox extends DurableObject<Env> implements DeliveryReceiver {
     if (frame instanceof ChatError) return sendChatError(ws, frame);
     if (state.role === "admin") {
       const hint = "Admins reply with POST /chat/support/{providerId}/messages";
-      return sendChatError(ws, new ChatError("forbidden", hint, frame.data.clientMessageId));
+      return sendChatError(ws, new ChatError("not_authorized", hint, frame.data.clientMessageId));
     }
     // support-chat: the thread stores it and delivers it back here (to every device) as the acknowledgement.
     const identity = { userId: state.userId, role: state.role, expiresAt: state.jwtExpiresAt };
-    const result = await supportThread(this.env, state.userId).post(identity, state.userId, frame.data);
-    if (!result.ok) sendChatError(ws, new ChatError(result.code, result.message, frame.data.clientMessageId));
+    const result = await postSupportMessage(this.env, identity, state.userId, frame.data);
+    if (!result.ok)
+      return sendChatError(ws, new ChatError(result.code, result.message, frame.data.clientMessageId));
+    // A resend is not delivered again; answer it here so a client that lost its ack learns it went through.
+    if (result.value.duplicate) sendFrame(ws, encode("support-chat", result.value.message));
   }
 
   /** The summary comes from the booking's room, our own code; it is validated when read. */
