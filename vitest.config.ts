@@ -8,6 +8,13 @@ export const TEST_BINDINGS = {
   JWT_SECRET: "test-jwt-secret-0123456789abcdef",
   CHAT_TOKEN_SECRET: "test-chat-token-secret-0123456789",
   PAYMENT_WEBHOOK_SECRET: "test-payment-webhook-secret-012345",
+  // Tests send bursts far above a person's pace; the rate-limit test floods past these.
+  SEND_RATE_PER_SOCKET: "100",
+  SEND_BURST_PER_SOCKET: "200",
+  SEND_RATE_PER_USER: "200",
+  SEND_BURST_PER_USER: "400",
+  MAX_SOCKETS_PER_USER: "4",
+  ALLOWED_ORIGINS: "https://app.spana.test",
 };
 
 export default defineConfig(async () => {

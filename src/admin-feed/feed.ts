@@ -1,9 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
+import { getConfig } from "../config";
 import { DELIVERY_LOG_SCHEMA, DeliveryLog } from "../delivery/delivery-log";
 import type { DeliveryItem, DeliveryReceiver } from "../delivery/notify-outbox";
 import { errorResponse } from "../errors";
 import { CloseCode } from "../protocol";
-import { acceptSocket, closeBack, closeIfExpired, liveSockets } from "../sockets/accept";
+import {
+  acceptSocket,
+  answerHeartbeats,
+  closeBack,
+  closeIfExpired,
+  liveSockets,
+  tooManySockets,
+} from "../sockets/accept";
 import { ChatError, parseFrame } from "../sockets/frames";
 import { readIdentity } from "../sockets/identity-header";
 import { encode, readState, sendFrame } from "../sockets/socket-state";
@@ -21,6 +29,7 @@ export class AdminFeed extends DurableObject<Env> implements DeliveryReceiver {
     super(ctx, env);
     ctx.storage.transactionSync(() => applySchema(ctx.storage.sql, [DELIVERY_LOG_SCHEMA]));
     this.log = new DeliveryLog(ctx.storage.sql);
+    answerHeartbeats(ctx);
   }
 
   async deliver(source: string, items: DeliveryItem[]): Promise<void> {
@@ -38,7 +47,11 @@ export class AdminFeed extends DurableObject<Env> implements DeliveryReceiver {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(426, "invalid_request", "Expected a WebSocket upgrade");
     }
-    return acceptSocket(this.ctx, request, identity);
+    const { maxSocketsPerUser } = getConfig(this.env).limits;
+    return (
+      tooManySockets(this.ctx, identity.userId, maxSocketsPerUser) ??
+      acceptSocket(this.ctx, request, identity)
+    );
   }
 
   /** The feed is read-only: every client event is unknown here. */

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { Limits } from "../config";
 import { contentError } from "../conversation/content";
 import type { MessageStore, StoredMessage } from "../conversation/message-store";
 import type { BookingChatData, ErrorCode, JoinBookingData, MarkReadData, PartyRole } from "../protocol";
@@ -37,6 +38,7 @@ export function send(
   state: SocketState,
   data: z.infer<typeof BookingChatData>,
   messages: MessageStore | null,
+  limits: Pick<Limits, "maxMessageChars">,
 ): SendResult | ChatError {
   const error = (code: ErrorCode, message: string) => new ChatError(code, message, data.clientMessageId);
   if (!booking || !messages) return error("booking_not_found", "Booking not found");
@@ -52,7 +54,7 @@ export function send(
   if (stored) return { message: stored, party, duplicate: true };
   if (booking.chatTerminatedAt !== null) return error("chat_terminated", terminated().message);
   if (!booking.chatActive) return error("chat_not_active", "Chat is not active yet");
-  const invalid = contentError(data.message, data.metadata);
+  const invalid = contentError(data.message, data.metadata, limits.maxMessageChars);
   if (invalid) return error(invalid.code, invalid.message);
   const message = messages.append(
     {

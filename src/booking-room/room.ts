@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Identity } from "../auth/jwt";
-import { getConfig } from "../config";
+import { getConfig, type Limits } from "../config";
 import { Background } from "../conversation/background";
 import { D1Outbox } from "../conversation/d1-outbox";
 import { MessageStore } from "../conversation/message-store";
@@ -17,9 +17,17 @@ import {
   type HistoryQuery,
   type HistoryResponse,
 } from "../protocol";
-import { acceptSocket, closeBack, closeIfExpired, liveSockets } from "../sockets/accept";
-import { ChatError, parseFrame } from "../sockets/frames";
+import {
+  acceptSocket,
+  answerHeartbeats,
+  closeBack,
+  closeIfExpired,
+  liveSockets,
+  tooManySockets,
+} from "../sockets/accept";
+import { ChatError, parseFrame, sendChatError } from "../sockets/frames";
 import { readIdentity } from "../sockets/identity-header";
+import { RateLimiter } from "../sockets/rate-limiter";
 import { encode, readState, type SocketState, sendFrame, userTag, writeState } from "../sockets/socket-state";
 import { type BookingRecord, BookingStore, holdsChatToken, partyOf, toPublicBooking } from "./booking-store";
 import { join, markRead, send } from "./chat-frames";
@@ -37,6 +45,9 @@ import {
 import { type Actor, type Audience, Lifecycle, type Notice, type Transition } from "./lifecycle";
 import { otherParty, ReadState } from "./read-state";
 
+/** Messages read per step while replaying a resume; the whole backlog is sent in one go. */
+const REPLAY_PAGE = 500;
+
 /**
  * One booking's chat: the authority on its lifecycle, its chat tokens and its messages.
  * Everything that changes state runs synchronously within one event, so requests to the same
@@ -47,6 +58,7 @@ export class BookingRoom extends DurableObject<Env> {
   private readonly messages: MessageStore;
   private readonly reads: ReadState;
   private readonly background: Background;
+  private readonly rateLimiter = new RateLimiter();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -54,6 +66,7 @@ export class BookingRoom extends DurableObject<Env> {
     this.bookings = ctx.storage.transactionSync(() => new BookingStore(ctx.storage.sql));
     this.messages = new MessageStore(ctx.storage.sql);
     this.reads = new ReadState(ctx.storage.sql);
+    answerHeartbeats(ctx);
     this.background = new Background(
       ctx,
       "booking room",
@@ -164,7 +177,11 @@ export class BookingRoom extends DurableObject<Env> {
     if (identity.role !== "admin" && partyOf(booking, identity) === null) {
       return errorResponse(403, "forbidden", "You are not a participant of this booking");
     }
-    return acceptSocket(this.ctx, request, identity, [userTag(identity.userId)]);
+    const limits = getConfig(this.env).limits;
+    return (
+      tooManySockets(this.ctx, identity.userId, limits.maxSocketsPerUser) ??
+      acceptSocket(this.ctx, request, identity)
+    );
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
@@ -241,13 +258,14 @@ export class BookingRoom extends DurableObject<Env> {
   }
 
   private async handleFrame(ws: WebSocket, state: SocketState, raw: string | ArrayBuffer): Promise<void> {
-    const frame = parseFrame(raw, clientEventData);
-    if (frame instanceof ChatError) return this.sendError(ws, frame);
+    const { limits } = getConfig(this.env);
+    const frame = parseFrame(raw, clientEventData, limits.maxFrameBytes);
+    if (frame instanceof ChatError) return sendChatError(ws, frame);
     const parts = this.parts();
 
     if (frame.event === "join-booking") {
       const joined = join(parts?.booking ?? null, state, frame.data, parts ? this.messages : null);
-      if (joined instanceof ChatError) return this.sendError(ws, joined, frame.data.bookingId);
+      if (joined instanceof ChatError) return sendChatError(ws, joined, frame.data.bookingId);
       writeState(ws, joined.state);
       sendFrame(
         ws,
@@ -258,12 +276,13 @@ export class BookingRoom extends DurableObject<Env> {
           lastSeq: joined.lastSeq,
         }),
       );
+      if (parts && frame.data.sinceSeq !== undefined) this.replay(ws, parts, state, frame.data.sinceSeq);
       return;
     }
 
     if (frame.event === "mark-read") {
       const read = markRead(parts?.booking ?? null, state, frame.data, parts ? this.messages : null);
-      if (read instanceof ChatError) return this.sendError(ws, read, frame.data.bookingId);
+      if (read instanceof ChatError) return sendChatError(ws, read, frame.data.bookingId);
       if (!parts) return;
       const moved = this.ctx.storage.transactionSync(() => {
         if (!this.reads.advance(read.party, read.seq)) return false;
@@ -285,14 +304,16 @@ export class BookingRoom extends DurableObject<Env> {
       return;
     }
 
+    const limited = this.rateLimit(state, limits, frame.data.clientMessageId);
+    if (limited) return sendChatError(ws, limited, frame.data.bookingId);
     const sent = this.ctx.storage.transactionSync(() => {
-      const outcome = send(parts?.booking ?? null, state, frame.data, parts ? this.messages : null);
+      const outcome = send(parts?.booking ?? null, state, frame.data, parts ? this.messages : null, limits);
       if (!(outcome instanceof ChatError) && !outcome.duplicate && parts) {
         enqueueMessage(parts, outcome.message, outcome.party);
       }
       return outcome;
     });
-    if (sent instanceof ChatError) return this.sendError(ws, sent, frame.data.bookingId);
+    if (sent instanceof ChatError) return sendChatError(ws, sent, frame.data.bookingId);
     const payload = encode("booking-chat", presentMessage(frame.data.bookingId, sent.message));
     if (sent.duplicate) return sendFrame(ws, payload);
     for (const socket of liveSockets(this.ctx)) {
@@ -301,16 +322,35 @@ export class BookingRoom extends DurableObject<Env> {
     await this.background.afterWrite();
   }
 
-  private sendError(ws: WebSocket, error: ChatError, bookingId?: string): void {
-    sendFrame(
-      ws,
-      encode("chat-error", {
-        code: error.code,
-        message: error.message,
-        ...(bookingId ? { bookingId } : {}),
-        ...(error.clientMessageId ? { clientMessageId: error.clientMessageId } : {}),
-      }),
-    );
+  /**
+   * Resume: every message after `sinceSeq`, oldest first. Runs without awaiting, so no live
+   * message can slip in between: the client sees each message once, in order, with no gap.
+   */
+  private replay(ws: WebSocket, parts: RoomParts, state: SocketState, sinceSeq: number): void {
+    const reader = partyOf(parts.booking, state) ?? "admin";
+    let after = sinceSeq;
+    for (;;) {
+      const page = this.messages.page(REPLAY_PAGE, { after });
+      for (const m of page.messages) sendFrame(ws, encode("booking-chat", messageFor(parts, reader, m)));
+      const last = page.messages.at(-1);
+      if (!last || page.messages.length < REPLAY_PAGE) return;
+      after = last.seq;
+    }
+  }
+
+  /** Per-socket and per-user token buckets; a refusal says when to try again. */
+  private rateLimit(state: SocketState, limits: Limits, clientMessageId?: string): ChatError | null {
+    for (const [key, rate, burst] of [
+      [`socket:${state.id}`, limits.sendRatePerSocket, limits.sendBurstPerSocket],
+      [`user:${state.userId}`, limits.sendRatePerUser, limits.sendBurstPerUser],
+    ] as const) {
+      const taken = this.rateLimiter.take(key, rate, burst);
+      if (!taken.ok) {
+        const message = `Too many messages; retry in ${taken.retryAfterMs} ms`;
+        return new ChatError("rate_limited", message, clientMessageId, taken.retryAfterMs);
+      }
+    }
+    return null;
   }
 
   /** Sends lifecycle events to the sockets of the users they concern, tokens only to their holders. */

@@ -11,12 +11,13 @@ import {
 export function contentError(
   message: string,
   metadata: Metadata | undefined,
+  maxChars = MAX_MESSAGE_CHARS,
 ): { code: ErrorCode; message: string } | null {
   if (message.trim().length === 0) return { code: "message_empty", message: "Message cannot be empty" };
-  if (countChars(message) > MAX_MESSAGE_CHARS) {
+  if (countChars(message) > maxChars) {
     return {
       code: "message_too_long",
-      message: `Message cannot be longer than ${MAX_MESSAGE_CHARS} characters`,
+      message: `Message cannot be longer than ${maxChars} characters`,
     };
   }
   if (metadata && metadataBytes(metadata) > MAX_METADATA_BYTES) {

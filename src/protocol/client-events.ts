@@ -8,6 +8,8 @@ export const ChatToken = z.string().min(1).max(512);
 export const JoinBookingData = z.strictObject({
   bookingId: EntityId,
   chatToken: ChatToken.optional(),
+  /** Resume: replay every message after this seq, in order, before any live one. */
+  sinceSeq: z.number().int().nonnegative().optional(),
 });
 
 export const BookingChatData = z.strictObject({

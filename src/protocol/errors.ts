@@ -30,6 +30,10 @@ export const ErrorCode = z.enum([
   "payment_required",
   // support chat
   "thread_not_started",
+  // abuse limits
+  "rate_limited",
+  "too_many_connections",
+  "origin_not_allowed",
   // server
   "misconfigured",
   "internal_error",

@@ -1,6 +1,7 @@
 export * from "./booking";
 export * from "./client-events";
 export * from "./errors";
+export * from "./heartbeat";
 export * from "./http";
 export * from "./ids";
 export * from "./limits";

@@ -1,5 +1,7 @@
 /** Content limits shared by the server, the client SDK and tests. */
+/** Defaults; a deployment may change the first two (see the README's configuration table). */
 export const MAX_MESSAGE_CHARS = 4000;
+export const MAX_FRAME_BYTES = 64 * 1024;
 export const MAX_METADATA_BYTES = 2048;
 export const MAX_HISTORY_LIMIT = 100;
 export const DEFAULT_HISTORY_LIMIT = 50;

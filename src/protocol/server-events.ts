@@ -19,6 +19,8 @@ export const serverEventData = {
     message: z.string(),
     bookingId: z.string().optional(),
     clientMessageId: z.string().optional(),
+    /** With `rate_limited`: how long to wait before sending again. */
+    retryAfterMs: z.number().int().nonnegative().optional(),
   }),
   "chat-token-received": z.object({
     bookingId: EntityId,

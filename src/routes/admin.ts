@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { type AppEnv, requireUser } from "../auth/authenticate";
+import { requireAllowedOrigin } from "../auth/origin";
 import { requireAdmin } from "../auth/require-admin";
 import { listMessages } from "../db/admin-messages";
 import { database } from "../db/client";
@@ -12,7 +13,7 @@ import { parseOr400 } from "../validation";
 /** Admin oversight: the live feed socket and the message listing over D1. */
 export const adminRoutes = new Hono<AppEnv>();
 
-adminRoutes.use("*", requireUser, requireAdmin);
+adminRoutes.use("*", requireAllowedOrigin, requireUser, requireAdmin);
 
 adminRoutes.get("/ws", async (c) => {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {

@@ -1,6 +1,18 @@
 import type { Identity } from "../auth/jwt";
-import { CloseCode, SUBPROTOCOL } from "../protocol";
-import { readState, type SocketState, writeState } from "./socket-state";
+import { errorResponse } from "../errors";
+import { CloseCode, PING_FRAME, PONG_FRAME, SUBPROTOCOL } from "../protocol";
+import { readState, type SocketState, userTag, writeState } from "./socket-state";
+
+/** Answers the client heartbeat in the runtime, without waking the object (see protocol/heartbeat.ts). */
+export function answerHeartbeats(ctx: DurableObjectState): void {
+  ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
+}
+
+/** Refuses a new socket when the user already holds `max` live ones here. */
+export function tooManySockets(ctx: DurableObjectState, userId: string, max: number): Response | null {
+  if (liveSockets(ctx, userTag(userId)).length < max) return null;
+  return errorResponse(429, "too_many_connections", `At most ${max} open connections per user`);
+}
 
 /** Accepts a hibernatable socket for `identity`; selects our subprotocol when the browser offered it. */
 export function acceptSocket(
@@ -10,9 +22,10 @@ export function acceptSocket(
   tags: string[] = [],
 ): Response {
   const { 0: client, 1: server } = new WebSocketPair();
-  ctx.acceptWebSocket(server, tags);
+  ctx.acceptWebSocket(server, [userTag(identity.userId), ...tags]);
   writeState(server, {
     v: 1,
+    id: crypto.randomUUID(),
     userId: identity.userId,
     role: identity.role,
     joined: false,

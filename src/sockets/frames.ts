@@ -1,8 +1,6 @@
 import type { z } from "zod";
-import { Envelope, type ErrorCode } from "../protocol";
-
-/** Frames above this many UTF-8 bytes are refused before parsing; a 4000-character message fits. */
-export const MAX_FRAME_BYTES = 64 * 1024;
+import { Envelope, type ErrorCode, MAX_FRAME_BYTES } from "../protocol";
+import { encode, sendFrame } from "./socket-state";
 
 /** A refusal of one frame; the socket stays open. */
 export class ChatError {
@@ -10,7 +8,22 @@ export class ChatError {
     readonly code: ErrorCode,
     readonly message: string,
     readonly clientMessageId?: string,
+    readonly retryAfterMs?: number,
   ) {}
+}
+
+/** Sends a refusal as `chat-error`, with whatever context the client needs to match it up. */
+export function sendChatError(ws: WebSocket, error: ChatError, bookingId?: string): void {
+  sendFrame(
+    ws,
+    encode("chat-error", {
+      code: error.code,
+      message: error.message,
+      ...(bookingId ? { bookingId } : {}),
+      ...(error.clientMessageId ? { clientMessageId: error.clientMessageId } : {}),
+      ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+    }),
+  );
 }
 
 type Schemas = Record<string, z.ZodType>;
@@ -21,15 +34,19 @@ export type FrameOf<S extends Schemas> = {
 const encoder = new TextEncoder();
 
 /** UTF-8 size, computed only when the string could exceed the limit (a UTF-16 unit is at most 3 bytes). */
-function frameTooLarge(raw: string): boolean {
-  if (raw.length > MAX_FRAME_BYTES) return true;
-  return raw.length * 3 > MAX_FRAME_BYTES && encoder.encode(raw).byteLength > MAX_FRAME_BYTES;
+function frameTooLarge(raw: string, maxBytes: number): boolean {
+  if (raw.length > maxBytes) return true;
+  return raw.length * 3 > maxBytes && encoder.encode(raw).byteLength > maxBytes;
 }
 
 /** Turns a raw frame into one of the events in `schemas`, or explains what is wrong with it. */
-export function parseFrame<S extends Schemas>(raw: string | ArrayBuffer, schemas: S): FrameOf<S> | ChatError {
+export function parseFrame<S extends Schemas>(
+  raw: string | ArrayBuffer,
+  schemas: S,
+  maxFrameBytes = MAX_FRAME_BYTES,
+): FrameOf<S> | ChatError {
   if (typeof raw !== "string") return new ChatError("invalid_payload", "Binary frames are not supported");
-  if (frameTooLarge(raw)) return new ChatError("invalid_payload", "Frame is too large");
+  if (frameTooLarge(raw, maxFrameBytes)) return new ChatError("invalid_payload", "Frame is too large");
   let json: unknown;
   try {
     json = JSON.parse(raw);

@@ -7,6 +7,8 @@ import { type ServerEvent, type ServerEventName, type ServerEventPayload, UserRo
  */
 export const SocketState = z.object({
   v: z.literal(1),
+  /** Names the socket for per-socket limits. */
+  id: z.string(),
   userId: z.string(),
   role: UserRole,
   joined: z.boolean(),

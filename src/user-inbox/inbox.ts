@@ -1,12 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { getConfig } from "../config";
 import { DELIVERY_LOG_SCHEMA, DeliveryLog } from "../delivery/delivery-log";
 import type { DeliveryItem, DeliveryReceiver } from "../delivery/notify-outbox";
 import { errorResponse } from "../errors";
 import { CloseCode, inboxEventData } from "../protocol";
-import { acceptSocket, closeBack, closeIfExpired, liveSockets } from "../sockets/accept";
-import { ChatError, parseFrame } from "../sockets/frames";
+import {
+  acceptSocket,
+  answerHeartbeats,
+  closeBack,
+  closeIfExpired,
+  liveSockets,
+  tooManySockets,
+} from "../sockets/accept";
+import { ChatError, parseFrame, sendChatError } from "../sockets/frames";
 import { readIdentity } from "../sockets/identity-header";
+import { RateLimiter } from "../sockets/rate-limiter";
 import { encode, readState, type SocketState, sendFrame } from "../sockets/socket-state";
 import { applySchema, type SchemaSteps } from "../storage/versioned-schema";
 import { postSupportMessage } from "../support/thread-stub";
@@ -31,11 +40,13 @@ const SummaryKey = z.object({ bookingId: z.string(), lastActivityAt: z.string() 
  */
 export class UserInbox extends DurableObject<Env> implements DeliveryReceiver {
   private readonly log: DeliveryLog;
+  private readonly rateLimiter = new RateLimiter();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.transactionSync(() => applySchema(ctx.storage.sql, INBOX_SCHEMA));
     this.log = new DeliveryLog(ctx.storage.sql);
+    answerHeartbeats(ctx);
   }
 
   async deliver(source: string, items: DeliveryItem[]): Promise<void> {
@@ -71,7 +82,11 @@ export class UserInbox extends DurableObject<Env> implements DeliveryReceiver {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(426, "invalid_request", "Expected a WebSocket upgrade");
     }
-    return acceptSocket(this.ctx, request, identity);
+    const { maxSocketsPerUser } = getConfig(this.env).limits;
+    return (
+      tooManySockets(this.ctx, identity.userId, maxSocketsPerUser) ??
+      acceptSocket(this.ctx, request, identity)
+    );
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
@@ -95,11 +110,20 @@ export class UserInbox extends DurableObject<Env> implements DeliveryReceiver {
   }
 
   private async handleFrame(ws: WebSocket, state: SocketState, raw: string | ArrayBuffer): Promise<void> {
-    const frame = parseFrame(raw, inboxEventData);
+    const { limits } = getConfig(this.env);
+    const frame = parseFrame(raw, inboxEventData, limits.maxFrameBytes);
     if (frame instanceof ChatError) return sendChatError(ws, frame);
     if (state.role === "admin") {
       const hint = "Admins reply with POST /chat/support/{providerId}/messages";
       return sendChatError(ws, new ChatError("not_authorized", hint, frame.data.clientMessageId));
+    }
+    const taken = this.rateLimiter.take(state.userId, limits.sendRatePerUser, limits.sendBurstPerUser);
+    if (!taken.ok) {
+      const message = `Too many messages; retry in ${taken.retryAfterMs} ms`;
+      return sendChatError(
+        ws,
+        new ChatError("rate_limited", message, frame.data.clientMessageId, taken.retryAfterMs),
+      );
     }
     // support-chat: the thread stores it and delivers it back here (to every device) as the acknowledgement.
     const identity = { userId: state.userId, role: state.role, expiresAt: state.jwtExpiresAt };
@@ -121,15 +145,4 @@ export class UserInbox extends DurableObject<Env> implements DeliveryReceiver {
       summary.lastActivityAt,
     );
   }
-}
-
-function sendChatError(ws: WebSocket, error: ChatError): void {
-  sendFrame(
-    ws,
-    encode("chat-error", {
-      code: error.code,
-      message: error.message,
-      ...(error.clientMessageId ? { clientMessageId: error.clientMessageId } : {}),
-    }),
-  );
 }
