@@ -1,10 +1,10 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { AdminMessagesResponse } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { supportThread } from "../src/support/thread-stub";
 import { api, field } from "./helpers/api";
+import { settleD1 } from "./helpers/d1";
 import { type ActiveChat, activeChat } from "./helpers/flow";
 import { joined } from "./helpers/socket";
 
@@ -19,7 +19,7 @@ async function send(chat: ActiveChat, count: number) {
     await customer.expect("booking-chat");
   }
   customer.close();
-  await runDurableObjectAlarm(bookingRoom(env, chat.bookingId));
+  await settleD1(bookingRoom(env, chat.bookingId));
 }
 
 async function list(jwt: string, query: string) {
@@ -67,7 +67,7 @@ describe("admin message listing over D1", () => {
   it("lists support messages by chatType", async () => {
     const chat = await activeChat();
     await api("POST", "/chat/support/messages", { jwt: chat.provider.jwt, body: { message: "help" } });
-    await runDurableObjectAlarm(supportThread(env, chat.provider.id));
+    await settleD1(supportThread(env, chat.provider.id));
     const support = await list(chat.admin.jwt, `?chatType=admin&senderId=${chat.provider.id}`);
     expect(support.total).toBe(1);
     expect(support.messages[0]).toMatchObject({

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
+import { settleD1 } from "./helpers/d1";
 import { activeChat } from "./helpers/flow";
 import { joined } from "./helpers/socket";
 
@@ -58,7 +59,7 @@ describe("the D1 outbox", () => {
     expect((history.body as { messages: unknown[] }).messages).toHaveLength(6);
 
     await repairD1();
-    expect(await runDurableObjectAlarm(room)).toBe(true);
+    await settleD1(room);
     expect(await d1Seqs(chat.bookingId)).toEqual([1, 2, 3, 4, 5, 6]);
     await runDurableObjectAlarm(room);
     expect(await d1Seqs(chat.bookingId)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -78,7 +79,7 @@ describe("the D1 outbox", () => {
       });
       await customer.expect("booking-chat");
     }
-    await runDurableObjectAlarm(room);
+    await settleD1(room);
     expect(await d1Seqs(chat.bookingId)).toEqual([1, 2, 3]);
 
     // As if the room had crashed after D1 committed but before it noted that: everything is re-sent.
@@ -100,7 +101,7 @@ describe("the D1 outbox", () => {
   it("mirrors the booking's state to D1, newest version last", async () => {
     const chat = await activeChat();
     const room = bookingRoom(env, chat.bookingId);
-    await runDurableObjectAlarm(room);
+    await settleD1(room);
     const active = await env.DB.prepare(
       "SELECT status, payment_status, chat_active FROM bookings WHERE id = ?",
     )
@@ -108,7 +109,7 @@ describe("the D1 outbox", () => {
       .first();
     expect(active).toEqual({ status: "confirmed", payment_status: "paid_to_escrow", chat_active: 1 });
     await api("POST", `/bookings/${chat.bookingId}/cancel`, { jwt: chat.customer.jwt });
-    await runDurableObjectAlarm(room);
+    await settleD1(room);
     const cancelled = await env.DB.prepare(
       "SELECT status, chat_active, chat_termination_reason FROM bookings WHERE id = ?",
     )

@@ -1,8 +1,8 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
+import { settleD1 } from "./helpers/d1";
 import { accept, createBooking, parties, pay } from "./helpers/flow";
 import { connect } from "./helpers/socket";
 
@@ -106,16 +106,12 @@ describe("the seed's example flow", () => {
     });
     expect(await customer.expect("chat-error")).toMatchObject({ code: "chat_terminated" });
 
-    // Every accepted message reaches D1 through the outbox, exactly once (the alarm may already be
-    // running on its own; D1 is eventually consistent with the room by design).
-    await runDurableObjectAlarm(bookingRoom(env, booking.id));
-    const d1Messages = async () =>
-      (
-        await env.DB.prepare("SELECT seq, content FROM messages WHERE booking_id = ? ORDER BY seq")
-          .bind(booking.id)
-          .all()
-      ).results;
-    await expect.poll(d1Messages).toEqual([
+    // Every accepted message reaches D1 through the outbox, exactly once.
+    await settleD1(bookingRoom(env, booking.id));
+    const rows = await env.DB.prepare("SELECT seq, content FROM messages WHERE booking_id = ? ORDER BY seq")
+      .bind(booking.id)
+      .all();
+    expect(rows.results).toEqual([
       { seq: 1, content: "Hi, when can you come?" },
       { seq: 2, content: "Tomorrow at 9" },
     ]);

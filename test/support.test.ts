@@ -1,9 +1,10 @@
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SupportHistoryResponse, SupportThreadsResponse } from "../src/protocol";
 import { supportThread } from "../src/support/thread-stub";
 import { api, field } from "./helpers/api";
+import { settleD1 } from "./helpers/d1";
 import { parties } from "./helpers/flow";
 import { adminFeed, inbox, openSocketAt } from "./helpers/socket";
 
@@ -52,7 +53,7 @@ describe("support chat between a provider and the admins", () => {
       expect(page.nextBefore).toBe(2);
     }
 
-    await runDurableObjectAlarm(supportThread(env, provider.id));
+    await settleD1(supportThread(env, provider.id));
     const threads = SupportThreadsResponse.parse(
       (await api("GET", "/chat/support", { jwt: admin.jwt })).body,
     );
