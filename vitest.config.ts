@@ -9,10 +9,10 @@ export const TEST_BINDINGS = {
   CHAT_TOKEN_SECRET: "test-chat-token-secret-0123456789",
   PAYMENT_WEBHOOK_SECRET: "test-payment-webhook-secret-012345",
   // Tests send bursts far above a person's pace; the rate-limit test floods past these.
-  SEND_RATE_PER_SOCKET: "100",
-  SEND_BURST_PER_SOCKET: "200",
-  SEND_RATE_PER_USER: "200",
-  SEND_BURST_PER_USER: "400",
+  SEND_RATE_PER_SOCKET: "20",
+  SEND_BURST_PER_SOCKET: "60",
+  SEND_RATE_PER_USER: "40",
+  SEND_BURST_PER_USER: "120",
   MAX_SOCKETS_PER_USER: "4",
   ALLOWED_ORIGINS: "https://app.spana.test",
 };

@@ -57,6 +57,8 @@ export const serverEventData = {
     action: z.enum(["created", "paid", "accepted", "declined", "started", "completed", "cancelled"]),
     booking: Booking,
   }),
+  /** The runtime's answer to the client heartbeat `{"event":"ping","data":{}}`. */
+  pong: z.object({}),
   /** A message in a provider's support thread, to that provider's inbox and to the admin feed. */
   "support-chat": SupportMessage,
 } as const;
@@ -84,4 +86,5 @@ export const ServerEvent = z.discriminatedUnion("event", [
   frame("messages-read"),
   frame("support-chat"),
   frame("booking-updated"),
+  frame("pong"),
 ]);
