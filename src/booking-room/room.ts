@@ -262,10 +262,12 @@ export class BookingRoom extends DurableObject<Env> {
     const frame = parseFrame(raw, clientEventData, limits.maxFrameBytes);
     if (frame instanceof ChatError) return sendChatError(ws, frame);
     const parts = this.parts();
+    // Errors name the booking only when it is this connection's; another id is not echoed back.
+    const ownId = frame.data.bookingId === parts?.booking.id ? frame.data.bookingId : undefined;
 
     if (frame.event === "join-booking") {
       const joined = join(parts?.booking ?? null, state, frame.data, parts ? this.messages : null);
-      if (joined instanceof ChatError) return sendChatError(ws, joined, frame.data.bookingId);
+      if (joined instanceof ChatError) return sendChatError(ws, joined, ownId);
       writeState(ws, joined.state);
       sendFrame(
         ws,
@@ -282,7 +284,7 @@ export class BookingRoom extends DurableObject<Env> {
 
     if (frame.event === "mark-read") {
       const read = markRead(parts?.booking ?? null, state, frame.data, parts ? this.messages : null);
-      if (read instanceof ChatError) return sendChatError(ws, read, frame.data.bookingId);
+      if (read instanceof ChatError) return sendChatError(ws, read, ownId);
       if (!parts) return;
       const moved = this.ctx.storage.transactionSync(() => {
         if (!this.reads.advance(read.party, read.seq)) return false;
@@ -305,7 +307,7 @@ export class BookingRoom extends DurableObject<Env> {
     }
 
     const limited = this.rateLimit(state, limits, frame.data.clientMessageId);
-    if (limited) return sendChatError(ws, limited, frame.data.bookingId);
+    if (limited) return sendChatError(ws, limited, ownId);
     const sent = this.ctx.storage.transactionSync(() => {
       const outcome = send(parts?.booking ?? null, state, frame.data, parts ? this.messages : null, limits);
       if (!(outcome instanceof ChatError) && !outcome.duplicate && parts) {
@@ -313,7 +315,7 @@ export class BookingRoom extends DurableObject<Env> {
       }
       return outcome;
     });
-    if (sent instanceof ChatError) return sendChatError(ws, sent, frame.data.bookingId);
+    if (sent instanceof ChatError) return sendChatError(ws, sent, ownId);
     const payload = encode("booking-chat", presentMessage(frame.data.bookingId, sent.message));
     if (sent.duplicate) return sendFrame(ws, payload);
     for (const socket of liveSockets(this.ctx)) {
