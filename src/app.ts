@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./auth/authenticate";
 import { ApiError, errorResponse } from "./errors";
+import { describeError } from "./log";
 import { adminChatRoutes, adminRoutes } from "./routes/admin";
 import { bookingRoutes } from "./routes/bookings";
 import { chatRoutes } from "./routes/chat";
@@ -29,6 +30,6 @@ app.onError((error, c) => {
     // Hono's own errors (for example a malformed request); never leak internals.
     return errorResponse(error.status, "invalid_request", error.message || "Invalid request");
   }
-  console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}`, error);
+  console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}`, describeError(error));
   return errorResponse(500, "internal_error", "Something went wrong");
 });

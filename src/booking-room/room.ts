@@ -6,6 +6,7 @@ import { D1Outbox } from "../conversation/d1-outbox";
 import { MessageStore } from "../conversation/message-store";
 import { NotifyOutbox } from "../delivery/notify-outbox";
 import { errorResponse, fail, ok, type RoomResult } from "../errors";
+import { describeError } from "../log";
 import {
   type AcceptResponse,
   type Booking,
@@ -191,7 +192,7 @@ export class BookingRoom extends DurableObject<Env> {
       if (closeIfExpired(ws, state)) return;
       await this.handleFrame(ws, state, raw);
     } catch (error) {
-      console.error("booking room: frame failed", error);
+      console.error("booking room: frame failed", describeError(error));
       sendFrame(ws, encode("chat-error", { code: "internal_error", message: "Something went wrong" }));
     }
   }

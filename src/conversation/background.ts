@@ -1,5 +1,6 @@
 import type { NotifyOutbox } from "../delivery/notify-outbox";
 import { Pump } from "../delivery/pump";
+import { describeError } from "../log";
 import { backoffMs, type D1Outbox, FLUSH_DELAY_MS } from "./d1-outbox";
 
 export const RETRY_STATE_SCHEMA = [
@@ -77,7 +78,7 @@ export class Background {
         new Date().toISOString(),
       )
       .one().failures;
-    console.error(`${this.name}: background write failed (attempt ${failures})`, error);
+    console.error(`${this.name}: background write failed (attempt ${failures})`, describeError(error));
     await this.alarmBy(Date.now() + backoffMs(failures));
   }
 

@@ -1,3 +1,4 @@
+import { describeError } from "../log";
 import { deliveryStub } from "./targets";
 
 /**
@@ -73,7 +74,8 @@ export class NotifyOutbox {
       }),
     );
     const failures = results.filter((r) => r.status === "rejected");
-    for (const failure of failures) console.error(`${this.source}: delivery failed`, failure.reason);
+    for (const failure of failures)
+      console.error(`${this.source}: delivery failed`, describeError(failure.reason));
     return { ok: failures.length === 0, more: rows.length === BATCH };
   }
 

@@ -4,6 +4,7 @@ import { getConfig } from "../config";
 import { DELIVERY_LOG_SCHEMA, DeliveryLog } from "../delivery/delivery-log";
 import type { DeliveryItem, DeliveryReceiver } from "../delivery/notify-outbox";
 import { errorResponse } from "../errors";
+import { describeError } from "../log";
 import { CloseCode, inboxEventData } from "../protocol";
 import {
   acceptSocket,
@@ -96,7 +97,7 @@ export class UserInbox extends DurableObject<Env> implements DeliveryReceiver {
       if (closeIfExpired(ws, state)) return;
       await this.handleFrame(ws, state, raw);
     } catch (error) {
-      console.error("inbox: frame failed", error);
+      console.error("inbox: frame failed", describeError(error));
       sendFrame(ws, encode("chat-error", { code: "internal_error", message: "Something went wrong" }));
     }
   }
