@@ -1,0 +1,209 @@
+import {
+  ChatTokenResponse,
+  HistoryResponse,
+  type Message,
+  type Metadata,
+  type ServerEvent,
+  type ServerEventName,
+  type ServerEventPayload,
+} from "../protocol";
+import { Connection, type ConnectionStatus } from "./connection";
+import { Emitter } from "./emitter";
+import { ChatClientError, type HttpOptions, request } from "./http";
+import type { OpenSocket } from "./transport";
+
+type PendingSend = {
+  frame: string;
+  resolve: (message: Message) => void;
+  reject: (error: ChatClientError) => void;
+};
+
+export type BookingChatOptions = {
+  http: HttpOptions;
+  wsUrl: string;
+  open: OpenSocket;
+  bookingId: string;
+  /** The caller's chat token; fetched from the API when omitted. Admins have none. */
+  chatToken?: string;
+  /** Admins watch without a token. */
+  asAdmin?: boolean;
+  /** Resume after this seq (for an app that already shows messages up to it). */
+  sinceSeq?: number;
+  heartbeat?: { intervalMs: number; timeoutMs: number };
+};
+
+/**
+ * One booking's chat. Delivers every message exactly once and in seq order, however often the
+ * connection drops: it resumes with `sinceSeq` and drops repeats. Sends made while offline are
+ * kept and sent (once, thanks to their clientMessageId) when the connection is back.
+ */
+export class BookingChat {
+  private readonly events = new Emitter();
+  private readonly pending = new Map<string, PendingSend>();
+  private readonly connection: Connection;
+  private chatToken: string | undefined;
+  /** Highest seq delivered to the app; null until the first join says where "now" is. */
+  private lastSeq: number | null;
+  private joined = false;
+  private terminated = false;
+
+  constructor(private readonly options: BookingChatOptions) {
+    this.chatToken = options.chatToken;
+    this.lastSeq = options.sinceSeq ?? null;
+    this.connection = new Connection({
+      url: `${options.wsUrl}/bookings/${options.bookingId}/ws`,
+      getToken: options.http.getToken,
+      open: options.open,
+      heartbeat: options.heartbeat,
+      onOpen: (send) => this.join(send),
+      onFrame: (frame) => this.receive(frame),
+      onStatus: (status) => this.status(status),
+    });
+  }
+
+  /** Connects (fetching the chat token first if needed). Resolves once the first join is answered. */
+  async connect(): Promise<ServerEventPayload<"booking-joined">> {
+    if (!this.options.asAdmin && this.chatToken === undefined) {
+      const path = `/chat/booking/${this.options.bookingId}/token`;
+      this.chatToken = ChatTokenResponse.parse(await request(this.options.http, "GET", path)).chatToken;
+    }
+    const joined = new Promise<ServerEventPayload<"booking-joined">>((resolve, reject) => {
+      const offJoined = this.events.on("booking-joined", (data) => {
+        offJoined();
+        offError();
+        resolve(data);
+      });
+      const offError = this.events.on("chat-error", (data) => {
+        if (data.clientMessageId !== undefined) return;
+        offJoined();
+        offError();
+        reject(new ChatClientError(0, data.code, data.message));
+      });
+    });
+    this.connection.start();
+    return joined;
+  }
+
+  /** Typed events: `booking-chat` arrives exactly once per message, in seq order. */
+  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void {
+    return this.events.on(event, handler);
+  }
+
+  /** Sends a message; resolves with the stored message once acknowledged, rejects with its chat-error. */
+  send(text: string, options: { metadata?: Metadata; clientMessageId?: string } = {}): Promise<Message> {
+    if (this.terminated)
+      return Promise.reject(new ChatClientError(0, "chat_terminated", "The chat has ended"));
+    const clientMessageId = options.clientMessageId ?? crypto.randomUUID();
+    const data = {
+      bookingId: this.options.bookingId,
+      chatToken: this.chatToken ?? "",
+      message: text,
+      clientMessageId,
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+    };
+    const frame = JSON.stringify({ event: "booking-chat", data });
+    return new Promise((resolve, reject) => {
+      this.pending.set(clientMessageId, { frame, resolve, reject });
+      if (this.joined) this.connection.send(frame);
+    });
+  }
+
+  /** Marks every message up to `seq` as read by this party. */
+  markRead(seq: number): void {
+    this.connection.send(
+      JSON.stringify({ event: "mark-read", data: { bookingId: this.options.bookingId, seq } }),
+    );
+  }
+
+  /** A page of history, ascending; pass `nextBefore` as `before` for older messages. */
+  async history(page: { before?: number; after?: number; limit?: number } = {}): Promise<HistoryResponse> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(page)) if (value !== undefined) query.set(key, String(value));
+    const headers: Record<string, string> = this.chatToken ? { "X-Chat-Token": this.chatToken } : {};
+    const path = `/chat/booking/${this.options.bookingId}?${query}`;
+    return HistoryResponse.parse(await request(this.options.http, "GET", path, { headers }));
+  }
+
+  /** The highest seq delivered to the app so far (0 before the first join). */
+  get seq(): number {
+    return this.lastSeq ?? 0;
+  }
+
+  /** Drops the socket as a network loss would; the client reconnects and resumes by itself. */
+  simulateDisconnect(): void {
+    this.connection.reconnect();
+  }
+
+  close(): void {
+    this.connection.stop();
+  }
+
+  private join(send: (frame: string) => void): void {
+    this.joined = false;
+    const data = {
+      bookingId: this.options.bookingId,
+      ...(this.chatToken ? { chatToken: this.chatToken } : {}),
+      ...(this.lastSeq !== null ? { sinceSeq: this.lastSeq } : {}),
+    };
+    send(JSON.stringify({ event: "join-booking", data }));
+  }
+
+  private status(status: ConnectionStatus): void {
+    if (status !== "open") this.joined = false;
+  }
+
+  private receive(frame: ServerEvent): void {
+    switch (frame.event) {
+      case "booking-joined":
+        this.joined = true;
+        if (this.lastSeq === null) this.lastSeq = frame.data.lastSeq;
+        this.events.emit("booking-joined", frame.data);
+        // Everything not yet acknowledged goes out again, in order; the server stores each once.
+        for (const pending of this.pending.values()) this.connection.send(pending.frame);
+        return;
+      case "booking-chat":
+        this.deliver(frame.data);
+        return;
+      case "chat-error": {
+        const pending = frame.data.clientMessageId ? this.pending.get(frame.data.clientMessageId) : undefined;
+        if (pending && frame.data.clientMessageId) {
+          this.pending.delete(frame.data.clientMessageId);
+          pending.reject(
+            new ChatClientError(0, frame.data.code, frame.data.message, frame.data.retryAfterMs),
+          );
+        }
+        this.events.emit("chat-error", frame.data);
+        return;
+      }
+      case "chat-terminated":
+        this.terminated = true;
+        this.events.emit("chat-terminated", frame.data);
+        for (const [id, pending] of this.pending) {
+          this.pending.delete(id);
+          pending.reject(new ChatClientError(0, "chat_terminated", frame.data.message));
+        }
+        this.connection.stop();
+        return;
+      default:
+        this.events.emit(frame.event, frame.data as never);
+    }
+  }
+
+  private deliver(message: Message): void {
+    const pending = message.clientMessageId ? this.pending.get(message.clientMessageId) : undefined;
+    if (pending && message.clientMessageId) {
+      this.pending.delete(message.clientMessageId);
+      pending.resolve(message);
+    }
+    // Replays and resends can repeat a message; the app sees each seq once, in order.
+    const last = this.lastSeq ?? 0;
+    if (message.seq <= last) return;
+    if (message.seq > last + 1) {
+      // A gap cannot happen with resume; if it ever does, reconnecting replays what is missing.
+      this.connection.reconnect();
+      return;
+    }
+    this.lastSeq = message.seq;
+    this.events.emit("booking-chat", message);
+  }
+}

@@ -1,0 +1,39 @@
+import { ErrorBody, type ErrorCode } from "../protocol";
+
+/** A refusal from the service: the HTTP status (or 0 on a socket) and its error code. */
+export class ChatClientError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = "ChatClientError";
+  }
+}
+
+export type HttpOptions = { baseUrl: string; getToken: () => Promise<string>; fetch: typeof fetch };
+
+/** Calls the HTTP API with the user's JWT; returns the JSON body or throws a ChatClientError. */
+export async function request(
+  http: HttpOptions,
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<unknown> {
+  const headers = new Headers(options.headers);
+  headers.set("Authorization", `Bearer ${await http.getToken()}`);
+  if (options.body !== undefined) headers.set("Content-Type", "application/json");
+  const response = await http.fetch(`${http.baseUrl}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const json: unknown = await response.json().catch(() => null);
+  if (response.ok) return json;
+  const error = ErrorBody.safeParse(json);
+  if (error.success)
+    throw new ChatClientError(response.status, error.data.error.code, error.data.error.message);
+  throw new ChatClientError(response.status, "internal_error", `HTTP ${response.status}`);
+}
