@@ -48,13 +48,27 @@ export class Connection {
   /** Sends now if connected; returns false when offline (callers keep the frame for later). */
   send(frame: string): boolean {
     if (!this.socket) return false;
-    this.socket.send(frame);
-    return true;
+    try {
+      this.socket.send(frame);
+      return true;
+    } catch {
+      // The socket is closing; its close handler will reconnect.
+      return false;
+    }
   }
 
   /** Drops the current socket and reconnects, as after a network loss. */
   reconnect(): void {
-    this.socket?.close(CloseCode.normal, "reconnecting");
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = null;
+    this.clearTimers();
+    try {
+      socket.close(CloseCode.normal, "reconnecting");
+    } catch {
+      // Already closed.
+    }
+    this.retry();
   }
 
   private async connect(): Promise<void> {

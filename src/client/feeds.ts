@@ -19,7 +19,7 @@ export class Feed {
   constructor(options: FeedOptions) {
     this.connection = new Connection({
       ...options,
-      onOpen: () => {},
+      onOpen: (send) => this.opened(send),
       onFrame: (frame) => this.receive(frame),
     });
   }
@@ -40,6 +40,9 @@ export class Feed {
   protected receive(frame: ServerEvent): void {
     this.events.emit(frame.event, frame.data as never);
   }
+
+  /** Called on every (re)connect. */
+  protected opened(_send: (frame: string) => void): void {}
 }
 
 type PendingSupport = {
@@ -59,6 +62,11 @@ export class Inbox extends Feed {
       this.pending.set(clientMessageId, { resolve, reject, frame });
       this.connection.send(frame);
     });
+  }
+
+  /** Unacknowledged support messages go out again after a reconnect; the server stores each once. */
+  protected override opened(send: (frame: string) => void): void {
+    for (const pending of this.pending.values()) send(pending.frame);
   }
 
   protected override receive(frame: ServerEvent): void {

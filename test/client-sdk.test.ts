@@ -1,0 +1,148 @@
+import { evictDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { decodeJwt } from "jose";
+import { describe, expect, it, vi } from "vitest";
+import { type ChatClientError, createChatClient, type OpenSocket } from "../src/client";
+import type { Message } from "../src/protocol";
+import { bookingRoom } from "../src/rooms";
+import { BASE_URL } from "./helpers/api";
+import { activeChat } from "./helpers/flow";
+import { signUserJwt, type TestUser } from "./helpers/users";
+
+/** The SDK's socket, opened against the real Worker in this runtime. */
+const openViaWorker: OpenSocket = async (url, protocols) => {
+  const response = await exports.default.fetch(url.replace(/^ws/, "http"), {
+    headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": protocols.join(", ") },
+  });
+  const ws = response.webSocket;
+  if (!ws) throw new Error(`upgrade refused: ${response.status}`);
+  ws.accept();
+  return ws;
+};
+
+function clientFor(user: TestUser, getToken: () => Promise<string> | string = () => user.jwt) {
+  return createChatClient({
+    baseUrl: BASE_URL,
+    getToken,
+    fetch: (input, init) => exports.default.fetch(input, init),
+    openSocket: openViaWorker,
+  });
+}
+
+/** Collects what the app sees, in the order it sees it. */
+function appView(chat: ReturnType<ReturnType<typeof clientFor>["booking"]>) {
+  const seen: Message[] = [];
+  chat.on("booking-chat", (m) => seen.push(m));
+  return seen;
+}
+
+describe("the client SDK against the real service", () => {
+  it("loses and duplicates nothing when the server drops the socket mid-conversation", async () => {
+    const s = await activeChat();
+    const customer = clientFor(s.customer).booking(s.bookingId);
+    const provider = clientFor(s.provider).booking(s.bookingId);
+    const customerSees = appView(customer);
+    await customer.connect();
+    await provider.connect();
+
+    for (let i = 1; i <= 5; i++) await provider.send(`before ${i}`);
+    await vi.waitUntil(() => customerSees.length === 5);
+    await evictDurableObject(bookingRoom(env, s.bookingId), { webSockets: "close" });
+    // The provider keeps talking while the customer is away (its own client reconnects too).
+    const during = Array.from({ length: 5 }, (_, i) => provider.send(`during ${i + 1}`));
+    await Promise.all(during);
+
+    await vi.waitUntil(() => customerSees.length === 10, { timeout: 10_000 });
+    expect(customerSees.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(customerSees.map((m) => m.content).slice(5)).toEqual([
+      "during 1",
+      "during 2",
+      "during 3",
+      "during 4",
+      "during 5",
+    ]);
+    customer.close();
+    provider.close();
+  });
+
+  it("sends what was written offline once, in order, after reconnecting", async () => {
+    const s = await activeChat();
+    const customer = clientFor(s.customer).booking(s.bookingId);
+    await customer.connect();
+    await customer.send("online");
+    customer.simulateDisconnect();
+    const offline = ["one", "two", "three"].map((text) => customer.send(text));
+    const stored = await Promise.all(offline);
+    expect(stored.map((m) => [m.seq, m.content])).toEqual([
+      [2, "one"],
+      [3, "two"],
+      [4, "three"],
+    ]);
+    const history = await customer.history();
+    expect(history.messages.map((m) => m.content)).toEqual(["online", "one", "two", "three"]);
+    customer.close();
+  });
+
+  it("asks getToken again when its JWT expires, and carries on", async () => {
+    const s = await activeChat();
+    const shortLived = await signUserJwt(s.customer.id, "customer", { expiresIn: "2s" });
+    let calls = 0;
+    const getToken = () => {
+      calls++;
+      return calls === 1 ? shortLived : s.customer.jwt;
+    };
+    const customer = createChatClient({
+      baseUrl: BASE_URL,
+      getToken,
+      fetch: (input, init) => exports.default.fetch(input, init),
+      openSocket: openViaWorker,
+    }).booking(s.bookingId, { chatToken: s.customerToken });
+    await customer.connect();
+    expect(calls).toBe(1);
+    const expiresAt = (decodeJwt(shortLived).exp ?? 0) * 1000;
+    await vi.waitUntil(() => Date.now() > expiresAt, { timeout: 5_000, interval: 100 });
+    // The server closes the expired socket with 4401; the client reconnects with a fresh token.
+    const message = await customer.send("still here");
+    expect(message.content).toBe("still here");
+    expect(calls).toBeGreaterThanOrEqual(2);
+    customer.close();
+  });
+
+  it("stops for good when the chat is terminated, and rejects later sends", async () => {
+    const s = await activeChat();
+    const client = clientFor(s.customer);
+    const customer = client.booking(s.bookingId);
+    await customer.connect();
+    const terminated = new Promise((resolve) => customer.on("chat-terminated", resolve));
+    await clientFor(s.provider).request("POST", `/bookings/${s.bookingId}/complete`);
+    expect(await terminated).toMatchObject({ reason: "completed" });
+    await expect(customer.send("too late")).rejects.toMatchObject({
+      code: "chat_terminated",
+    } satisfies Partial<ChatClientError>);
+    customer.close();
+  });
+
+  it("rejects a send with its chat-error", async () => {
+    const s = await activeChat();
+    const customer = clientFor(s.customer).booking(s.bookingId);
+    await customer.connect();
+    await expect(customer.send("   ")).rejects.toMatchObject({ code: "message_empty" });
+    customer.close();
+  });
+
+  it("subscribes to the inbox and the admin feed", async () => {
+    const s = await activeChat();
+    const providerClient = clientFor(s.provider);
+    const inbox = providerClient.inbox();
+    const feed = clientFor(s.admin).adminFeed();
+    const feedMessages: string[] = [];
+    feed.on("support-chat", (m) => feedMessages.push(m.content));
+    const stored = await inbox.sendSupport("help please");
+    expect(stored).toMatchObject({ senderRole: "provider", content: "help please" });
+    const reply = await clientFor(s.admin).support.reply(s.provider.id, "on it");
+    expect(reply.senderRole).toBe("admin");
+    await vi.waitUntil(() => feedMessages.includes("on it"));
+    inbox.close();
+    feed.close();
+  });
+});
