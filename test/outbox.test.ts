@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { readD1Stats } from "../src/conversation/d1-outbox";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
 import { settleD1 } from "./helpers/d1";
@@ -96,6 +97,33 @@ describe("the D1 outbox", () => {
       .first();
     expect(row).toEqual({ content: "m2", sender_role: "customer", chat_type: "booking" });
     customer.close();
+  });
+
+  it("batches D1 writes: under load, far fewer statements than messages", async () => {
+    const chat = await activeChat();
+    const room = bookingRoom(env, chat.bookingId);
+    const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
+    const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
+    for (let i = 0; i < 50; i++) {
+      customer.send("booking-chat", {
+        bookingId: chat.bookingId,
+        chatToken: chat.customerToken,
+        message: `c${i}`,
+      });
+      provider.send("booking-chat", {
+        bookingId: chat.bookingId,
+        chatToken: chat.providerToken,
+        message: `p${i}`,
+      });
+    }
+    for (let i = 0; i < 100; i++) await customer.expect("booking-chat");
+    await settleD1(room);
+    expect(await d1Seqs(chat.bookingId)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    const stats = await runInDurableObject(room, (_, state) => readD1Stats(state.storage.sql));
+    expect(stats.messages).toBe(100);
+    expect(stats.statements / stats.messages).toBeLessThan(0.5);
+    customer.close();
+    provider.close();
   });
 
   it("mirrors the booking's state to D1, newest version last", async () => {

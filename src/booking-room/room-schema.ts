@@ -1,4 +1,5 @@
 import { RETRY_STATE_SCHEMA } from "../conversation/background";
+import { D1_STATS_SCHEMA } from "../conversation/d1-outbox";
 import { MESSAGES_SCHEMA } from "../conversation/message-store";
 import { NOTIFY_OUTBOX_SCHEMA } from "../delivery/notify-outbox";
 import type { SchemaSteps } from "../storage/versioned-schema";
@@ -37,6 +38,7 @@ export const ROOM_SCHEMA: SchemaSteps = [
     ...MESSAGES_SCHEMA,
     ...NOTIFY_OUTBOX_SCHEMA,
     ...RETRY_STATE_SCHEMA,
+    ...D1_STATS_SCHEMA,
     ...READ_STATE_SCHEMA,
   ],
 ];

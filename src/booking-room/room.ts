@@ -231,7 +231,7 @@ export class BookingRoom extends DurableObject<Env> {
   private d1Outbox(): D1Outbox | null {
     const booking = this.bookings.get();
     if (!booking) return null;
-    return new D1Outbox(this.env.DB, this.messages, bookingMessageRow(booking.id), () =>
+    return new D1Outbox(this.ctx.storage.sql, this.env.DB, this.messages, bookingMessageRow(booking.id), () =>
       bookingMirror(this.bookings),
     );
   }

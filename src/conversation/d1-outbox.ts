@@ -17,6 +17,23 @@ export type D1Mirror = { statements: (db: Database) => BatchItem<"sqlite">[]; wr
 
 export type FlushResult = { written: number; more: boolean };
 
+/** Running totals of what the outbox wrote, so batching can be measured (tests, benchmark). */
+export const D1_STATS_SCHEMA = [
+  `CREATE TABLE d1_stats (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    flushes INTEGER NOT NULL DEFAULT 0,
+    statements INTEGER NOT NULL DEFAULT 0,
+    messages INTEGER NOT NULL DEFAULT 0
+  )`,
+  "INSERT INTO d1_stats (id) VALUES (1)",
+];
+
+export type D1Stats = { flushes: number; statements: number; messages: number };
+
+export function readD1Stats(sql: SqlStorage): D1Stats {
+  return sql.exec<D1Stats>("SELECT flushes, statements, messages FROM d1_stats").one();
+}
+
 /**
  * Copies an object's messages (and its mirror rows) to D1. The object's SQLite is the source of
  * truth; D1 is written in batches, retried until it succeeds, and every write is idempotent
@@ -24,6 +41,7 @@ export type FlushResult = { written: number; more: boolean };
  */
 export class D1Outbox {
   constructor(
+    private readonly sql: SqlStorage,
     private readonly d1: D1Database,
     private readonly store: MessageStore,
     private readonly toRow: (message: StoredMessage) => MessageRow,
@@ -49,6 +67,11 @@ export class D1Outbox {
     if (first) await db.batch([first, ...rest]);
 
     mirror?.written();
+    this.sql.exec(
+      "UPDATE d1_stats SET flushes = flushes + 1, statements = statements + ?, messages = messages + ?",
+      statements.length,
+      pending.length,
+    );
     const last = pending.at(-1);
     if (last) this.store.markSyncedThrough(last.seq);
     return { written: pending.length, more: this.hasPending() };

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Identity } from "../auth/jwt";
 import { Background, RETRY_STATE_SCHEMA } from "../conversation/background";
 import { contentError } from "../conversation/content";
-import { D1Outbox, type MessageRow } from "../conversation/d1-outbox";
+import { D1_STATS_SCHEMA, D1Outbox, type MessageRow } from "../conversation/d1-outbox";
 import { MESSAGES_SCHEMA, MessageStore, type StoredMessage } from "../conversation/message-store";
 import { NOTIFY_OUTBOX_SCHEMA, NotifyOutbox } from "../delivery/notify-outbox";
 import { ADMIN_FEED, inboxOf } from "../delivery/targets";
@@ -17,6 +17,7 @@ const THREAD_SCHEMA: SchemaSteps = [
     ...MESSAGES_SCHEMA,
     ...NOTIFY_OUTBOX_SCHEMA,
     ...RETRY_STATE_SCHEMA,
+    ...D1_STATS_SCHEMA,
   ],
 ];
 
@@ -44,7 +45,9 @@ export class SupportThread extends DurableObject<Env> {
       "support thread",
       () => {
         const providerId = this.providerId();
-        return providerId ? new D1Outbox(env.DB, this.messages, supportMessageRow(providerId)) : null;
+        return providerId
+          ? new D1Outbox(ctx.storage.sql, env.DB, this.messages, supportMessageRow(providerId))
+          : null;
       },
       () => {
         const providerId = this.providerId();
