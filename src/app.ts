@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./auth/authenticate";
 import { ApiError, errorResponse } from "./errors";
 import { describeError } from "./log";
+import { openApiDocument } from "./openapi";
 import { adminChatRoutes, adminRoutes } from "./routes/admin";
 import { bookingRoutes } from "./routes/bookings";
 import { chatRoutes } from "./routes/chat";
@@ -14,6 +15,7 @@ import { supportRoutes } from "./routes/support";
 export const app = new Hono<AppEnv>();
 
 app.get("/health", (c) => c.json({ ok: true }));
+app.get("/openapi.json", () => Response.json(openApiDocument()));
 app.route("/bookings", socketRoutes);
 app.route("/bookings", bookingRoutes);
 app.route("/me", meRoutes);
