@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getConfig } from "../src/config";
+import { api } from "./helpers/api";
 
 const base = {
   ...env,
@@ -30,5 +31,13 @@ describe("configuration", () => {
     expect(getConfig({ ...base, JWT_SECRET: "", JWT_JWKS_URL: "https://id.example/jwks.json" }).jwksUrl).toBe(
       "https://id.example/jwks.json",
     );
+  });
+});
+
+describe("development sign-in", () => {
+  it("does not exist outside ENVIRONMENT=development: nobody can mint identities in production", async () => {
+    const res = await api("POST", "/dev/token", { body: { role: "admin", userId: "intruder" } });
+    expect(res.status).toBe(404);
+    expect(res.text).not.toContain("token");
   });
 });

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Builds public/ (served as Workers static assets): the try-it page (web/app.ts bundled with the
+// client SDK, plus its HTML and CSS) and the SDK alone. public/ is generated; edit web/ and src/client/.
+import { copyFileSync, mkdirSync } from "node:fs";
+import { build } from "esbuild";
+
+const root = new URL("..", import.meta.url).pathname;
+mkdirSync(`${root}public`, { recursive: true });
+await build({
+  entryPoints: [`${root}web/app.ts`],
+  bundle: true,
+  format: "esm",
+  target: "es2022",
+  minify: true,
+  sourcemap: true,
+  outfile: `${root}public/app.js`,
+  logLevel: "warning",
+});
+// The client SDK on its own, for apps and examples: import { createChatClient } from ".../spana-chat-client.js".
+await build({
+  entryPoints: [`${root}src/client/index.ts`],
+  bundle: true,
+  format: "esm",
+  target: "es2022",
+  outfile: `${root}public/spana-chat-client.js`,
+  logLevel: "warning",
+});
+for (const file of ["index.html", "styles.css"]) copyFileSync(`${root}web/${file}`, `${root}public/${file}`);
