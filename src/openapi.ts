@@ -6,6 +6,7 @@ import {
   BookingResponse,
   ChatTokenResponse,
   CreateBookingBody,
+  DevTokenBody,
   ErrorBody,
   HistoryQuery,
   HistoryResponse,
@@ -111,6 +112,19 @@ export function openApiDocument(): Json {
       "/health": { get: { summary: "Liveness", security: [], responses: { "200": { description: "OK" } } } },
       "/openapi.json": {
         get: { summary: "This document", security: [], responses: { "200": { description: "OK" } } },
+      },
+      "/dev/token": {
+        post: {
+          summary:
+            "Development only: mint a user JWT for the try-it page (404 unless ENVIRONMENT=development)",
+          security: [],
+          requestBody: body(DevTokenBody),
+          responses: {
+            "200": { description: "`{token}`" },
+            "400": errorResponse("Invalid body"),
+            "404": errorResponse("Not a development deployment"),
+          },
+        },
       },
       "/bookings": {
         post: {

@@ -117,3 +117,9 @@ export const AdminMessagesResponse = z.object({
   nextCursor: z.string().nullable(),
 });
 export type AdminMessagesResponse = z.infer<typeof AdminMessagesResponse>;
+
+/** Body of the development-only `POST /dev/token`. */
+export const DevTokenBody = z.strictObject({
+  role: z.enum(["customer", "service_provider", "admin"]),
+  userId: EntityId,
+});

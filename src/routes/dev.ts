@@ -1,16 +1,10 @@
 import { Hono } from "hono";
 import { SignJWT } from "jose";
-import { z } from "zod";
 import type { AppEnv } from "../auth/authenticate";
 import { getConfig } from "../config";
 import { ApiError } from "../errors";
-import { EntityId } from "../protocol";
+import { DevTokenBody } from "../protocol";
 import { jsonBody } from "../validation";
-
-const DevTokenBody = z.strictObject({
-  role: z.enum(["customer", "service_provider", "admin"]),
-  userId: EntityId,
-});
 
 /**
  * `POST /dev/token`: mints a user JWT for the try-it page. It exists only when ENVIRONMENT is
