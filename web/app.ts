@@ -24,6 +24,18 @@ function notice(text: string | null): void {
   $("notice").textContent = text ?? "";
 }
 
+/** An element with a class and text content, built without innerHTML so user text stays text. */
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text = "",
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  node.textContent = text;
+  return node;
+}
+
 function describe(error: unknown): string {
   return error instanceof ChatClientError ? `${error.message} (${error.code})` : String(error);
 }
@@ -133,9 +145,9 @@ function renderBookings(): void {
     const state = stateOf(s);
     const unread =
       s.unreadCount > 0 ? `<span class="unread" data-testid="unread">${s.unreadCount}</span>` : "";
-    li.innerHTML = `<div><strong>Booking ${s.bookingId.slice(0, 8)}</strong><div class="meta"></div></div>
+    li.innerHTML = `<div><strong>Booking ${s.bookingId.slice(0, 8)}</strong></div>
       <div class="row">${unread}<span class="badge ${state.kind}" data-testid="booking-state">${state.label}</span></div>`;
-    li.querySelector(".meta")!.textContent = s.lastMessage ? s.lastMessage.content : s.bookingId;
+    li.firstElementChild?.append(el("div", "meta", s.lastMessage ? s.lastMessage.content : s.bookingId));
     li.addEventListener("click", () => void openChat(s.bookingId));
     list.append(li);
   }
@@ -147,11 +159,9 @@ function renderMessage(m: Message): void {
   li.className = `message${mine ? " mine" : ""}`;
   li.dataset.testid = "message";
   li.dataset.seq = String(m.seq);
-  li.innerHTML = '<span class="sender"></span><span class="text"></span><span class="time"></span>';
-  li.querySelector(".sender")!.textContent = mine ? "" : m.senderRole;
-  li.querySelector(".text")!.textContent = m.content;
-  li.querySelector(".time")!.textContent = time(m.createdAt);
-  li.querySelector(".time")!.setAttribute("data-testid", "message-time");
+  const sentAt = el("span", "time", time(m.createdAt));
+  sentAt.dataset.testid = "message-time";
+  li.append(el("span", "sender", mine ? "" : m.senderRole), el("span", "text", m.content), sentAt);
   $("messages").append(li);
   if (mine && m.isRead) readBy = Math.max(readBy, m.seq);
   renderReadMarks();
@@ -162,7 +172,8 @@ function renderMessage(m: Message): void {
 function renderReadMarks(): void {
   for (const li of $("messages").querySelectorAll<HTMLElement>(".message.mine")) {
     const read = Number(li.dataset.seq) <= readBy;
-    const time = li.querySelector(".time")!;
+    const time = li.querySelector(".time");
+    if (!time) continue;
     time.textContent = `${time.textContent?.replace(/ ✓✓$/, "") ?? ""}${read ? " ✓✓" : ""}`;
     li.dataset.read = String(read);
   }
@@ -173,7 +184,8 @@ function showProviderActions(b: { status: string; providerAccepted: boolean; pay
   const closed = ["completed", "cancelled", "declined"].includes(b.status);
   const paid = b.paymentStatus === "paid_to_escrow";
   const show = (action: string, visible: boolean) => {
-    $("provider-actions").querySelector<HTMLElement>(`[data-action="${action}"]`)!.hidden = !visible;
+    const button = $("provider-actions").querySelector<HTMLElement>(`[data-action="${action}"]`);
+    if (button) button.hidden = !visible;
   };
   show("accept", !closed && !b.providerAccepted);
   show("start", b.status === "confirmed" && paid);
@@ -185,7 +197,8 @@ function setLive(live: boolean, label: string, kind: string): void {
   $("chat-state").className = `badge ${kind}`;
   const canWrite = live && session?.role !== "admin";
   $<HTMLInputElement>("message").disabled = !canWrite;
-  $<HTMLButtonElement>("composer").querySelector("button")!.disabled = !canWrite;
+  const send = $("composer").querySelector("button");
+  if (send) send.disabled = !canWrite;
 }
 
 const CLOSED_MESSAGES: Record<string, string> = {
