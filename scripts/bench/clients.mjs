@@ -1,0 +1,155 @@
+// The client side of the benchmark: bookings made through the real HTTP flow, and the sockets of
+// their two parties, for our service; plain rooms for the baseline. Both expose the same shape to the
+// load harness: rooms of two parties whose `send` puts one chat frame on the wire.
+import { readFileSync } from "node:fs";
+import { SignJWT } from "jose";
+
+const DEV_VARS = readFileSync(new URL("../../.dev.vars", import.meta.url), "utf8");
+const JWT_SECRET = new TextEncoder().encode(/^JWT_SECRET="?([^"\n]+)"?/m.exec(DEV_VARS)?.[1] ?? "");
+const TIMEOUT_MS = 30_000;
+
+export const userJwt = (role, sub) =>
+  new SignJWT({ role })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setExpirationTime("2h")
+    .sign(JWT_SECRET);
+
+export async function call(base, method, path, token, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** An open socket; every text frame goes to `conn.onFrame(text, receivedAt)`. */
+export function openSocket(url, protocols) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols);
+    const conn = { ws, onFrame: () => {}, send: (text) => ws.send(text), close: () => ws.close() };
+    const timer = setTimeout(() => reject(new Error(`socket ${url} did not open`)), TIMEOUT_MS);
+    ws.onmessage = (e) => conn.onFrame(e.data, performance.now());
+    ws.onopen = () => {
+      clearTimeout(timer);
+      resolve(conn);
+    };
+    ws.onerror = () => {
+      clearTimeout(timer);
+      reject(new Error(`socket ${url} failed`));
+    };
+  });
+}
+
+/** Resolves with the first frame `pick` accepts (or rejects on a chat-error). */
+function nextFrame(conn, pick) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no answer on socket")), TIMEOUT_MS);
+    conn.onFrame = (text) => {
+      const frame = JSON.parse(text);
+      if (frame.event === "chat-error")
+        reject(new Error(`chat-error ${frame.data.code}: ${frame.data.message}`));
+      else if (!pick(frame)) return;
+      clearTimeout(timer);
+      conn.onFrame = () => {};
+      resolve(frame);
+    };
+  });
+}
+
+const chatFrame = (bookingId, chatToken, clientMessageId, message) =>
+  JSON.stringify({ event: "booking-chat", data: { bookingId, chatToken, message, clientMessageId } });
+
+/** Our service: admin and per-booking users sign in with JWTs; bookings go created, paid, accepted. */
+export function serviceClients(runtime, runId) {
+  const adminJwt = userJwt("admin", `bench-admin-${runId}`);
+
+  /** A booking through the real flow, with both parties' chat tokens. */
+  async function createBooking(index) {
+    const admin = await adminJwt;
+    const customer = { userId: `bench-${runId}-c${index}` };
+    const provider = { userId: `bench-${runId}-p${index}` };
+    customer.jwt = await userJwt("customer", customer.userId);
+    provider.jwt = await userJwt("service_provider", provider.userId);
+    const { booking } = await call(runtime.http, "POST", "/bookings", customer.jwt, {
+      providerId: provider.userId,
+    });
+    await call(runtime.http, "POST", `/bookings/${booking.id}/payment`, admin);
+    provider.chatToken = (
+      await call(runtime.http, "POST", `/bookings/${booking.id}/accept`, provider.jwt)
+    ).chatToken;
+    customer.chatToken = (
+      await call(runtime.http, "GET", `/chat/booking/${booking.id}/token`, customer.jwt)
+    ).chatToken;
+    return { id: booking.id, parties: [customer, provider] };
+  }
+
+  /** Upgrade (JWT checked) and join (chat token checked): a party ready to chat. */
+  async function connect(booking, party) {
+    const conn = await openSocket(`${runtime.ws}/bookings/${booking.id}/ws`, [
+      "spana-chat.v1",
+      `bearer.${party.jwt}`,
+    ]);
+    const joined = nextFrame(conn, (f) => f.event === "booking-joined");
+    conn.send(
+      JSON.stringify({ event: "join-booking", data: { bookingId: booking.id, chatToken: party.chatToken } }),
+    );
+    await joined;
+    party.conn = conn;
+    party.send = (clientMessageId, message) =>
+      conn.send(chatFrame(booking.id, party.chatToken, clientMessageId, message));
+  }
+
+  return {
+    createBooking,
+    connect,
+    async connectRoom(index) {
+      const booking = await createBooking(index);
+      for (const party of booking.parties) await connect(booking, party);
+      return booking;
+    },
+    /** The admin feed: every booking's messages. */
+    async connectAdminFeed() {
+      return openSocket(`${runtime.ws}/admin/ws`, ["spana-chat.v1", `bearer.${await adminJwt}`]);
+    },
+  };
+}
+
+/** The baseline: two sockets per room, frames the same size as ours (a token-sized field included). */
+export function baselineClients(runtime) {
+  const filler = "x".repeat(160);
+  async function connect(room, party) {
+    party.conn = await openSocket(`${runtime.ws}/rooms/${room.id}/ws`);
+    party.send = (clientMessageId, message) =>
+      party.conn.send(chatFrame(room.id, filler, clientMessageId, message));
+  }
+  return {
+    connect,
+    async createBooking(index) {
+      return { id: `room-${index}`, parties: [{ userId: `bc${index}` }, { userId: `bp${index}` }] };
+    },
+    async connectRoom(index) {
+      const room = await this.createBooking(index);
+      for (const party of room.parties) await connect(room, party);
+      return room;
+    },
+    connectAdminFeed: async () => null,
+  };
+}
+
+/** Runs `task(i)` for i in 0..count-1 with at most `concurrency` at once; returns results in order. */
+export async function pool(count, concurrency, task) {
+  const results = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await task(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(count, concurrency) }, worker));
+  return results;
+}

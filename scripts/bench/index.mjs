@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// npm run bench: how close the chat runs to the runtime's own limit. Starts our Worker and a bare
+// echo/broadcast Durable Object on local workerd, drives both with the same open-loop harness, and
+// writes the results to docs/benchmarks.md. Loopback only; stops by itself. See docs/benchmarks.md.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { baselineClients, pool, serviceClients } from "./clients.mjs";
+import { measureHistory } from "./history.mjs";
+import { measureIdle } from "./idle.mjs";
+import { ladder } from "./load.mjs";
+import { describeRun, formatStep, writeReport } from "./report.mjs";
+import { startBaseline, startService } from "./runtime.mjs";
+
+const OPTIONS = {
+  bookings: {
+    type: "string",
+    default: "100",
+    help: "bookings (customer + provider sockets each) under load",
+  },
+  "step-seconds": { type: "string", default: "5", help: "length of each load step" },
+  "start-rate": { type: "string", default: "250", help: "first offered rate, messages/s over all senders" },
+  factor: { type: "string", default: "2", help: "each step offers this times the last" },
+  "max-rate": { type: "string", default: "20000", help: "highest rate tried" },
+  "history-messages": { type: "string", default: "10000", help: "messages in the history booking" },
+  "idle-sockets": { type: "string", default: "5000", help: "idle joined sockets for the memory reading" },
+  out: { type: "string", default: "docs/benchmarks.md", help: "report file ('-' for none)" },
+  smoke: {
+    type: "boolean",
+    default: false,
+    help: "a few seconds at tiny scale; fails if the harness breaks",
+  },
+  help: { type: "boolean", default: false },
+};
+const SMOKE = {
+  bookings: "4",
+  "step-seconds": "1",
+  "start-rate": "40",
+  "max-rate": "80",
+  "history-messages": "200",
+  "idle-sockets": "40",
+  out: "-",
+};
+// Capacity, not the abuse limiter, is what is measured: the send limits are lifted for the run.
+const BENCH_VARS = {
+  SEND_RATE_PER_SOCKET: "100000",
+  SEND_BURST_PER_SOCKET: "100000",
+  SEND_RATE_PER_USER: "100000",
+  SEND_BURST_PER_USER: "100000",
+};
+
+const { values: raw } = parseArgs({ options: OPTIONS, strict: true });
+if (raw.help) {
+  console.log("npm run bench -- [options]\n");
+  for (const [name, o] of Object.entries(OPTIONS))
+    if (o.help)
+      console.log(`  --${name.padEnd(17)} ${o.help}${o.default !== false ? ` (${o.default})` : ""}`);
+  process.exit(0);
+}
+const opts = raw.smoke ? { ...raw, ...SMOKE } : raw;
+const number = (name) => {
+  const n = Number(opts[name]);
+  if (!(n > 0)) throw new Error(`--${name} must be a positive number, got ${opts[name]}`);
+  return n;
+};
+const config = {
+  smoke: opts.smoke,
+  bookings: number("bookings"),
+  stepSeconds: number("step-seconds"),
+  startRate: number("start-rate"),
+  factor: number("factor"),
+  maxRate: number("max-rate"),
+  historyMessages: Math.max(100, number("history-messages")),
+  idleSockets: number("idle-sockets"),
+  out: opts.out,
+};
+
+const HARD_TIMEOUT_MS = config.smoke ? 120_000 : 15 * 60_000;
+const stateRoot = mkdtempSync(join(tmpdir(), "spana-bench-"));
+const running = new Set();
+const log = (message) => console.error(`[bench] ${message}`);
+const hardStop = setTimeout(
+  () => fail(new Error(`timed out after ${HARD_TIMEOUT_MS / 1000} s`)),
+  HARD_TIMEOUT_MS,
+);
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => fail(new Error(`got ${signal}`)));
+
+async function boot(start, name, options = {}) {
+  const runtime = await start({ stateDir: mkdtempSync(join(stateRoot, `${name}-`)), ...options });
+  running.add(runtime);
+  return runtime;
+}
+
+async function shutdown(runtime) {
+  running.delete(runtime);
+  await runtime.stop();
+}
+
+async function fail(error) {
+  console.error(`FAIL: ${error.stack ?? error}`);
+  await Promise.allSettled([...running].map((r) => r.stop()));
+  rmSync(stateRoot, { recursive: true, force: true });
+  process.exit(1);
+}
+
+/** One system under load: its rooms connected, then the rate ladder. */
+async function loadSystem(name, runtime, clients) {
+  let t = performance.now();
+  const rooms = await pool(config.bookings, 20, (i) => clients.connectRoom(`load${i}`));
+  log(`${name}: ${rooms.length} rooms connected in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const adminFeed = await clients.connectAdminFeed();
+  let d1Last = runtime.d1Stats?.();
+  t = performance.now();
+  const result = await ladder({
+    rooms,
+    adminFeed,
+    startRate: config.startRate,
+    factor: config.factor,
+    maxRate: config.maxRate,
+    seconds: config.stepSeconds,
+    serverPid: runtime.pid,
+    label: name,
+    onStep: async (step) => {
+      if (runtime.d1Stats) {
+        await new Promise((resolve) => setTimeout(resolve, 500)); // the outbox's last flush lands
+        const stats = runtime.d1Stats();
+        step.d1 = {
+          statements: stats.statements - d1Last.statements,
+          messages: stats.messages - d1Last.messages,
+        };
+        d1Last = stats;
+      }
+      log(`${name}: ${formatStep(step)}`);
+    },
+  });
+  log(`${name}: ladder took ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  for (const room of rooms) for (const party of room.parties) party.conn.close();
+  adminFeed?.close();
+  return result;
+}
+
+try {
+  const runId = Date.now().toString(36);
+  const results = { config, load: {}, idle: {} };
+
+  log("baseline: bare echo/broadcast Durable Object");
+  let runtime = await boot(startBaseline, "baseline");
+  results.load.baseline = await loadSystem("baseline", runtime, baselineClients(runtime));
+  await shutdown(runtime);
+  runtime = await boot(startBaseline, "baseline-idle");
+  results.idle.baseline = await measureIdle({
+    runtime,
+    clients: baselineClients(runtime),
+    sockets: config.idleSockets,
+  });
+  log(`baseline: idle ${JSON.stringify(results.idle.baseline)}`);
+  await shutdown(runtime);
+
+  log("spana-chat: our Worker");
+  runtime = await boot(startService, "service", { vars: BENCH_VARS });
+  results.load.service = await loadSystem("spana-chat", runtime, serviceClients(runtime, runId));
+  results.history = await measureHistory({
+    runtime,
+    clients: serviceClients(runtime, runId),
+    messages: config.historyMessages,
+    warmReads: config.smoke ? 20 : 500,
+    coldReads: config.smoke ? 3 : 30,
+  });
+  log(`spana-chat: history ${JSON.stringify(results.history)}`);
+  await shutdown(runtime);
+  runtime = await boot(startService, "service-idle", { vars: BENCH_VARS });
+  results.idle.service = await measureIdle({
+    runtime,
+    clients: serviceClients(runtime, runId),
+    sockets: config.idleSockets,
+  });
+  log(`spana-chat: idle ${JSON.stringify(results.idle.service)}`);
+  await shutdown(runtime);
+
+  const report = describeRun(results);
+  console.log(report);
+  if (config.out !== "-") writeReport(config.out, report);
+  const broken = [results.load.baseline, results.load.service].some((r) => !r.sustained);
+  if (broken) throw new Error("a system sustained no rate at all: the harness or the service is broken");
+  clearTimeout(hardStop);
+  rmSync(stateRoot, { recursive: true, force: true });
+} catch (error) {
+  await fail(error);
+}

@@ -1,0 +1,125 @@
+// Starts the systems under test on local workerd through Miniflare's API: the runtime serves the
+// Worker itself, with no `wrangler dev` proxy in between. Each system gets its own workerd process,
+// so its memory can be read from /proc.
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath } from "node:url";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SERVICE = "spana-chat";
+
+/** Our Worker, built by `npm run build` into dist/, with wrangler.toml's bindings and .dev.vars. */
+export async function startService({ stateDir, vars = {}, inspectorPort }) {
+  const { workerOptions: w } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
+  const runtime = await start(
+    SERVICE,
+    stateDir,
+    {
+      name: SERVICE,
+      modules: true,
+      scriptPath: join(ROOT, "dist/index.js"),
+      compatibilityDate: w.compatibilityDate,
+      compatibilityFlags: w.compatibilityFlags,
+      bindings: { ...w.bindings, ...vars },
+      d1Databases: w.d1Databases,
+      durableObjects: w.durableObjects,
+    },
+    inspectorPort,
+  );
+  const db = await runtime.mf.getD1Database("DB");
+  for (const file of readdirSync(join(ROOT, "migrations"))
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
+    for (const query of unstable_splitSqlQuery(readFileSync(join(ROOT, "migrations", file), "utf8")))
+      await db.prepare(query).run();
+  }
+  return {
+    ...runtime,
+    /** Evicts one booking's room from memory, as the runtime does to an idle object. */
+    evictRoom: (bookingId) =>
+      runtime.mf.unsafeEvictDurableObject(SERVICE, "BookingRoom", { name: bookingId, webSockets: "close" }),
+    /** The D1 outbox's running totals, summed over every booking room's own SQLite. */
+    d1Stats: () => sumD1Stats(stateDir),
+  };
+}
+
+/** The bare echo/broadcast Durable Object of baseline-worker.js. */
+export function startBaseline({ stateDir }) {
+  return start("baseline", stateDir, {
+    name: "baseline",
+    modules: true,
+    scriptPath: fileURLToPath(new URL("baseline-worker.js", import.meta.url)),
+    compatibilityDate: "2026-11-01",
+    durableObjects: { ECHO_ROOM: { className: "EchoRoom", useSQLite: true } },
+  });
+}
+
+async function start(name, stateDir, worker, inspectorPort) {
+  const before = new Set(workerdPids());
+  const options = convertV4MiniflareOptions({ host: "127.0.0.1", port: 0, inspectorPort, workers: [worker] });
+  const mf = new Miniflare({ ...options, resourcePersistencePath: stateDir });
+  const url = await mf.ready;
+  const pid = workerdPids().find((p) => !before.has(p));
+  return {
+    name,
+    mf,
+    pid,
+    http: url.origin,
+    ws: url.origin.replace(/^http/, "ws"),
+    /** Resident and peak resident memory of this system's workerd, in MiB. */
+    memory: () => memoryOf(pid),
+    stop: () => mf.dispose(),
+  };
+}
+
+/** workerd processes started by this process (Miniflare spawns them as children). */
+function workerdPids() {
+  let pids = [];
+  try {
+    pids = execFileSync("ps", ["-o", "pid=", "--ppid", String(process.pid)], { encoding: "utf8" })
+      .split("\n")
+      .map((s) => Number(s.trim()))
+      .filter(Boolean);
+  } catch {
+    return []; // ps exits 1 when there are no children
+  }
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0].endsWith("workerd");
+    } catch {
+      return false;
+    }
+  });
+}
+
+function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { rssMiB: kib("VmRSS") / 1024, peakMiB: kib("VmHWM") / 1024 };
+}
+
+function sumD1Stats(stateDir) {
+  const total = { flushes: 0, statements: 0, messages: 0 };
+  for (const file of sqliteFiles(stateDir).filter((f) => f.includes("BookingRoom"))) {
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      const row = db.prepare("SELECT flushes, statements, messages FROM d1_stats").get();
+      for (const key of Object.keys(total)) total[key] += Number(row?.[key] ?? 0);
+    } catch {
+      // a room that has not created its tables yet
+    } finally {
+      db.close();
+    }
+  }
+  return total;
+}
+
+function sqliteFiles(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".sqlite"))
+    .map((e) => join(e.parentPath, e.name));
+}
