@@ -116,9 +116,15 @@ function toColumnValue(value: BookingRecord[keyof BookingRecord]): string | numb
   return value;
 }
 
-/** Reads and writes the room's single booking row; owns the room's schema. */
+/**
+ * Reads and writes the room's single booking row; owns the room's schema. The row is read on
+ * every frame, so it is kept in memory; any write drops the copy, and so must a rolled-back
+ * transaction (see `forget`), since it may have cached a row that never committed.
+ */
 export class BookingStore {
   private schemaReady: boolean;
+  /** undefined: not read since the last write. */
+  private cached: BookingRecord | null | undefined;
 
   /** Upgrades an existing room's schema; call inside a transaction. */
   constructor(private readonly sql: SqlStorage) {
@@ -128,8 +134,16 @@ export class BookingStore {
 
   get(): BookingRecord | null {
     if (!this.schemaReady) return null;
-    const row = this.sql.exec<BookingRow>("SELECT * FROM booking LIMIT 1").toArray()[0];
-    return row ? fromRow(row) : null;
+    if (this.cached === undefined) {
+      const row = this.sql.exec<BookingRow>("SELECT * FROM booking LIMIT 1").toArray()[0];
+      this.cached = row ? Object.freeze(fromRow(row)) : null;
+    }
+    return this.cached;
+  }
+
+  /** Drops the in-memory copy; the next `get` reads storage. */
+  forget(): void {
+    this.cached = undefined;
   }
 
   insert(record: Omit<BookingRecord, "version" | "d1Version">): void {
@@ -143,6 +157,7 @@ export class BookingStore {
       `INSERT INTO booking (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
       ...keys.map((k) => toColumnValue(record[k])),
     );
+    this.forget();
   }
 
   /** Applies a change and bumps the version, so the outbox knows D1 is behind. */
@@ -153,10 +168,12 @@ export class BookingStore {
       `UPDATE booking SET ${[...assignments, "version = version + 1"].join(", ")}`,
       ...keys.map((k) => toColumnValue(changes[k] ?? null)),
     );
+    this.forget();
   }
 
   markMirrored(version: number): void {
     this.sql.exec("UPDATE booking SET d1_version = MAX(d1_version, ?)", version);
+    this.forget();
   }
 }
 

@@ -211,6 +211,17 @@ export class BookingRoom extends DurableObject<Env> {
 
   // ---- internals ----
 
+  /** One SQLite transaction; if it rolls back, what was cached inside it is forgotten too. */
+  private transaction<T>(run: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(run);
+    } catch (error) {
+      this.bookings.forget();
+      this.messages.forget();
+      throw error;
+    }
+  }
+
   private lifecycle(): Lifecycle {
     return new Lifecycle(this.bookings, getConfig(this.env).chatTokenSecret);
   }
@@ -242,7 +253,7 @@ export class BookingRoom extends DurableObject<Env> {
     run: () => Transition<T>,
     respond: (value: T) => R,
   ): Promise<RoomResult<R>> {
-    const result = this.ctx.storage.transactionSync(() => {
+    const result = this.transaction(() => {
       const versionBefore = this.bookings.get()?.version ?? 0;
       const outcome = run();
       const parts = this.parts();
@@ -287,7 +298,7 @@ export class BookingRoom extends DurableObject<Env> {
       const read = markRead(parts?.booking ?? null, state, frame.data, parts ? this.messages : null);
       if (read instanceof ChatError) return sendChatError(ws, read, ownId);
       if (!parts) return;
-      const moved = this.ctx.storage.transactionSync(() => {
+      const moved = this.transaction(() => {
         if (!this.reads.advance(read.party, read.seq)) return false;
         enqueueRead(parts, read.party, read.seq);
         return true;
@@ -309,7 +320,7 @@ export class BookingRoom extends DurableObject<Env> {
 
     const limited = this.rateLimit(state, limits, frame.data.clientMessageId);
     if (limited) return sendChatError(ws, limited, ownId);
-    const sent = this.ctx.storage.transactionSync(() => {
+    const sent = this.transaction(() => {
       const outcome = send(parts?.booking ?? null, state, frame.data, parts ? this.messages : null, limits);
       if (!(outcome instanceof ChatError) && !outcome.duplicate && parts) {
         enqueueMessage(parts, outcome.message, outcome.party);

@@ -55,7 +55,7 @@ export class Background {
     await this.notifyPump.kick();
     // A delivery failure during the kick has already scheduled its own retry.
     if (this.failures() > failures) return;
-    this.ctx.storage.sql.exec("UPDATE retry_state SET failures = 0");
+    if (failures > 0) this.ctx.storage.sql.exec("UPDATE retry_state SET failures = 0");
     if (this.d1()?.hasPending() || this.notify()?.hasPending())
       await this.alarmBy(Date.now() + FLUSH_DELAY_MS);
   }

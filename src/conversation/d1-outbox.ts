@@ -1,13 +1,18 @@
+import { getTableColumns, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type Database, database } from "../db/client";
 import { messages } from "../db/schema";
 import type { MessageStore, StoredMessage } from "./message-store";
 
-/** How long an object waits after a write before flushing, so bursts share one D1 round trip. */
-export const FLUSH_DELAY_MS = 50;
+/**
+ * How long an object waits after a write before flushing. D1 is a copy for reporting and admin
+ * search (history is served from the object), so a second of lag buys batches: a conversation's
+ * messages within that second share one statement and one round trip.
+ */
+export const FLUSH_DELAY_MS = 1_000;
 const MESSAGES_PER_FLUSH = 200;
-/** D1 binds at most 100 parameters per statement; a message row binds 12. */
-const ROWS_PER_INSERT = 8;
+/** Rows travel as one JSON parameter; D1 caps a value at 2 MB, so a statement carries at most this. */
+const JSON_CHARS_PER_INSERT = 400_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 
 export type MessageRow = typeof messages.$inferInsert;
@@ -59,10 +64,7 @@ export class D1Outbox {
 
     const db = database(this.d1);
     const statements: BatchItem<"sqlite">[] = mirror ? mirror.statements(db) : [];
-    for (let i = 0; i < pending.length; i += ROWS_PER_INSERT) {
-      const rows = pending.slice(i, i + ROWS_PER_INSERT).map(this.toRow);
-      statements.push(db.insert(messages).values(rows).onConflictDoNothing());
-    }
+    for (const chunk of jsonChunks(pending.map(this.toRow))) statements.push(insertMessages(db, chunk));
     const [first, ...rest] = statements;
     if (first) await db.batch([first, ...rest]);
 
@@ -76,6 +78,41 @@ export class D1Outbox {
     if (last) this.store.markSyncedThrough(last.seq);
     return { written: pending.length, more: this.hasPending() };
   }
+}
+
+/** Rows as JSON arrays of at most JSON_CHARS_PER_INSERT characters (a single larger row goes alone). */
+function jsonChunks(rows: MessageRow[]): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let chars = 0;
+  for (const row of rows) {
+    const json = JSON.stringify(row);
+    if (current.length > 0 && chars + json.length > JSON_CHARS_PER_INSERT) {
+      chunks.push(`[${current.join(",")}]`);
+      current = [];
+      chars = 0;
+    }
+    current.push(json);
+    chars += json.length + 1;
+  }
+  if (current.length > 0) chunks.push(`[${current.join(",")}]`);
+  return chunks;
+}
+
+/**
+ * Inserts every row of a JSON array in one statement (D1 binds at most 100 parameters, so one
+ * parameter per column would cap a statement at 8 rows). Ids are primary keys: a retry inserts nothing twice.
+ */
+function insertMessages(db: Database, rowsJson: string) {
+  const field = (name: keyof MessageRow) => sql.raw(`json_extract(value, '$.${name}')`);
+  // Columns in the table's order, as drizzle names them in `INSERT INTO messages (...)`.
+  const columns = Object.keys(getTableColumns(messages)) as (keyof MessageRow)[];
+  const values = sql.join(columns.map(field), sql`, `);
+  // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
+  return db
+    .insert(messages)
+    .select(sql`SELECT ${values} FROM json_each(${rowsJson}) WHERE true`)
+    .onConflictDoNothing();
 }
 
 /** Exponential backoff for a failing dependency, capped so a long outage is retried every few minutes. */

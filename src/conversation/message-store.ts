@@ -62,6 +62,9 @@ function fromRow(row: MessageRow): StoredMessage {
  * history page and D1 copy comes from. `seq` starts at 1 and has no gaps.
  */
 export class MessageStore {
+  /** Per sender role: the count of others' messages in (after, through]. */
+  private readonly unread = new Map<SenderRole, { after: number; through: number; count: number }>();
+
   constructor(private readonly sql: SqlStorage) {}
 
   lastSeq(): number {
@@ -129,15 +132,32 @@ export class MessageStore {
     };
   }
 
-  /** How many messages after `seq` were sent by someone other than `senderRole`. */
+  /**
+   * How many messages after `seq` were sent by someone other than `senderRole`. Asked on every
+   * message for the inbox summaries, so the last answer is kept and only newer messages counted.
+   */
   countFromOthersAfter(senderRole: SenderRole, seq: number): number {
-    return this.sql
-      .exec<{ n: number }>(
-        "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND sender_role != ?",
-        seq,
-        senderRole,
-      )
-      .one().n;
+    const known = this.unread.get(senderRole);
+    const from = known && known.after === seq ? known.through : seq;
+    const through = this.lastSeq();
+    const counted = known && known.after === seq ? known.count : 0;
+    const count =
+      counted +
+      this.sql
+        .exec<{ n: number }>(
+          "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND seq <= ? AND sender_role != ?",
+          from,
+          through,
+          senderRole,
+        )
+        .one().n;
+    this.unread.set(senderRole, { after: seq, through, count });
+    return count;
+  }
+
+  /** Drops remembered counts; call when a transaction that may have appended rolls back. */
+  forget(): void {
+    this.unread.clear();
   }
 
   /** The newest message, if any. */
