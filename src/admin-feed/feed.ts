@@ -15,6 +15,7 @@ import {
 import { ChatError, parseFrame } from "../sockets/frames";
 import { readIdentity } from "../sockets/identity-header";
 import { encode, readState, sendFrame } from "../sockets/socket-state";
+import { transaction } from "../storage/transaction";
 import { applySchema } from "../storage/versioned-schema";
 
 /**
@@ -33,7 +34,7 @@ export class AdminFeed extends DurableObject<Env> implements DeliveryReceiver {
   }
 
   async deliver(source: string, items: DeliveryItem[]): Promise<void> {
-    const fresh = this.ctx.storage.transactionSync(() => this.log.fresh(source, items));
+    const fresh = transaction(this.ctx.storage, [this.log], () => this.log.fresh(source, items));
     const frames = fresh.flatMap((item) => (item.frame === null ? [] : [item.frame]));
     if (frames.length === 0) return;
     for (const ws of liveSockets(this.ctx)) for (const frame of frames) sendFrame(ws, frame);

@@ -103,9 +103,11 @@ export function enqueueMessage(parts: RoomParts, m: StoredMessage, sender: Party
     senderRole: sender,
     preview: [...m.content].slice(0, PREVIEW_CHARS).join(""),
   });
-  notify.enqueue(partyInbox(booking, recipient), notification, true);
-  notify.enqueue(partyInbox(booking, sender), null, true);
-  notify.enqueue(ADMIN_FEED, encode("booking-chat", presentMessage(booking.id, m)));
+  notify.enqueueAll([
+    { target: partyInbox(booking, recipient), frame: notification, refreshSummary: true },
+    { target: partyInbox(booking, sender), frame: null, refreshSummary: true },
+    { target: ADMIN_FEED, frame: encode("booking-chat", presentMessage(booking.id, m)) },
+  ]);
 }
 
 /** Queues a read receipt for the other party and the reader's new unread count. */

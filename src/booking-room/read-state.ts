@@ -10,15 +10,21 @@ export type Reader = PartyRole | "admin";
 
 /** Each party's read cursor: every message up to `seq` has been read by that party. */
 export class ReadState {
+  /** Read for every message's summaries, so kept in memory; `forget` after a rollback. */
+  private cached: Readonly<Record<PartyRole, number>> | undefined;
+
   constructor(private readonly sql: SqlStorage) {}
 
-  cursors(): Record<PartyRole, number> {
-    const rows = this.sql
-      .exec<{ party: PartyRole; seq: number }>("SELECT party, seq FROM read_cursors")
-      .toArray();
-    const cursors = { customer: 0, provider: 0 };
-    for (const row of rows) cursors[row.party] = row.seq;
-    return cursors;
+  cursors(): Readonly<Record<PartyRole, number>> {
+    if (this.cached === undefined) {
+      const rows = this.sql
+        .exec<{ party: PartyRole; seq: number }>("SELECT party, seq FROM read_cursors")
+        .toArray();
+      const cursors = { customer: 0, provider: 0 };
+      for (const row of rows) cursors[row.party] = row.seq;
+      this.cached = Object.freeze(cursors);
+    }
+    return this.cached;
   }
 
   /** Moves a party's cursor forward (never back); returns whether it moved. */
@@ -26,7 +32,12 @@ export class ReadState {
     const moved = this.sql
       .exec("UPDATE read_cursors SET seq = ? WHERE party = ? AND seq < ? RETURNING seq", seq, party, seq)
       .toArray();
+    this.forget();
     return moved.length > 0;
+  }
+
+  forget(): void {
+    this.cached = undefined;
   }
 }
 

@@ -30,6 +30,7 @@ import { ChatError, parseFrame, sendChatError } from "../sockets/frames";
 import { readIdentity } from "../sockets/identity-header";
 import { RateLimiter } from "../sockets/rate-limiter";
 import { encode, readState, type SocketState, sendFrame, userTag, writeState } from "../sockets/socket-state";
+import { transaction } from "../storage/transaction";
 import { type BookingRecord, BookingStore, holdsChatToken, partyOf, toPublicBooking } from "./booking-store";
 import { join, markRead, send } from "./chat-frames";
 import { bookingMessageRow, bookingMirror } from "./d1-mirror";
@@ -60,6 +61,8 @@ export class BookingRoom extends DurableObject<Env> {
   private readonly reads: ReadState;
   private readonly background: Background;
   private readonly rateLimiter = new RateLimiter();
+  /** Created with the booking (its id names the source); holds only a hint, so it may outlive a wake. */
+  private notify: NotifyOutbox | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -213,13 +216,7 @@ export class BookingRoom extends DurableObject<Env> {
 
   /** One SQLite transaction; if it rolls back, what was cached inside it is forgotten too. */
   private transaction<T>(run: () => T): T {
-    try {
-      return this.ctx.storage.transactionSync(run);
-    } catch (error) {
-      this.bookings.forget();
-      this.messages.forget();
-      throw error;
-    }
+    return transaction(this.ctx.storage, [this.bookings, this.messages, this.reads], run);
   }
 
   private lifecycle(): Lifecycle {
@@ -230,13 +227,13 @@ export class BookingRoom extends DurableObject<Env> {
   private parts(): RoomParts | null {
     const booking = this.bookings.get();
     if (!booking) return null;
-    const notify = new NotifyOutbox(this.ctx.storage.sql, this.env, `booking:${booking.id}`, (target) => {
+    this.notify ??= new NotifyOutbox(this.ctx.storage.sql, this.env, `booking:${booking.id}`, (target) => {
       const current = this.bookings.get();
       return current
         ? summaryOfTarget({ booking: current, messages: this.messages, reads: this.reads }, target)
         : null;
     });
-    return { booking, messages: this.messages, reads: this.reads, notify };
+    return { booking, messages: this.messages, reads: this.reads, notify: this.notify };
   }
 
   private d1Outbox(): D1Outbox | null {

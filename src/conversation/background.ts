@@ -20,6 +20,7 @@ export const RETRY_STATE_SCHEMA = [
 export class Background {
   private readonly notifyPump: Pump;
   private d1FlushScheduled = false;
+  private failureCount: number | undefined;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -55,13 +56,20 @@ export class Background {
     await this.notifyPump.kick();
     // A delivery failure during the kick has already scheduled its own retry.
     if (this.failures() > failures) return;
-    if (failures > 0) this.ctx.storage.sql.exec("UPDATE retry_state SET failures = 0");
+    if (failures > 0) {
+      this.ctx.storage.sql.exec("UPDATE retry_state SET failures = 0");
+      this.failureCount = 0;
+    }
     if (this.d1()?.hasPending() || this.notify()?.hasPending())
       await this.alarmBy(Date.now() + FLUSH_DELAY_MS);
   }
 
+  /** Consecutive failures, as stored; read on every write, so kept in memory once read. */
   private failures(): number {
-    return this.ctx.storage.sql.exec<{ failures: number }>("SELECT failures FROM retry_state").one().failures;
+    this.failureCount ??= this.ctx.storage.sql
+      .exec<{ failures: number }>("SELECT failures FROM retry_state")
+      .one().failures;
+    return this.failureCount;
   }
 
   private async scheduleD1Flush(): Promise<void> {
@@ -78,6 +86,7 @@ export class Background {
         new Date().toISOString(),
       )
       .one().failures;
+    this.failureCount = failures;
     console.error(`${this.name}: background write failed (attempt ${failures})`, describeError(error));
     await this.alarmBy(Date.now() + backoffMs(failures));
   }

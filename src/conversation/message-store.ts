@@ -62,13 +62,31 @@ function fromRow(row: MessageRow): StoredMessage {
  * history page and D1 copy comes from. `seq` starts at 1 and has no gaps.
  */
 export class MessageStore {
-  /** Per sender role: the count of others' messages in (after, through]. */
+  /**
+   * Read on every message (next seq, summaries), so kept in memory: the newest message, and per
+   * sender role the count of others' messages in (after, through]. Appends keep both current; a
+   * rolled-back transaction must call `forget`, as must anything else that writes messages.
+   */
+  private tail: { seq: number; last: StoredMessage | null } | undefined;
   private readonly unread = new Map<SenderRole, { after: number; through: number; count: number }>();
 
   constructor(private readonly sql: SqlStorage) {}
 
   lastSeq(): number {
-    return this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM messages").one().seq ?? 0;
+    return this.newest().seq;
+  }
+
+  /** The newest message, if any. */
+  last(): StoredMessage | null {
+    return this.newest().last;
+  }
+
+  private newest(): { seq: number; last: StoredMessage | null } {
+    if (this.tail === undefined) {
+      const row = this.sql.exec<MessageRow>("SELECT * FROM messages ORDER BY seq DESC LIMIT 1").toArray()[0];
+      this.tail = { seq: row?.seq ?? 0, last: row ? fromRow(row) : null };
+    }
+    return this.tail;
   }
 
   /** The message this sender already sent under `clientMessageId`, if any. */
@@ -103,6 +121,12 @@ export class MessageStore {
       message.metadata === null ? null : JSON.stringify(message.metadata),
       message.createdAt,
     );
+    this.tail = { seq: message.seq, last: message };
+    for (const [role, known] of this.unread) {
+      if (known.through !== message.seq - 1) continue;
+      known.through = message.seq;
+      if (message.senderRole !== role) known.count++;
+    }
     return message;
   }
 
@@ -142,28 +166,25 @@ export class MessageStore {
     const through = this.lastSeq();
     const counted = known && known.after === seq ? known.count : 0;
     const count =
-      counted +
-      this.sql
-        .exec<{ n: number }>(
-          "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND seq <= ? AND sender_role != ?",
-          from,
-          through,
-          senderRole,
-        )
-        .one().n;
+      from === through
+        ? counted
+        : counted +
+          this.sql
+            .exec<{ n: number }>(
+              "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND seq <= ? AND sender_role != ?",
+              from,
+              through,
+              senderRole,
+            )
+            .one().n;
     this.unread.set(senderRole, { after: seq, through, count });
     return count;
   }
 
-  /** Drops remembered counts; call when a transaction that may have appended rolls back. */
+  /** Drops what is kept in memory; the next reads go to storage. */
   forget(): void {
+    this.tail = undefined;
     this.unread.clear();
-  }
-
-  /** The newest message, if any. */
-  last(): StoredMessage | null {
-    const row = this.sql.exec<MessageRow>("SELECT * FROM messages ORDER BY seq DESC LIMIT 1").toArray()[0];
-    return row ? fromRow(row) : null;
   }
 
   /** Messages D1 has not confirmed yet, oldest first. */

@@ -34,6 +34,9 @@ export type SummaryOf = (target: string) => string | null;
  * in order per target and at least once; receivers drop repeats by id, so users see each once.
  */
 export class NotifyOutbox {
+  /** Whether rows may be waiting: true after an enqueue, unknown (undefined) after a flush or a wake. */
+  private mayHavePending: boolean | undefined;
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly env: Env,
@@ -43,21 +46,28 @@ export class NotifyOutbox {
 
   /** Queues a frame for `target`, and/or a note that its summary changed. */
   enqueue(target: string, frame: string | null, refreshSummary = false): void {
+    this.enqueueAll([{ target, frame, refreshSummary }]);
+  }
+
+  /** Queues several in one statement, in order. */
+  enqueueAll(entries: { target: string; frame: string | null; refreshSummary?: boolean }[]): void {
+    if (entries.length === 0) return;
     this.sql.exec(
-      "INSERT INTO notify_outbox (target, frame, refresh_summary) VALUES (?, ?, ?)",
-      target,
-      frame,
-      refreshSummary ? 1 : 0,
+      `INSERT INTO notify_outbox (target, frame, refresh_summary) VALUES ${entries.map(() => "(?, ?, ?)").join(", ")}`,
+      ...entries.flatMap((e) => [e.target, e.frame, e.refreshSummary ? 1 : 0]),
     );
+    this.mayHavePending = true;
   }
 
   hasPending(): boolean {
-    return this.sql.exec("SELECT 1 FROM notify_outbox LIMIT 1").toArray().length > 0;
+    this.mayHavePending ??= this.sql.exec("SELECT 1 FROM notify_outbox LIMIT 1").toArray().length > 0;
+    return this.mayHavePending;
   }
 
   /** Sends one batch, one call per target; returns whether every target took its share. */
   async flush(): Promise<{ ok: boolean; more: boolean }> {
     const rows = this.sql.exec<Row>("SELECT * FROM notify_outbox ORDER BY id LIMIT ?", BATCH).toArray();
+    this.mayHavePending = undefined;
     if (rows.length === 0) return { ok: true, more: false };
     const byTarget = new Map<string, Row[]>();
     for (const row of rows) {
@@ -67,13 +77,22 @@ export class NotifyOutbox {
     }
     const results = await Promise.allSettled(
       [...byTarget].map(async ([target, group]) => {
-        const items = this.itemsFor(target, group);
-        await deliveryStub(this.env, target).deliver(this.source, items);
-        const last = group.at(-1);
-        if (last) this.sql.exec("DELETE FROM notify_outbox WHERE target = ? AND id <= ?", target, last.id);
+        await deliveryStub(this.env, target).deliver(this.source, this.itemsFor(target, group));
+        return target;
       }),
     );
     const failures = results.filter((r) => r.status === "rejected");
+    if (failures.length === 0) {
+      // Rows queued while the calls were out have higher ids and stay.
+      this.sql.exec("DELETE FROM notify_outbox WHERE id <= ?", rows.at(-1)?.id ?? 0);
+    } else {
+      for (const r of results) {
+        if (r.status !== "fulfilled") continue;
+        const last = byTarget.get(r.value)?.at(-1);
+        if (last) this.sql.exec("DELETE FROM notify_outbox WHERE target = ? AND id <= ?", r.value, last.id);
+      }
+    }
+    this.mayHavePending = undefined;
     for (const failure of failures)
       console.error(`${this.source}: delivery failed`, describeError(failure.reason));
     return { ok: failures.length === 0, more: rows.length === BATCH };

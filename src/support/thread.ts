@@ -9,6 +9,7 @@ import { ADMIN_FEED, inboxOf } from "../delivery/targets";
 import { fail, ok, type RoomResult } from "../errors";
 import type { HistoryQuery, SupportHistoryResponse, SupportMessage, SupportMessageBody } from "../protocol";
 import { encode } from "../sockets/socket-state";
+import { transaction } from "../storage/transaction";
 import { applySchema, hasSchema, type SchemaSteps } from "../storage/versioned-schema";
 
 const THREAD_SCHEMA: SchemaSteps = [
@@ -77,7 +78,7 @@ export class SupportThread extends DurableObject<Env> {
     const invalid = contentError(body.message, body.metadata);
     if (invalid) return fail(400, invalid.code, invalid.message);
 
-    const result = this.ctx.storage.transactionSync(() => {
+    const result = transaction(this.ctx.storage, [this.messages], () => {
       if (!this.started) {
         applySchema(this.ctx.storage.sql, THREAD_SCHEMA);
         this.ctx.storage.sql.exec(

@@ -18,6 +18,7 @@ import { ChatError, parseFrame, sendChatError } from "../sockets/frames";
 import { readIdentity } from "../sockets/identity-header";
 import { RateLimiter } from "../sockets/rate-limiter";
 import { encode, readState, type SocketState, sendFrame } from "../sockets/socket-state";
+import { transaction } from "../storage/transaction";
 import { applySchema, type SchemaSteps } from "../storage/versioned-schema";
 import { postSupportMessage } from "../support/thread-stub";
 
@@ -51,7 +52,7 @@ export class UserInbox extends DurableObject<Env> implements DeliveryReceiver {
   }
 
   async deliver(source: string, items: DeliveryItem[]): Promise<void> {
-    const fresh = this.ctx.storage.transactionSync(() => {
+    const fresh = transaction(this.ctx.storage, [this.log], () => {
       const fresh = this.log.fresh(source, items);
       for (const item of fresh) if (item.summary) this.saveSummary(item.summary);
       return fresh;
