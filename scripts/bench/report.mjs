@@ -30,7 +30,7 @@ function versions() {
   };
 }
 
-export function describeRun({ config, load, idle, history }) {
+export function describeRun({ config, load, idle, history, primitives }) {
   const v = versions();
   const cpu = cpus();
   const lines = [];
@@ -39,7 +39,7 @@ export function describeRun({ config, load, idle, history }) {
     `Run ${when} on ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ` +
       `workerd ${v.workerd} (miniflare ${v.miniflare}, wrangler ${v.wrangler}), Node ${v.node}. ` +
       `${config.bookings} bookings (customer + provider socket each${load.service ? ", plus one admin feed socket on ours" : ""}), ` +
-      `200-byte messages, ${config.stepSeconds} s per step.`,
+      `200-byte messages, ${config.stepSeconds} s per step; runtime state in ${config.stateDir}.`,
     "",
   );
 
@@ -97,13 +97,33 @@ export function describeRun({ config, load, idle, history }) {
       );
     }
   }
+  lines.push(
+    "",
+    "What the runtime's building blocks cost on the same machine (primitives-worker.js, best of three runs):",
+    "",
+    "| operation | µs each |",
+    "|---|---:|",
+    ...primitives.map((p) => `| ${p.name} | ${p.microseconds.toFixed(1)} |`),
+  );
+  const profile = load.service.profile;
+  if (profile) {
+    lines.push(
+      "",
+      `CPU profile of our Worker's isolate for one ${config.stepSeconds} s step at ${int(profile.rate)} msgs/s ` +
+        `(${formatStep(profile.step)}); share of sampled time, including callees:`,
+      "",
+      "| function | share |",
+      "|---|---:|",
+      ...profile.inclusive.map((f) => `| \`${f.name}\` | ${(f.share * 100).toFixed(1)}% |`),
+    );
+  }
   lines.push("", `Command: \`npm run bench -- ${commandLine(config)}\``);
   return lines.join("\n");
 }
 
 function commandLine(c) {
   if (c.smoke) return "--smoke";
-  return `--bookings ${c.bookings} --step-seconds ${c.stepSeconds} --start-rate ${c.startRate} --factor ${c.factor} --max-rate ${c.maxRate} --history-messages ${c.historyMessages} --idle-sockets ${c.idleSockets}`;
+  return `${c.profile ? "--profile " : ""}--bookings ${c.bookings} --step-seconds ${c.stepSeconds} --start-rate ${c.startRate} --factor ${c.factor} --max-rate ${c.maxRate} --history-messages ${c.historyMessages} --idle-sockets ${c.idleSockets}`;
 }
 
 export function writeReport(path, generated) {

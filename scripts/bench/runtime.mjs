@@ -47,6 +47,17 @@ export async function startService({ stateDir, vars = {}, inspectorPort }) {
   };
 }
 
+/** primitives-worker.js: times the runtime's building blocks. */
+export function startPrimitives({ stateDir }) {
+  return start("primitives", stateDir, {
+    name: "primitives",
+    modules: true,
+    scriptPath: fileURLToPath(new URL("primitives-worker.js", import.meta.url)),
+    compatibilityDate: "2026-11-01",
+    durableObjects: { PRIMITIVES: { className: "Primitives", useSQLite: true } },
+  });
+}
+
 /** The bare echo/broadcast Durable Object of baseline-worker.js. */
 export function startBaseline({ stateDir }) {
   return start("baseline", stateDir, {

@@ -13,7 +13,7 @@ function pendingWrites(state: DurableObjectState): number {
 
 /**
  * Runs the object's alarm until everything it holds is in D1. The alarm may also be running on
- * its own (it is due about 1 s after a write), so one run is not proof; the object's own record is.
+ * its own (it is due about 2 s after a write), so one run is not proof; the object's own record is.
  */
 export async function settleD1(stub: DurableObjectStub): Promise<void> {
   await vi.waitUntil(
