@@ -139,7 +139,8 @@ async function loadSystem(name, runtime, clients, profile = false) {
     label: name,
     onStep: async (step) => {
       if (runtime.d1Stats) {
-        await new Promise((resolve) => setTimeout(resolve, 500)); // the outbox's last flush lands
+        // The outbox flushes FLUSH_DELAY_MS (2 s) after a write; wait for it so each step is charged its own.
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
         const stats = runtime.d1Stats();
         step.d1 = {
           statements: stats.statements - d1Last.statements,

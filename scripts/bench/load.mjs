@@ -113,32 +113,34 @@ export async function runStep({ rooms, adminFeed, rate, seconds, drainMs = 3_000
 
 /**
  * Steps the offered rate up by `factor` until a step fails (p99 >= 100 ms, a message lost or refused)
- * or `maxRate` is passed, then tries once between the last pass and the first failure.
+ * or `maxRate` is passed, then narrows the gap between the last pass and the first failure by
+ * `refinements` bisections (geometric), so the sustained rate is known to within a few percent.
  */
-export async function ladder({ startRate, factor, maxRate, onStep, ...step }) {
+export async function ladder({ startRate, factor, maxRate, refinements = 2, onStep, ...step }) {
   const steps = [];
   let best = null;
   let failed = null;
-  for (let rate = startRate; rate <= maxRate; rate = Math.round(rate * factor)) {
+  const run = async (rate) => {
     const result = await runStep({ ...step, rate });
     steps.push(result);
     await onStep?.(result);
+    await sleep(1_000); // let the last step's outboxes drain before the next
+    return result;
+  };
+  for (let rate = startRate; rate <= maxRate; rate = Math.round(rate * factor)) {
+    const result = await run(rate);
     if (!result.passed) {
       failed = result;
       break;
     }
     best = result;
-    await sleep(500);
   }
-  if (best && failed) {
+  for (let i = 0; i < refinements && best && failed; i++) {
     const between = Math.round(Math.sqrt(best.rate * failed.rate));
-    if (between > best.rate && between < failed.rate) {
-      await sleep(1_000);
-      const result = await runStep({ ...step, rate: between });
-      steps.push(result);
-      await onStep?.(result);
-      if (result.passed) best = result;
-    }
+    if (between <= best.rate || between >= failed.rate) break;
+    const result = await run(between);
+    if (result.passed) best = result;
+    else failed = result;
   }
   return { steps: steps.sort((a, b) => a.rate - b.rate), sustained: best };
 }
