@@ -30,6 +30,13 @@ export async function measureHistory({ runtime, clients, messages, warmReads, co
   });
   const fillSeconds = (performance.now() - started) / 1000;
   customer.conn.close();
+  // Warm means steady: let the room finish copying the fill to D1 (200 messages per flush) first.
+  for (let last = -1, i = 0; i < 60; i++) {
+    const synced = runtime.d1Stats().messages;
+    if (synced === last) break;
+    last = synced;
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+  }
 
   const read = async () => {
     const before = PAGE + 1 + Math.floor(Math.random() * (messages - PAGE));
