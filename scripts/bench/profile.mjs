@@ -1,3 +1,8 @@
+import { readFileSync } from "node:fs";
+import { SourceMap } from "node:module";
+
+const DIST_SOURCE_MAP = new URL("../../dist/index.js.map", import.meta.url);
+
 // CPU profile of our Worker's isolate through workerd's inspector (Chrome DevTools Protocol), reduced
 // to where the time goes: self time by function, and by source file.
 export async function startProfile(inspectorPort) {
@@ -36,8 +41,29 @@ export async function startProfile(inspectorPort) {
   };
 }
 
+/** Names a profiled frame by its original source (via the bundle's source map) when it can. */
+function frameNamer(sourceMapPath) {
+  let map = null;
+  try {
+    map = new SourceMap(JSON.parse(readFileSync(sourceMapPath, "utf8")));
+  } catch {
+    // no source map: bundle positions it is
+  }
+  return ({ functionName, url, lineNumber, columnNumber }) => {
+    const name = functionName || "(anonymous)";
+    if (!url) return `${name} (native)`;
+    const entry = map && url.endsWith("index.js") ? map.findEntry(lineNumber, columnNumber) : null;
+    if (entry?.originalSource) {
+      const source = entry.originalSource.replace(/^.*?(src\/|node_modules\/)/, "$1");
+      return `${name} ${source}:${entry.originalLine + 1}`;
+    }
+    return `${name} ${url.replace(/^.*\//, "")}:${lineNumber + 1}`;
+  };
+}
+
 /** Self time per function and per file, as shares of all sampled time. */
-export function summarizeProfile(profile, top = 25) {
+export function summarizeProfile(profile, top = 25, sourceMapPath = DIST_SOURCE_MAP) {
+  const nameOf = frameNamer(sourceMapPath);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
   for (let i = 0; i < profile.samples.length; i++) {
@@ -48,9 +74,8 @@ export function summarizeProfile(profile, top = 25) {
   const byFunction = new Map();
   const byFile = new Map();
   for (const [id, us] of self) {
-    const { functionName, url, lineNumber } = byId.get(id).callFrame;
-    const file = url ? url.replace(/^.*\//, "") : "(native)";
-    const fn = `${functionName || "(anonymous)"} ${file}:${lineNumber + 1}`;
+    const fn = nameOf(byId.get(id).callFrame);
+    const file = fn.split(" ").at(-1).replace(/:\d+$/, "");
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     byFile.set(file, (byFile.get(file) ?? 0) + us);
   }
@@ -61,9 +86,8 @@ export function summarizeProfile(profile, top = 25) {
   for (const [id, us] of self) {
     const seen = new Set();
     for (let at = id; at !== undefined; at = parent.get(at)) {
-      const { functionName, url, lineNumber } = byId.get(at).callFrame;
-      const fn = `${functionName || "(anonymous)"} ${url ? url.replace(/^.*\//, "") : "(native)"}:${lineNumber + 1}`;
-      if (seen.has(fn)) continue;
+      const fn = nameOf(byId.get(at).callFrame);
+      if (fn === "(root) (native)" || seen.has(fn)) continue;
       seen.add(fn);
       inclusive.set(fn, (inclusive.get(fn) ?? 0) + us);
     }
