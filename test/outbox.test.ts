@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { readD1Stats } from "../src/conversation/d1-outbox";
@@ -85,9 +85,10 @@ describe("the D1 outbox", () => {
 
     // As if the room had crashed after D1 committed but before it noted that: everything is re-sent.
     await runInDurableObject(room, async (_, state) => {
-      state.storage.sql.exec("UPDATE messages SET d1_synced = 0");
+      state.storage.sql.exec("UPDATE d1_cursor SET synced_through = 0");
       await state.storage.setAlarm(Date.now() + 60_000);
     });
+    await evictDurableObject(room);
     expect(await runDurableObjectAlarm(room)).toBe(true);
     expect(await d1Seqs(chat.bookingId)).toEqual([1, 2, 3]);
     const row = await env.DB.prepare(

@@ -1,6 +1,6 @@
 import { RETRY_STATE_SCHEMA } from "../conversation/background";
 import { D1_STATS_SCHEMA } from "../conversation/d1-outbox";
-import { MESSAGES_SCHEMA } from "../conversation/message-store";
+import { MESSAGES_CURSOR_SCHEMA, MESSAGES_SCHEMA } from "../conversation/message-store";
 import { NOTIFY_OUTBOX_SCHEMA } from "../delivery/notify-outbox";
 import type { SchemaSteps } from "../storage/versioned-schema";
 import { READ_STATE_SCHEMA } from "./read-state";
@@ -41,4 +41,5 @@ export const ROOM_SCHEMA: SchemaSteps = [
     ...D1_STATS_SCHEMA,
     ...READ_STATE_SCHEMA,
   ],
+  MESSAGES_CURSOR_SCHEMA,
 ];

@@ -26,7 +26,7 @@ type MessageRow = {
 export type NewMessage = Omit<StoredMessage, "seq" | "id" | "createdAt">;
 export type HistoryPage = { messages: StoredMessage[]; nextBefore: number | null };
 
-/** Schema of the `messages` table, for the owning object's versioned schema. */
+/** Schema of the `messages` table as first created, for the owning object's versioned schema. */
 export const MESSAGES_SCHEMA = [
   `CREATE TABLE messages (
     seq INTEGER PRIMARY KEY,
@@ -41,6 +41,33 @@ export const MESSAGES_SCHEMA = [
   )`,
   "CREATE INDEX messages_unsynced ON messages (seq) WHERE d1_synced = 0",
   // Idempotent sends: a client message id is unique per sender within the conversation.
+  "CREATE UNIQUE INDEX messages_client_id ON messages (sender_id, client_message_id) WHERE client_message_id IS NOT NULL",
+];
+
+/**
+ * The next schema step: what D1 holds is a prefix of the messages (they are copied oldest first),
+ * so one cursor replaces a flag and an index on every row, and the index on `id` (nothing looks a
+ * message up by it; D1 keys on it) goes too. Every message write touched those two indexes and
+ * every D1 flush rewrote its rows; the benchmark measured both. The table is rebuilt because a
+ * UNIQUE constraint cannot be dropped.
+ */
+export const MESSAGES_CURSOR_SCHEMA = [
+  `CREATE TABLE messages_v2 (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    sender_role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    client_message_id TEXT,
+    metadata TEXT,
+    created_at TEXT NOT NULL
+  )`,
+  `INSERT INTO messages_v2 (seq, id, sender_id, sender_role, content, client_message_id, metadata, created_at)
+   SELECT seq, id, sender_id, sender_role, content, client_message_id, metadata, created_at FROM messages`,
+  "CREATE TABLE d1_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), synced_through INTEGER NOT NULL)",
+  "INSERT INTO d1_cursor (id, synced_through) SELECT 1, COALESCE(MAX(seq), 0) FROM messages WHERE d1_synced = 1",
+  "DROP TABLE messages",
+  "ALTER TABLE messages_v2 RENAME TO messages",
   "CREATE UNIQUE INDEX messages_client_id ON messages (sender_id, client_message_id) WHERE client_message_id IS NOT NULL",
 ];
 
@@ -69,6 +96,8 @@ export class MessageStore {
    */
   private tail: { seq: number; last: StoredMessage | null } | undefined;
   private readonly unread = new Map<SenderRole, { after: number; through: number; count: number }>();
+  /** The D1 cursor: every message up to this seq is in D1. */
+  private synced: number | undefined;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -184,23 +213,36 @@ export class MessageStore {
   /** Drops what is kept in memory; the next reads go to storage. */
   forget(): void {
     this.tail = undefined;
+    this.synced = undefined;
     this.unread.clear();
   }
 
   /** Messages D1 has not confirmed yet, oldest first. */
   unsynced(limit: number): StoredMessage[] {
     return this.sql
-      .exec<MessageRow>("SELECT * FROM messages WHERE d1_synced = 0 ORDER BY seq ASC LIMIT ?", limit)
+      .exec<MessageRow>(
+        "SELECT * FROM messages WHERE seq > ? ORDER BY seq ASC LIMIT ?",
+        this.syncedThrough(),
+        limit,
+      )
       .toArray()
       .map(fromRow);
   }
 
-  /** Marks every message up to `seq` as in D1; `unsynced` reads oldest first, so none is skipped. */
+  /** Notes that D1 holds every message up to `seq`; `unsynced` reads oldest first, so none is skipped. */
   markSyncedThrough(seq: number): void {
-    this.sql.exec("UPDATE messages SET d1_synced = 1 WHERE seq <= ? AND d1_synced = 0", seq);
+    this.sql.exec("UPDATE d1_cursor SET synced_through = MAX(synced_through, ?)", seq);
+    this.synced = Math.max(this.syncedThrough(), seq);
   }
 
   hasUnsynced(): boolean {
-    return this.sql.exec("SELECT 1 FROM messages WHERE d1_synced = 0 LIMIT 1").toArray().length > 0;
+    return this.lastSeq() > this.syncedThrough();
+  }
+
+  private syncedThrough(): number {
+    this.synced ??= this.sql
+      .exec<{ synced_through: number }>("SELECT synced_through FROM d1_cursor")
+      .one().synced_through;
+    return this.synced;
   }
 }

@@ -3,7 +3,12 @@ import type { Identity } from "../auth/jwt";
 import { Background, RETRY_STATE_SCHEMA } from "../conversation/background";
 import { contentError } from "../conversation/content";
 import { D1_STATS_SCHEMA, D1Outbox, type MessageRow } from "../conversation/d1-outbox";
-import { MESSAGES_SCHEMA, MessageStore, type StoredMessage } from "../conversation/message-store";
+import {
+  MESSAGES_CURSOR_SCHEMA,
+  MESSAGES_SCHEMA,
+  MessageStore,
+  type StoredMessage,
+} from "../conversation/message-store";
 import { NOTIFY_OUTBOX_SCHEMA, NotifyOutbox } from "../delivery/notify-outbox";
 import { ADMIN_FEED, inboxOf } from "../delivery/targets";
 import { fail, ok, type RoomResult } from "../errors";
@@ -20,6 +25,7 @@ const THREAD_SCHEMA: SchemaSteps = [
     ...RETRY_STATE_SCHEMA,
     ...D1_STATS_SCHEMA,
   ],
+  MESSAGES_CURSOR_SCHEMA,
 ];
 
 export const CUSTOMERS_CANNOT_CHAT = "Customers cannot chat with admin directly";

@@ -3,7 +3,11 @@ import { vi } from "vitest";
 
 function pendingWrites(state: DurableObjectState): number {
   const sql = state.storage.sql;
-  const messages = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages WHERE d1_synced = 0").one().n;
+  const messages = sql
+    .exec<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM messages WHERE seq > (SELECT synced_through FROM d1_cursor)",
+    )
+    .one().n;
   const hasBooking = sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'booking'").toArray().length > 0;
   const booking = hasBooking
     ? sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM booking WHERE version > d1_version").one().n
