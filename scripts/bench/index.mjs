@@ -139,7 +139,7 @@ async function loadSystem(name, runtime, clients, profile = false) {
     label: name,
     onStep: async (step) => {
       if (runtime.d1Stats) {
-        // The outbox flushes FLUSH_DELAY_MS (2 s) after a write; wait for it so each step is charged its own.
+        // The outbox flushes 1.5-2.5 s after a write; wait for it so each step is charged its own.
         await new Promise((resolve) => setTimeout(resolve, 2_500));
         const stats = runtime.d1Stats();
         step.d1 = {

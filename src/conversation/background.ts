@@ -1,7 +1,7 @@
 import type { NotifyOutbox } from "../delivery/notify-outbox";
 import { Pump } from "../delivery/pump";
 import { describeError } from "../log";
-import { backoffMs, type D1Outbox, FLUSH_DELAY_MS } from "./d1-outbox";
+import { backoffMs, type D1Outbox, flushDelayMs } from "./d1-outbox";
 
 export const RETRY_STATE_SCHEMA = [
   `CREATE TABLE retry_state (
@@ -61,7 +61,7 @@ export class Background {
       this.failureCount = 0;
     }
     if (this.d1()?.hasPending() || this.notify()?.hasPending())
-      await this.alarmBy(Date.now() + FLUSH_DELAY_MS);
+      await this.alarmBy(Date.now() + flushDelayMs());
   }
 
   /** Consecutive failures, as stored; read on every write, so kept in memory once read. */
@@ -76,7 +76,7 @@ export class Background {
     // While failing, the backoff alarm is already set; new writes must not hammer a broken D1.
     if (this.d1FlushScheduled || !this.d1()?.hasPending() || this.failures() > 0) return;
     this.d1FlushScheduled = true;
-    await this.alarmBy(Date.now() + FLUSH_DELAY_MS);
+    await this.alarmBy(Date.now() + flushDelayMs());
   }
 
   private async retryLater(error: unknown): Promise<void> {
