@@ -1,9 +1,11 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { Message } from "../src/protocol";
+import { bookingRoom } from "../src/rooms";
+import { settleD1 } from "./helpers/d1";
 import { activeChat, createBooking, parties } from "./helpers/flow";
-import { adminFeed, joined } from "./helpers/socket";
+import { adminFeed, inbox, joined } from "./helpers/socket";
 
 describe("the admin feed (/admin/ws)", () => {
   it("carries every message of concurrent bookings, in order per booking, and never a token", async () => {
@@ -60,5 +62,43 @@ describe("the admin feed (/admin/ws)", () => {
       feed.received.some((f) => f.event === "booking-updated" && f.data.booking.id === booking.id),
     );
     feed.close();
+  });
+
+  it("shows nothing twice when a room restarts between delivering and tidying up", async () => {
+    const chat = await activeChat();
+    const room = bookingRoom(env, chat.bookingId);
+    await settleD1(room);
+    const feed = await adminFeed(chat.admin);
+    const providerInbox = await inbox(chat.provider);
+    const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
+    const say = async (message: string) => {
+      customer.send("booking-chat", { bookingId: chat.bookingId, chatToken: chat.customerToken, message });
+      await customer.expect("booking-chat");
+    };
+    const fed = () =>
+      feed.all("booking-chat").flatMap((m) => (m.bookingId === chat.bookingId ? [m.content] : []));
+    const notified = () =>
+      providerInbox
+        .all("booking-chat-notification")
+        .flatMap((n) => (n.bookingId === chat.bookingId ? [n.seq] : []));
+
+    for (const message of ["one", "two", "three"]) await say(message);
+    await vi.waitUntil(() => fed().length === 3 && notified().length === 3, { timeout: 5_000 });
+    // Delivered, but the room deletes what it delivered only with its next write, so a restart
+    // now forgets how far delivery got and sends those events again.
+    const leftOver = await runInDurableObject(
+      room,
+      (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM notify_outbox").one().n,
+    );
+    expect(leftOver).toBeGreaterThan(0);
+    await evictDurableObject(room);
+
+    await say("four");
+    await vi.waitUntil(() => fed().length >= 4 && notified().length >= 4, { timeout: 5_000 });
+    await feed.barrier();
+    await providerInbox.barrier();
+    expect(fed()).toEqual(["one", "two", "three", "four"]);
+    expect(notified()).toEqual([1, 2, 3, 4]);
+    for (const socket of [feed, providerInbox, customer]) socket.close();
   });
 });

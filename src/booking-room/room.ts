@@ -216,7 +216,8 @@ export class BookingRoom extends DurableObject<Env> {
 
   /** One SQLite transaction; if it rolls back, what was cached inside it is forgotten too. */
   private transaction<T>(run: () => T): T {
-    return transaction(this.ctx.storage, [this.bookings, this.messages, this.reads], run);
+    const caches = [this.bookings, this.messages, this.reads, ...(this.notify ? [this.notify] : [])];
+    return transaction(this.ctx.storage, caches, run);
   }
 
   private lifecycle(): Lifecycle {
@@ -330,7 +331,8 @@ export class BookingRoom extends DurableObject<Env> {
     for (const socket of liveSockets(this.ctx)) {
       if (readState(socket)?.joined) sendFrame(socket, payload);
     }
-    await this.background.afterWrite();
+    // The sender has its acknowledgement; inboxes and the admin feed follow in the background.
+    await this.background.afterWrite({ awaitDelivery: false });
   }
 
   /**

@@ -13,9 +13,17 @@ export const RETRY_STATE_SCHEMA = [
 ];
 
 /**
- * The work a conversation does after a write: deliver events to inboxes and the admin feed
- * right away, and copy messages to D1 shortly after, in batches. Both outboxes are durable; when
- * either fails, an alarm retries with backoff until it succeeds, across evictions and restarts.
+ * How often a busy conversation delivers to inboxes and the admin feed: each delivery is a call
+ * to another object and a write there, as costly as relaying a message, so events that arrive
+ * within this interval share one call per target. A quiet conversation delivers at once.
+ */
+export const DELIVERY_INTERVAL_MS = 250;
+
+/**
+ * The work a conversation does after a write: deliver events to inboxes and the admin feed (at
+ * once when it was quiet, at most every DELIVERY_INTERVAL_MS when busy), and copy messages to D1
+ * shortly after, in batches. Both outboxes are durable; when either fails, an alarm retries with
+ * backoff until it succeeds, across evictions and restarts.
  */
 export class Background {
   private readonly notifyPump: Pump;
@@ -31,13 +39,21 @@ export class Background {
     this.notifyPump = new Pump(
       () => this.notify()?.flush() ?? Promise.resolve({ ok: true, more: false }),
       () => this.retryLater(new Error("delivery failed")),
+      DELIVERY_INTERVAL_MS,
     );
   }
 
-  /** Call after every committed write; resolves once pending events have been handed on. */
-  async afterWrite(): Promise<void> {
+  /**
+   * Call after every committed write. Resolves once pending events have been handed on, or, with
+   * `awaitDelivery: false`, once the D1 copy is scheduled: delivery then goes on in the background
+   * (the outbox is durable, and the D1 alarm a message schedules delivers it if the object dies first).
+   */
+  async afterWrite({ awaitDelivery = true } = {}): Promise<void> {
     await this.scheduleD1Flush();
-    if (this.notify()?.hasPending()) await this.notifyPump.kick();
+    if (!this.notify()?.hasPending()) return;
+    const delivered = this.notifyPump.kick();
+    if (awaitDelivery) return delivered;
+    delivered.catch((error) => console.error(`${this.name}: delivery failed`, describeError(error)));
   }
 
   /** The alarm handler: flush everything; never throws, so retries never give up. */
@@ -54,6 +70,7 @@ export class Background {
       return this.retryLater(error);
     }
     await this.notifyPump.kick();
+    this.notify()?.prune();
     // A delivery failure during the kick has already scheduled its own retry.
     if (this.failures() > failures) return;
     if (failures > 0) {

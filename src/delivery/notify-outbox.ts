@@ -32,10 +32,21 @@ export type SummaryOf = (target: string) => string | null;
  * Events waiting to reach inboxes and the admin feed, stored in the same transaction as the
  * change that caused them, so none is lost if the object dies before delivering. Delivery is
  * in order per target and at least once; receivers drop repeats by id, so users see each once.
+ *
+ * Delivered rows are deleted by the next write the object makes anyway (an enqueue, or the
+ * alarm), not by a write of their own: a write is a commit, and a busy conversation would pay
+ * one per delivery. Until then memory says where delivery stands; after a restart the rows
+ * left over are delivered again and dropped by the receivers.
  */
 export class NotifyOutbox {
   /** Whether rows may be waiting: true after an enqueue, unknown (undefined) after a flush or a wake. */
   private mayHavePending: boolean | undefined;
+  /** Every row up to this id has reached all its targets. */
+  private deliveredThrough = 0;
+  /** Rows up to this id are deleted (in a committed write, unless `forget` says otherwise). */
+  private prunedThrough = 0;
+  /** Stubs are reused across deliveries; one that failed is replaced, as a failed stub may be broken. */
+  private readonly stubs = new Map<string, DeliveryReceiver>();
 
   constructor(
     private readonly sql: SqlStorage,
@@ -49,9 +60,10 @@ export class NotifyOutbox {
     this.enqueueAll([{ target, frame, refreshSummary }]);
   }
 
-  /** Queues several in one statement, in order. */
+  /** Queues several in one statement, in order. Call inside the transaction of the change. */
   enqueueAll(entries: { target: string; frame: string | null; refreshSummary?: boolean }[]): void {
     if (entries.length === 0) return;
+    this.prune();
     this.sql.exec(
       `INSERT INTO notify_outbox (target, frame, refresh_summary) VALUES ${entries.map(() => "(?, ?, ?)").join(", ")}`,
       ...entries.flatMap((e) => [e.target, e.frame, e.refreshSummary ? 1 : 0]),
@@ -59,43 +71,72 @@ export class NotifyOutbox {
     this.mayHavePending = true;
   }
 
+  /** Deletes the rows delivered so far. Enqueues do it; the alarm does it for a quiet object. */
+  prune(): void {
+    if (this.deliveredThrough <= this.prunedThrough) return;
+    this.sql.exec("DELETE FROM notify_outbox WHERE id <= ?", this.deliveredThrough);
+    this.prunedThrough = this.deliveredThrough;
+  }
+
+  /** The transaction that pruned rolled back: the rows are there again. */
+  forget(): void {
+    this.prunedThrough = 0;
+    this.mayHavePending = undefined;
+  }
+
   hasPending(): boolean {
-    this.mayHavePending ??= this.sql.exec("SELECT 1 FROM notify_outbox LIMIT 1").toArray().length > 0;
+    this.mayHavePending ??=
+      this.sql.exec("SELECT 1 FROM notify_outbox WHERE id > ? LIMIT 1", this.deliveredThrough).toArray()
+        .length > 0;
     return this.mayHavePending;
   }
 
   /** Sends one batch, one call per target; returns whether every target took its share. */
   async flush(): Promise<{ ok: boolean; more: boolean }> {
-    const rows = this.sql.exec<Row>("SELECT * FROM notify_outbox ORDER BY id LIMIT ?", BATCH).toArray();
+    const rows = this.sql
+      .exec<Row>("SELECT * FROM notify_outbox WHERE id > ? ORDER BY id LIMIT ?", this.deliveredThrough, BATCH)
+      .toArray();
     this.mayHavePending = undefined;
-    if (rows.length === 0) return { ok: true, more: false };
+    const last = rows.at(-1);
+    if (!last) return { ok: true, more: false };
     const byTarget = new Map<string, Row[]>();
     for (const row of rows) {
       const group = byTarget.get(row.target) ?? [];
       group.push(row);
       byTarget.set(row.target, group);
     }
+    const targets = [...byTarget];
     const results = await Promise.allSettled(
-      [...byTarget].map(async ([target, group]) => {
-        await deliveryStub(this.env, target).deliver(this.source, this.itemsFor(target, group));
-        return target;
-      }),
+      targets.map(([target, group]) => this.stub(target).deliver(this.source, this.itemsFor(target, group))),
     );
-    const failures = results.filter((r) => r.status === "rejected");
-    if (failures.length === 0) {
+    const failed = targets.filter((_, i) => results[i]?.status === "rejected").map(([target]) => target);
+    if (failed.length === 0) {
       // Rows queued while the calls were out have higher ids and stay.
-      this.sql.exec("DELETE FROM notify_outbox WHERE id <= ?", rows.at(-1)?.id ?? 0);
+      this.deliveredThrough = last.id;
     } else {
-      for (const r of results) {
-        if (r.status !== "fulfilled") continue;
-        const last = byTarget.get(r.value)?.at(-1);
-        if (last) this.sql.exec("DELETE FROM notify_outbox WHERE target = ? AND id <= ?", r.value, last.id);
+      // The alarm retries the failed targets; the ones that took their share lose their rows now.
+      this.prune();
+      for (const [target, group] of targets) {
+        const delivered = group.at(-1);
+        if (failed.includes(target) || !delivered) continue;
+        this.sql.exec("DELETE FROM notify_outbox WHERE target = ? AND id <= ?", target, delivered.id);
       }
+      for (const target of failed) this.stubs.delete(target);
     }
     this.mayHavePending = undefined;
-    for (const failure of failures)
-      console.error(`${this.source}: delivery failed`, describeError(failure.reason));
-    return { ok: failures.length === 0, more: rows.length === BATCH };
+    for (const result of results)
+      if (result.status === "rejected")
+        console.error(`${this.source}: delivery failed`, describeError(result.reason));
+    return { ok: failed.length === 0, more: rows.length === BATCH };
+  }
+
+  private stub(target: string): DeliveryReceiver {
+    let stub = this.stubs.get(target);
+    if (!stub) {
+      stub = deliveryStub(this.env, target);
+      this.stubs.set(target, stub);
+    }
+    return stub;
   }
 
   /** Frames in order; one fresh summary on the last item when any row asked for it. */

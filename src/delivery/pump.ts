@@ -1,14 +1,21 @@
 /**
  * Runs a flush at most once at a time; a kick during a flush runs one more afterwards, so
  * everything enqueued before a kick is flushed by the time the kick's promise settles.
+ *
+ * Flushes start at most once per `minIntervalMs`. The first kick after a quiet spell flushes at
+ * once; kicks that follow within the interval wait for its end and share one flush. A busy
+ * conversation so sends one call per target per interval instead of one per event, and a quiet
+ * one adds no delay at all.
  */
 export class Pump {
   private running: Promise<void> | null = null;
   private again = false;
+  private lastStart = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly flushOnce: () => Promise<{ ok: boolean; more: boolean }>,
     private readonly onFailure: () => Promise<void>,
+    private readonly minIntervalMs = 0,
   ) {}
 
   kick(): Promise<void> {
@@ -24,7 +31,10 @@ export class Pump {
 
   private async loop(): Promise<void> {
     for (;;) {
+      const wait = this.lastStart + this.minIntervalMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       this.again = false;
+      this.lastStart = Date.now();
       const result = await this.flushOnce();
       if (!result.ok) return this.onFailure();
       if (!result.more && !this.again) return;

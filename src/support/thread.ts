@@ -38,6 +38,8 @@ export class SupportThread extends DurableObject<Env> {
   private readonly messages: MessageStore;
   private readonly background: Background;
   private started: boolean;
+  /** Created with the thread (its provider names the source) and kept: it remembers what it delivered. */
+  private notify: NotifyOutbox | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -56,10 +58,7 @@ export class SupportThread extends DurableObject<Env> {
           ? new D1Outbox(ctx.storage.sql, env.DB, this.messages, supportMessageRow(providerId))
           : null;
       },
-      () => {
-        const providerId = this.providerId();
-        return providerId ? new NotifyOutbox(ctx.storage.sql, env, `support:${providerId}`) : null;
-      },
+      () => this.notifyOutbox(),
     );
   }
 
@@ -84,7 +83,8 @@ export class SupportThread extends DurableObject<Env> {
     const invalid = contentError(body.message, body.metadata);
     if (invalid) return fail(400, invalid.code, invalid.message);
 
-    const result = transaction(this.ctx.storage, [this.messages], () => {
+    const caches = [this.messages, ...(this.notify ? [this.notify] : [])];
+    const result = transaction(this.ctx.storage, caches, () => {
       if (!this.started) {
         applySchema(this.ctx.storage.sql, THREAD_SCHEMA);
         this.ctx.storage.sql.exec(
@@ -109,7 +109,7 @@ export class SupportThread extends DurableObject<Env> {
         new Date().toISOString(),
       );
       const frame = encode("support-chat", presentSupportMessage(providerId, message));
-      const notify = new NotifyOutbox(this.ctx.storage.sql, this.env, `support:${providerId}`);
+      const notify = this.outboxFor(providerId);
       notify.enqueue(inboxOf(providerId, "provider"), frame);
       notify.enqueue(ADMIN_FEED, frame);
       return { message };
@@ -138,6 +138,17 @@ export class SupportThread extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.background.alarm();
+  }
+
+  private notifyOutbox(): NotifyOutbox | null {
+    if (this.notify) return this.notify;
+    const providerId = this.providerId();
+    return providerId ? this.outboxFor(providerId) : null;
+  }
+
+  private outboxFor(providerId: string): NotifyOutbox {
+    this.notify ??= new NotifyOutbox(this.ctx.storage.sql, this.env, `support:${providerId}`);
+    return this.notify;
   }
 
   private providerId(): string | null {
