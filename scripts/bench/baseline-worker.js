@@ -1,6 +1,8 @@
-// The yardstick: a bare Durable Object per room that accepts hibernatable WebSockets and relays every
-// frame, unparsed, to every socket in the room (the sender's copy is its acknowledgement). No auth, no
-// validation, no storage: what the runtime does for a chat room with nothing of ours added.
+// The yardsticks. EchoRoom: a bare Durable Object per room that accepts hibernatable WebSockets and
+// relays every frame, unparsed, to every socket in the room (the sender's copy is its acknowledgement).
+// No auth, no validation, no storage: what the runtime does for a chat room with nothing of ours added.
+// DurableEchoRoom: the same, but each frame is first written to the object's SQLite, so the relay
+// waits for the commit as ours does: what storing every message before anyone sees it costs by itself.
 import { DurableObject } from "cloudflare:workers";
 
 export class EchoRoom extends DurableObject {
@@ -19,11 +21,26 @@ export class EchoRoom extends DurableObject {
   }
 }
 
+export class DurableEchoRoom extends EchoRoom {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS frames (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+  }
+
+  webSocketMessage(socket, frame) {
+    this.ctx.storage.sql.exec("INSERT INTO frames (body) VALUES (?)", frame);
+    super.webSocketMessage(socket, frame);
+  }
+}
+
+const ROOMS = { rooms: "ECHO_ROOM", "durable-rooms": "DURABLE_ECHO_ROOM" };
+
 export default {
   fetch(request, env) {
-    const room = /^\/rooms\/([\w-]{1,64})\/ws$/.exec(new URL(request.url).pathname)?.[1];
-    if (!room || request.headers.get("Upgrade") !== "websocket")
+    const [, kind, room] = /^\/([\w-]+)\/([\w-]{1,64})\/ws$/.exec(new URL(request.url).pathname) ?? [];
+    const binding = Object.hasOwn(ROOMS, kind) ? env[ROOMS[kind]] : undefined;
+    if (!binding || request.headers.get("Upgrade") !== "websocket")
       return new Response("not found", { status: 404 });
-    return env.ECHO_ROOM.get(env.ECHO_ROOM.idFromName(room)).fetch(request);
+    return binding.get(binding.idFromName(room)).fetch(request);
   },
 };

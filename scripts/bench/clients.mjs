@@ -118,11 +118,15 @@ export function serviceClients(runtime, runId) {
   };
 }
 
-/** The baseline: two sockets per room, frames the same size as ours (a token-sized field included). */
-export function baselineClients(runtime) {
+/**
+ * A yardstick: two sockets per room, frames the same size as ours (a token-sized field included);
+ * `durable` picks the twin that writes each frame to SQLite before relaying it.
+ */
+export function baselineClients(runtime, { durable = false } = {}) {
   const filler = "x".repeat(160);
+  const kind = durable ? "durable-rooms" : "rooms";
   async function connect(room, party) {
-    party.conn = await openSocket(`${runtime.ws}/rooms/${room.id}/ws`);
+    party.conn = await openSocket(`${runtime.ws}/${kind}/${room.id}/ws`);
     party.send = (clientMessageId, message) =>
       party.conn.send(chatFrame(room.id, filler, clientMessageId, message));
   }

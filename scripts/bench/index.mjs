@@ -179,6 +179,14 @@ try {
   let runtime = await boot(startBaseline, "baseline");
   results.load.baseline = await loadSystem("baseline", runtime, baselineClients(runtime));
   await shutdown(runtime);
+  log("durable baseline: the same, writing each frame to SQLite before relaying it");
+  runtime = await boot(startBaseline, "durable");
+  results.load.durable = await loadSystem(
+    "durable baseline",
+    runtime,
+    baselineClients(runtime, { durable: true }),
+  );
+  await shutdown(runtime);
   runtime = await boot(startBaseline, "baseline-idle");
   results.idle.baseline = await measureIdle({
     runtime,
@@ -223,12 +231,12 @@ try {
   const report = describeRun(results);
   console.log(report);
   if (config.out !== "-") writeReport(config.out, report);
-  const steps = [...results.load.baseline.steps, ...results.load.service.steps];
+  const steps = Object.values(results.load).flatMap((system) => system.steps);
   if (config.smoke) {
     // The smoke run checks the harness end to end, not speed: every message must arrive, none refused.
     const lost = steps.filter((st) => st.missing > 0 || st.missingFeed > 0 || st.refused > 0);
     if (lost.length > 0) throw new Error(`messages lost or refused: ${lost.map(formatStep).join("; ")}`);
-  } else if (!results.load.baseline.sustained || !results.load.service.sustained) {
+  } else if (Object.values(results.load).some((system) => !system.sustained)) {
     throw new Error("a system sustained no rate at all: the harness or the service is broken");
   }
   clearTimeout(hardStop);

@@ -44,39 +44,57 @@ export function describeRun({ config, load, idle, history, primitives }) {
   );
 
   const b = load.baseline.sustained;
+  const w = load.durable?.sustained;
   const s = load.service.sustained;
-  const ratio = b && s ? s.rate / b.rate : Number.NaN;
+  const pct = (x, y) => (x && y ? `${((x / y) * 100).toFixed(0)}%` : "–");
+  const times = (x, y) => (x && y ? `${(x / y).toFixed(1)}×` : "–");
+  lines.push(
+    "| | bare Durable Object | bare + SQLite write | spana-chat | ours / bare | ours / bare + write |",
+    "|---|---:|---:|---:|---:|---:|",
+  );
+  lines.push(
+    `| highest rate with p99 < 100 ms, nothing lost (msgs/s) | ${int(b?.rate)} | ${int(w?.rate)} | ${int(s?.rate)} | ${pct(s?.rate, b?.rate)} | ${pct(s?.rate, w?.rate)} |`,
+  );
+  lines.push(
+    `| server CPU per message at that rate (ms) | ${ms(b?.serverCpuMsPerMessage)} | ${ms(w?.serverCpuMsPerMessage)} | ${ms(s?.serverCpuMsPerMessage)} | ${times(s?.serverCpuMsPerMessage, b?.serverCpuMsPerMessage)} | ${times(s?.serverCpuMsPerMessage, w?.serverCpuMsPerMessage)} |`,
+  );
   const d1 = s?.d1 ? s.d1.statements / Math.max(1, s.d1.messages) : Number.NaN;
-  lines.push("| | bare Durable Object | spana-chat | ours / baseline |", "|---|---:|---:|---:|");
-  lines.push(
-    `| highest rate with p99 < 100 ms, nothing lost (msgs/s) | ${int(b?.rate)} | ${int(s?.rate)} | ${Number.isFinite(ratio) ? `${(ratio * 100).toFixed(0)}%` : "–"} |`,
+  const setup = (x) => x?.setupPerSecond;
+  const row = (label, bare, ours, ratio = "") =>
+    lines.push(`| ${label} | ${bare} | | ${ours} | ${ratio} | |`);
+  row("D1 statements per message at that rate", "–", Number.isFinite(d1) ? d1.toFixed(3) : "–");
+  row(
+    "connection setup (sockets/s; ours: upgrade + JWT + join)",
+    int(setup(idle.baseline)),
+    int(setup(idle.service)),
+    pct(setup(idle.service), setup(idle.baseline)),
   );
-  lines.push(
-    `| server CPU per message at that rate (ms) | ${ms(b?.serverCpuMsPerMessage)} | ${ms(s?.serverCpuMsPerMessage)} | ${b && s ? `${(s.serverCpuMsPerMessage / b.serverCpuMsPerMessage).toFixed(1)}×` : "–"} |`,
+  const held = (x) => `${mib(x.memoryHeld.rssMiB)} (${mib(x.memoryHeld.peakMiB)})`;
+  row(
+    `runtime RSS with ${int(idle.service.sockets)} idle joined sockets (MiB; peak)`,
+    held(idle.baseline),
+    held(idle.service),
   );
-  lines.push(
-    `| D1 statements per message at that rate | – | ${Number.isFinite(d1) ? d1.toFixed(3) : "–"} | |`,
+  row(
+    "RSS before the sockets opened (MiB)",
+    mib(idle.baseline.memoryBeforeSockets.rssMiB),
+    mib(idle.service.memoryBeforeSockets.rssMiB),
   );
-  lines.push(
-    `| connection setup (sockets/s; ours: upgrade + JWT + join) | ${int(idle.baseline.setupPerSecond)} | ${int(idle.service.setupPerSecond)} | ${((idle.service.setupPerSecond / idle.baseline.setupPerSecond) * 100).toFixed(0)}% |`,
+  row(
+    `history page (before, 50) on ${int(history.messages)} messages, warm p50 / p99 (ms)`,
+    "",
+    `${ms(history.warm.p50)} / ${ms(history.warm.p99)}`,
   );
-  lines.push(
-    `| runtime RSS with ${int(idle.service.sockets)} idle joined sockets (MiB; peak) | ${mib(idle.baseline.memoryHeld.rssMiB)} (${mib(idle.baseline.memoryHeld.peakMiB)}) | ${mib(idle.service.memoryHeld.rssMiB)} (${mib(idle.service.memoryHeld.peakMiB)}) | |`,
+  row(
+    "the same right after eviction, p50 / max (ms)",
+    "",
+    `${ms(history.cold.p50)} / ${ms(history.cold.max)}`,
   );
-  lines.push(
-    `| RSS before the sockets opened (MiB) | ${mib(idle.baseline.memoryBeforeSockets.rssMiB)} | ${mib(idle.service.memoryBeforeSockets.rssMiB)} | |`,
-  );
-  lines.push(
-    `| history page (before, 50) on ${int(history.messages)} messages, warm p50 / p99 (ms) | | ${ms(history.warm.p50)} / ${ms(history.warm.p99)} | |`,
-  );
-  lines.push(
-    `| the same right after eviction, p50 / max (ms) | | ${ms(history.cold.p50)} / ${ms(history.cold.max)} | |`,
-  );
-  lines.push(
-    `| filling that booking over one socket, 100 in flight (msgs/s) | | ${int(history.fillPerSecond)} | |`,
-  );
-  lines.push(
-    `| booking flow over HTTP (create, pay, accept, token; bookings/s, 50 at once) | | ${int(idle.service.bookingsPerSecond)} | |`,
+  row("filling that booking over one socket, 100 in flight (msgs/s)", "", int(history.fillPerSecond));
+  row(
+    "booking flow over HTTP (create, pay, accept, token; bookings/s, 50 at once)",
+    "",
+    int(idle.service.bookingsPerSecond),
   );
   lines.push("");
 
@@ -88,9 +106,10 @@ export function describeRun({ config, load, idle, history, primitives }) {
   );
   for (const [name, result] of [
     ["bare DO", load.baseline],
+    ["bare + write", load.durable],
     ["spana-chat", load.service],
   ]) {
-    for (const st of result.steps) {
+    for (const st of result?.steps ?? []) {
       const d1step = st.d1 ? (st.d1.statements / Math.max(1, st.d1.messages)).toFixed(3) : "–";
       lines.push(
         `| ${name} | ${int(st.rate)} | ${int(st.deliveredPerSecond)} | ${ms(st.delivery.p50)} | ${ms(st.delivery.p95)} | ${ms(st.delivery.p99)} | ${ms(st.delivery.max)} | ${ms(st.ack.p50)} | ${ms(st.ack.p99)} | ${st.feed ? ms(st.feed.p99) : "–"} | ${st.missing} / ${st.refused} | ${ms(st.serverCpuMsPerMessage)} | ${d1step} | ${st.passed ? "✓" : "✗"} |`,

@@ -58,14 +58,17 @@ export function startPrimitives({ stateDir }) {
   });
 }
 
-/** The bare echo/broadcast Durable Object of baseline-worker.js. */
+/** The yardsticks of baseline-worker.js: the bare echo/broadcast object and its durable twin. */
 export function startBaseline({ stateDir }) {
   return start("baseline", stateDir, {
     name: "baseline",
     modules: true,
     scriptPath: fileURLToPath(new URL("baseline-worker.js", import.meta.url)),
     compatibilityDate: "2026-11-01",
-    durableObjects: { ECHO_ROOM: { className: "EchoRoom", useSQLite: true } },
+    durableObjects: {
+      ECHO_ROOM: { className: "EchoRoom", useSQLite: true },
+      DURABLE_ECHO_ROOM: { className: "DurableEchoRoom", useSQLite: true },
+    },
   });
 }
 
