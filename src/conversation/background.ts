@@ -17,7 +17,7 @@ export const RETRY_STATE_SCHEMA = [
  * to another object and a write there, as costly as relaying a message, so events that arrive
  * within this interval share one call per target. A quiet conversation delivers at once.
  */
-export const DELIVERY_INTERVAL_MS = 250;
+export const DELIVERY_INTERVAL_MS = 500;
 
 /**
  * The work a conversation does after a write: deliver events to inboxes and the admin feed (at
