@@ -263,7 +263,8 @@ export class BookingRoom extends DurableObject<Env> {
     });
     if (!result.ok) return result;
     this.sendNotices(result.value.notices);
-    await this.background.afterWrite();
+    // Booking changes are rare and their HTTP caller waits for them: no batching delay.
+    await this.background.afterWrite({ urgent: true });
     return ok(respond(result.value.value));
   }
 

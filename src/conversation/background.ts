@@ -47,11 +47,12 @@ export class Background {
    * Call after every committed write. Resolves once pending events have been handed on, or, with
    * `awaitDelivery: false`, once the D1 copy is scheduled: delivery then goes on in the background
    * (the outbox is durable, and the D1 alarm a message schedules delivers it if the object dies first).
+   * `urgent` delivers now even if the conversation delivered less than an interval ago.
    */
-  async afterWrite({ awaitDelivery = true } = {}): Promise<void> {
+  async afterWrite({ awaitDelivery = true, urgent = false } = {}): Promise<void> {
     await this.scheduleD1Flush();
     if (!this.notify()?.hasPending()) return;
-    const delivered = this.notifyPump.kick();
+    const delivered = this.notifyPump.kick({ urgent });
     if (awaitDelivery) return delivered;
     delivered.catch((error) => console.error(`${this.name}: delivery failed`, describeError(error)));
   }

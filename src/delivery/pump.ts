@@ -5,12 +5,15 @@
  * Flushes start at most once per `minIntervalMs`. The first kick after a quiet spell flushes at
  * once; kicks that follow within the interval wait for its end and share one flush. A busy
  * conversation so sends one call per target per interval instead of one per event, and a quiet
- * one adds no delay at all.
+ * one adds no delay at all. An urgent kick (a booking changed, which is rare and which an HTTP
+ * caller waits for) cuts the wait short.
  */
 export class Pump {
   private running: Promise<void> | null = null;
   private again = false;
   private lastStart = Number.NEGATIVE_INFINITY;
+  private urgent = false;
+  private endWait: (() => void) | null = null;
 
   constructor(
     private readonly flushOnce: () => Promise<{ ok: boolean; more: boolean }>,
@@ -18,7 +21,11 @@ export class Pump {
     private readonly minIntervalMs = 0,
   ) {}
 
-  kick(): Promise<void> {
+  kick({ urgent = false } = {}): Promise<void> {
+    if (urgent) {
+      this.urgent = true;
+      this.endWait?.();
+    }
     if (this.running) {
       this.again = true;
       return this.running;
@@ -31,8 +38,18 @@ export class Pump {
 
   private async loop(): Promise<void> {
     for (;;) {
-      const wait = this.lastStart + this.minIntervalMs - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const wait = this.urgent ? 0 : this.lastStart + this.minIntervalMs - Date.now();
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.endWait = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.endWait = null;
+      }
+      this.urgent = false;
       this.again = false;
       this.lastStart = Date.now();
       const result = await this.flushOnce();

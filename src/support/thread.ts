@@ -114,7 +114,8 @@ export class SupportThread extends DurableObject<Env> {
       notify.enqueue(ADMIN_FEED, frame);
       return { message };
     });
-    await this.background.afterWrite();
+    // The response is the sender's acknowledgement; the inbox and the admin feed follow.
+    await this.background.afterWrite({ awaitDelivery: false });
     return ok({ message: presentSupportMessage(providerId, result.message), duplicate: false });
   }
 
