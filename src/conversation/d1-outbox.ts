@@ -19,6 +19,7 @@ const FLUSH_DELAY_MS = 2_000;
 export function flushDelayMs(): number {
   return FLUSH_DELAY_MS * (0.75 + Math.random() / 2);
 }
+
 const MESSAGES_PER_FLUSH = 200;
 /** Rows travel as one JSON parameter; D1 caps a value at 2 MB, so a statement carries at most this. */
 const JSON_CHARS_PER_INSERT = 400_000;
@@ -80,10 +81,8 @@ export class D1Outbox {
 
     const db = database(this.d1);
     const statements = mirror ? mirror.statements(db).map((item) => this.prepare(item.toSQL())) : [];
-    for (const chunk of jsonChunks(pending.map(this.toRow))) {
-      insertMessagesSql ??= insertMessages(db, "[]").toSQL().sql;
-      statements.push(this.prepare({ sql: insertMessagesSql, params: [chunk] }));
-    }
+    for (const chunk of jsonChunks(pending.map(this.toRow)))
+      statements.push(this.prepare(insertMessagesQuery(db, chunk)));
     if (statements.length > 0) await this.d1.batch(statements);
 
     mirror?.written();
@@ -103,6 +102,11 @@ export class D1Outbox {
  * between flushes, and building the query walked drizzle's SQL tree on every flush (benchmark).
  */
 let insertMessagesSql: string | undefined;
+
+function insertMessagesQuery(db: Database, rowsJson: string): { sql: string; params: unknown[] } {
+  insertMessagesSql ??= insertMessages(db, "[]").toSQL().sql;
+  return { sql: insertMessagesSql, params: [rowsJson] };
+}
 
 /** Rows as JSON arrays of at most JSON_CHARS_PER_INSERT characters (a single larger row goes alone). */
 function jsonChunks(rows: MessageRow[]): string[] {
