@@ -109,9 +109,10 @@ export class SupportThread extends DurableObject<Env> {
         new Date().toISOString(),
       );
       const frame = encode("support-chat", presentSupportMessage(providerId, message));
-      const notify = this.outboxFor(providerId);
-      notify.enqueue(inboxOf(providerId, "provider"), frame);
-      notify.enqueue(ADMIN_FEED, frame);
+      this.outboxFor(providerId).enqueueAll([
+        { target: inboxOf(providerId, "provider"), frame },
+        { target: ADMIN_FEED, frame },
+      ]);
       return { message };
     });
     // The response is the sender's acknowledgement; the inbox and the admin feed follow.
