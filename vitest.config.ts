@@ -15,6 +15,8 @@ export const TEST_BINDINGS = {
   SEND_BURST_PER_USER: "120",
   MAX_SOCKETS_PER_USER: "4",
   ALLOWED_ORIGINS: "https://app.spana.test",
+  // Three admin feed shards (wrangler.toml has four): tests hear every shard, as admins do.
+  ADMIN_FEED_SHARDS: "3",
 };
 
 export default defineConfig(async () => {

@@ -27,6 +27,7 @@ const ConfigSchema = z.object({
   SEND_RATE_PER_USER: limit(10),
   SEND_BURST_PER_USER: limit(40),
   MAX_SOCKETS_PER_USER: limit(10),
+  ADMIN_FEED_SHARDS: limit(1),
 });
 
 /** A positive integer var with a default; vars arrive as strings (or numbers from wrangler.toml). */
@@ -62,6 +63,8 @@ export type Config = {
   /** Exact origins browsers may open sockets from; undefined allows any. */
   allowedOrigins: string[] | undefined;
   limits: Limits;
+  /** Admin feed objects; each booking and support thread goes to one (see delivery/targets.ts). */
+  adminFeedShards: number;
   environment: string;
   jwtSecret: string | undefined;
   jwksUrl: string | undefined;
@@ -105,6 +108,7 @@ export function getConfig(env: Env): Config {
       sendBurstPerUser: c.SEND_BURST_PER_USER,
       maxSocketsPerUser: c.MAX_SOCKETS_PER_USER,
     },
+    adminFeedShards: c.ADMIN_FEED_SHARDS,
     environment: c.ENVIRONMENT,
     jwtSecret: c.JWT_SECRET,
     jwksUrl: c.JWT_JWKS_URL,

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import {
   AcceptResponse,
+  AdminFeedQuery,
+  AdminFeedResponse,
   AdminMessagesQuery,
   AdminMessagesResponse,
   BookingResponse,
@@ -126,6 +128,17 @@ export function openApiDocument(): Json {
           },
         },
       },
+      "/dev/meter": {
+        get: {
+          summary:
+            "Development only: what this isolate's objects have spent (SQLite rows, alarms, calls, D1 rows), for the benchmark",
+          security: [],
+          responses: {
+            "200": { description: "Counters by kind of object" },
+            "404": errorResponse("Not a development deployment"),
+          },
+        },
+      },
       "/bookings": {
         post: {
           summary: "Create a booking (customers)",
@@ -187,7 +200,20 @@ export function openApiDocument(): Json {
       },
       "/bookings/{id}/ws": { get: { ...socket("The booking's chat socket"), parameters: [bookingId] } },
       "/me/ws": { get: socket("The caller's inbox socket") },
-      "/admin/ws": { get: socket("The admins' live feed (admins only)") },
+      "/admin/feed": {
+        get: {
+          summary: "How the admins' live feed is sharded: one socket path per shard (admins)",
+          responses: { "200": json(AdminFeedResponse), ...standardErrors },
+        },
+      },
+      "/admin/ws": {
+        get: {
+          ...socket(
+            "One shard of the admins' live feed (admins only); `shard` is required when there are several",
+          ),
+          parameters: queryParams(AdminFeedQuery),
+        },
+      },
       "/chat/booking/{id}/token": {
         get: {
           summary: "The caller's own chat token",

@@ -163,10 +163,15 @@ const ROWS: Row[] = [
     },
   },
   {
+    name: "GET /admin/feed",
+    expected: allow({ admin: 200 }, 403),
+    call: async (_s, caller) => (await api("GET", "/admin/feed", { jwt: caller?.jwt })).status,
+  },
+  {
     name: "WS /admin/ws",
     expected: allow({ admin: 101 }, 403),
     call: async (_s, caller) => {
-      const { socket, response } = await openSocketAt("/admin/ws", caller);
+      const { socket, response } = await openSocketAt("/admin/ws?shard=0", caller);
       socket?.close();
       return response.status;
     },

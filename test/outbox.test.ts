@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { readD1Stats } from "../src/conversation/d1-outbox";
+import { meter } from "../src/metering/meter";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
 import { settleD1 } from "./helpers/d1";
@@ -12,13 +12,15 @@ import { joined } from "./helpers/socket";
 async function breakD1For(bookingId: string) {
   const trigger = `fail_${bookingId.replaceAll("-", "")}`;
   await env.DB.exec(
-    `CREATE TRIGGER ${trigger} BEFORE INSERT ON messages WHEN NEW.booking_id = '${bookingId}' BEGIN SELECT RAISE(ABORT, 'injected D1 outage'); END;`,
+    `CREATE TRIGGER ${trigger} BEFORE INSERT ON messages WHEN NEW.conversation_id = '${bookingId}' BEGIN SELECT RAISE(ABORT, 'injected D1 outage'); END;`,
   );
   return () => env.DB.exec(`DROP TRIGGER ${trigger}`);
 }
 
 async function d1Seqs(bookingId: string): Promise<number[]> {
-  const { results } = await env.DB.prepare("SELECT seq FROM messages WHERE booking_id = ? ORDER BY seq")
+  const { results } = await env.DB.prepare(
+    "SELECT seq FROM messages WHERE chat_type = 'booking' AND conversation_id = ? ORDER BY seq",
+  )
     .bind(bookingId)
     .all<{ seq: number }>();
   return results.map((r) => r.seq);
@@ -85,14 +87,14 @@ describe("the D1 outbox", () => {
 
     // As if the room had crashed after D1 committed but before it noted that: everything is re-sent.
     await runInDurableObject(room, async (_, state) => {
-      state.storage.sql.exec("UPDATE d1_cursor SET synced_through = 0");
+      state.storage.sql.exec("UPDATE consumer_positions SET positions = json_set(positions, '$.d1.seq', 0)");
       await state.storage.setAlarm(Date.now() + 60_000);
     });
     await evictDurableObject(room);
     expect(await runDurableObjectAlarm(room)).toBe(true);
     expect(await d1Seqs(chat.bookingId)).toEqual([1, 2, 3]);
     const row = await env.DB.prepare(
-      "SELECT content, sender_role, chat_type FROM messages WHERE booking_id = ? AND seq = 2",
+      "SELECT content, sender_role, chat_type FROM messages WHERE conversation_id = ? AND seq = 2",
     )
       .bind(chat.bookingId)
       .first();
@@ -105,6 +107,8 @@ describe("the D1 outbox", () => {
     const room = bookingRoom(env, chat.bookingId);
     const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
     const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
+    await settleD1(room);
+    const before = { ...meter("BookingRoom") };
     for (let i = 0; i < 50; i++) {
       customer.send("booking-chat", {
         bookingId: chat.bookingId,
@@ -120,10 +124,10 @@ describe("the D1 outbox", () => {
     for (let i = 0; i < 100; i++) await customer.expect("booking-chat");
     await settleD1(room);
     expect(await d1Seqs(chat.bookingId)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    const stats = await runInDurableObject(room, (_, state) => readD1Stats(state.storage.sql));
-    expect(stats.messages).toBe(100);
-    // One JSON-carrying insert takes the whole burst, where 8-row inserts would take 13.
-    expect(stats.statements / stats.messages).toBeLessThan(0.1);
+    const statements = meter("BookingRoom").d1Statements - before.d1Statements;
+    expect(meter("BookingRoom").messages - before.messages).toBe(100);
+    // One JSON-carrying insert takes the whole burst, where 9-row inserts would take 12.
+    expect(statements / 100).toBeLessThan(0.1);
     customer.close();
     provider.close();
   });
@@ -143,18 +147,17 @@ describe("the D1 outbox", () => {
     });
     const sent = await customer.expect("booking-chat");
     await settleD1(room);
-    const row = await env.DB.prepare("SELECT * FROM messages WHERE booking_id = ?")
+    const row = await env.DB.prepare("SELECT * FROM messages WHERE conversation_id = ?")
       .bind(chat.bookingId)
       .first();
     expect(row).toEqual({
+      chat_type: "booking",
+      conversation_id: chat.bookingId,
       id: sent.id,
-      booking_id: chat.bookingId,
-      support_provider_id: null,
       seq: 1,
       sender_id: sent.senderId,
       sender_role: "customer",
       content,
-      chat_type: "booking",
       client_message_id: "client-42",
       metadata: JSON.stringify(metadata),
       is_read: 0,

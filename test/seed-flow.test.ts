@@ -108,7 +108,9 @@ describe("the seed's example flow", () => {
 
     // Every accepted message reaches D1 through the outbox, exactly once.
     await settleD1(bookingRoom(env, booking.id));
-    const rows = await env.DB.prepare("SELECT seq, content FROM messages WHERE booking_id = ? ORDER BY seq")
+    const rows = await env.DB.prepare(
+      "SELECT seq, content FROM messages WHERE conversation_id = ? ORDER BY seq",
+    )
       .bind(booking.id)
       .all();
     expect(rows.results).toEqual([

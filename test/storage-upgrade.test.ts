@@ -1,40 +1,13 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { MESSAGES_SCHEMA } from "../src/conversation/message-store";
 import type { HistoryResponse } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
 import { settleD1 } from "./helpers/d1";
 import { activeChat } from "./helpers/flow";
+import { rewriteAsLegacyRoom } from "./helpers/legacy-room";
 import { joined } from "./helpers/socket";
-
-/** Puts the room's messages back into the first schema (a flag per row instead of a D1 cursor). */
-function downgradeToFirstSchema(
-  sql: SqlStorage,
-  bookingId: string,
-  senderId: string,
-  syncedThrough: number,
-  total: number,
-) {
-  sql.exec("DROP TABLE messages");
-  sql.exec("DROP TABLE d1_cursor");
-  for (const statement of MESSAGES_SCHEMA) sql.exec(statement);
-  for (let seq = 1; seq <= total; seq++) {
-    sql.exec(
-      `INSERT INTO messages (seq, id, sender_id, sender_role, content, client_message_id, metadata, created_at, d1_synced)
-       VALUES (?, ?, ?, 'customer', ?, ?, NULL, ?, ?)`,
-      seq,
-      `${bookingId}-old-${seq}`,
-      senderId,
-      `old ${seq}`,
-      `old-client-${seq}`,
-      new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
-      seq <= syncedThrough ? 1 : 0,
-    );
-  }
-  sql.exec("UPDATE schema_version SET version = 1");
-}
 
 describe("a room stored with an older schema", () => {
   it("keeps its messages, numbering and D1 position when it wakes up with the current one", async () => {
@@ -43,7 +16,7 @@ describe("a room stored with an older schema", () => {
     await settleD1(room);
     // Five messages, of which D1 already took the first three.
     await runInDurableObject(room, (_, state) =>
-      downgradeToFirstSchema(state.storage.sql, chat.bookingId, chat.customer.id, 3, 5),
+      rewriteAsLegacyRoom(state.storage.sql, chat.customer.id, 3, 5),
     );
     await evictDurableObject(room);
 
@@ -72,7 +45,9 @@ describe("a room stored with an older schema", () => {
 
     // D1 receives exactly what it did not have: the two unsynced old messages and the new one.
     await settleD1(room);
-    const { results } = await env.DB.prepare("SELECT seq FROM messages WHERE booking_id = ? ORDER BY seq")
+    const { results } = await env.DB.prepare(
+      "SELECT seq FROM messages WHERE conversation_id = ? ORDER BY seq",
+    )
       .bind(chat.bookingId)
       .all<{ seq: number }>();
     expect(results.map((r) => r.seq)).toEqual([4, 5, 6]);

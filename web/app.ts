@@ -70,11 +70,12 @@ async function signIn(role: Role, userId: string): Promise<void> {
   $("signin").hidden = true;
   $("whoami").hidden = false;
   $("whoami").textContent = `${userId} · ${role === "service_provider" ? "provider" : role}`;
+  // An admin's tools appear once the live feed is connected, so no change is missed.
+  if (role === "admin") await watchFeed(client);
+  else listenToInbox(client);
   $("app").hidden = false;
   $("customer-tools").hidden = role !== "customer";
   $("admin-tools").hidden = role !== "admin";
-  if (role === "admin") watchFeed(client);
-  else listenToInbox(client);
   await refreshBookings();
 }
 
@@ -100,7 +101,7 @@ function listenToInbox(client: ChatClient): void {
   }
 }
 
-function watchFeed(client: ChatClient): void {
+function watchFeed(client: ChatClient): Promise<void> {
   const feed = client.adminFeed();
   const add = (text: string) => {
     const li = document.createElement("li");
@@ -121,6 +122,7 @@ function watchFeed(client: ChatClient): void {
   });
   feed.on("booking-chat", (m) => add(`${time(m.createdAt)} · ${m.senderId}: ${m.content}`));
   feed.on("support-chat", (m) => add(`${time(m.createdAt)} · support ${m.providerId}: ${m.content}`));
+  return feed.ready;
 }
 
 async function refreshBookings(): Promise<void> {

@@ -111,9 +111,22 @@ export function serviceClients(runtime, runId) {
       for (const party of booking.parties) await connect(booking, party);
       return booking;
     },
-    /** The admin feed: every booking's messages. */
+    /** The admin feed: every booking's messages, one socket per shard, heard as one connection. */
     async connectAdminFeed() {
-      return openSocket(`${runtime.ws}/admin/ws`, ["spana-chat.v1", `bearer.${await adminJwt}`]);
+      const admin = await adminJwt;
+      const { sockets } = await call(runtime.http, "GET", "/admin/feed", admin);
+      const shards = await Promise.all(
+        sockets.map((path) => openSocket(`${runtime.ws}${path}`, ["spana-chat.v1", `bearer.${admin}`])),
+      );
+      const feed = {
+        set onFrame(handler) {
+          for (const shard of shards) shard.onFrame = handler;
+        },
+        close: () => {
+          for (const shard of shards) shard.close();
+        },
+      };
+      return feed;
     },
   };
 }

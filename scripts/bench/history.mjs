@@ -32,7 +32,7 @@ export async function measureHistory({ runtime, clients, messages, warmReads, co
   customer.conn.close();
   // Warm means steady: let the room finish copying the fill to D1 (200 messages per flush) first.
   for (let last = -1, i = 0; i < 60; i++) {
-    const synced = runtime.d1Stats().messages;
+    const synced = (await runtime.meter()).total.d1RowsWritten;
     if (synced === last) break;
     last = synced;
     await new Promise((resolve) => setTimeout(resolve, 2_500));

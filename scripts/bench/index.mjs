@@ -126,7 +126,7 @@ async function loadSystem(name, runtime, clients, profile = false) {
   const rooms = await pool(config.bookings, 20, (i) => clients.connectRoom(`load${i}`));
   log(`${name}: ${rooms.length} rooms connected in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const adminFeed = await clients.connectAdminFeed();
-  let d1Last = runtime.d1Stats?.();
+  let d1Last = runtime.meter ? (await runtime.meter()).total : null;
   t = performance.now();
   const result = await ladder({
     rooms,
@@ -138,12 +138,12 @@ async function loadSystem(name, runtime, clients, profile = false) {
     serverPid: runtime.pid,
     label: name,
     onStep: async (step) => {
-      if (runtime.d1Stats) {
-        // The outbox flushes 1.5-2.5 s after a write; wait for it so each step is charged its own.
+      if (runtime.meter) {
+        // The D1 copy runs 1.5-2.5 s after a write; wait for it so each step is charged its own.
         await new Promise((resolve) => setTimeout(resolve, 2_500));
-        const stats = runtime.d1Stats();
+        const stats = (await runtime.meter()).total;
         step.d1 = {
-          statements: stats.statements - d1Last.statements,
+          statements: stats.d1Statements - d1Last.d1Statements,
           messages: stats.messages - d1Last.messages,
         };
         d1Last = stats;

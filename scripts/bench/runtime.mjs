@@ -4,7 +4,6 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
@@ -20,8 +19,14 @@ export async function startService({ stateDir, vars = {}, inspectorPort }) {
     stateDir,
     {
       name: SERVICE,
-      modules: true,
-      scriptPath: join(ROOT, "dist/index.js"),
+      // The bundle, and the objects' schemas (src/*/migrations), which wrangler writes next to it as text modules.
+      modulesRoot: join(ROOT, "dist"),
+      modules: [
+        { type: "ESModule", path: join(ROOT, "dist/index.js") },
+        ...readdirSync(join(ROOT, "dist"))
+          .filter((file) => file.endsWith(".sql"))
+          .map((file) => ({ type: "Text", path: join(ROOT, "dist", file) })),
+      ],
       compatibilityDate: w.compatibilityDate,
       compatibilityFlags: w.compatibilityFlags,
       bindings: { ...w.bindings, ...vars },
@@ -42,8 +47,8 @@ export async function startService({ stateDir, vars = {}, inspectorPort }) {
     /** Evicts one booking's room from memory, as the runtime does to an idle object. */
     evictRoom: (bookingId) =>
       runtime.mf.unsafeEvictDurableObject(SERVICE, "BookingRoom", { name: bookingId, webSockets: "close" }),
-    /** The D1 outbox's running totals, summed over every booking room's own SQLite. */
-    d1Stats: () => sumD1Stats(stateDir),
+    /** What the Worker's objects have spent so far (GET /dev/meter), summed over every kind of object. */
+    meter: () => readMeter(runtime.http),
   };
 }
 
@@ -116,24 +121,13 @@ function memoryOf(pid) {
   return { rssMiB: kib("VmRSS") / 1024, peakMiB: kib("VmHWM") / 1024 };
 }
 
-function sumD1Stats(stateDir) {
-  const total = { flushes: 0, statements: 0, messages: 0 };
-  for (const file of sqliteFiles(stateDir).filter((f) => f.includes("BookingRoom"))) {
-    const db = new DatabaseSync(file, { readOnly: true });
-    try {
-      const row = db.prepare("SELECT flushes, statements, messages FROM d1_stats").get();
-      for (const key of Object.keys(total)) total[key] += Number(row?.[key] ?? 0);
-    } catch {
-      // a room that has not created its tables yet
-    } finally {
-      db.close();
-    }
-  }
-  return total;
-}
-
-function sqliteFiles(dir) {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith(".sqlite"))
-    .map((e) => join(e.parentPath, e.name));
+/** The Worker's cost counters by kind of object, and their sum under `total`. */
+async function readMeter(base) {
+  const res = await fetch(`${base}/dev/meter`);
+  if (!res.ok) throw new Error(`GET /dev/meter: ${res.status}`);
+  const byKind = await res.json();
+  const total = {};
+  for (const counters of Object.values(byKind))
+    for (const [key, value] of Object.entries(counters)) total[key] = (total[key] ?? 0) + value;
+  return { ...byKind, total };
 }

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { Limits } from "../config";
 import { contentError } from "../conversation/content";
-import type { MessageStore, StoredMessage } from "../conversation/message-store";
+import type { MessageLog, StoredMessage } from "../conversation/message-log";
 import type { BookingChatData, ErrorCode, JoinBookingData, MarkReadData, PartyRole } from "../protocol";
 import { ChatError } from "../sockets/frames";
 import type { SocketState } from "../sockets/socket-state";
@@ -16,7 +16,7 @@ export function join(
   booking: BookingRecord | null,
   state: SocketState,
   data: z.infer<typeof JoinBookingData>,
-  messages: MessageStore | null,
+  messages: MessageLog | null,
 ): JoinResult | ChatError {
   if (!booking || !messages) return new ChatError("booking_not_found", "Booking not found");
   if (data.bookingId !== booking.id) return new ChatError("booking_not_found", OTHER_BOOKING);
@@ -37,7 +37,7 @@ export function send(
   booking: BookingRecord | null,
   state: SocketState,
   data: z.infer<typeof BookingChatData>,
-  messages: MessageStore | null,
+  messages: MessageLog | null,
   limits: Pick<Limits, "maxMessageChars">,
 ): SendResult | ChatError {
   const error = (code: ErrorCode, message: string) => new ChatError(code, message, data.clientMessageId);
@@ -50,7 +50,7 @@ export function send(
   if (!holdsChatToken(booking, state, data.chatToken)) return error("invalid_token", "Invalid chat token");
   // A resend of a stored message is answered with the stored copy, even after the chat closed,
   // so a client that lost the acknowledgement learns its message went through.
-  const stored = data.clientMessageId ? messages.findSent(state.userId, data.clientMessageId) : null;
+  const stored = data.clientMessageId ? messages.findResend(state.userId, data.clientMessageId) : null;
   if (stored) return { message: stored, party, duplicate: true };
   if (booking.chatTerminatedAt !== null) return error("chat_terminated", terminated().message);
   if (!booking.chatActive) return error("chat_not_active", "Chat is not active yet");
@@ -76,7 +76,7 @@ export function markRead(
   booking: BookingRecord | null,
   state: SocketState,
   data: z.infer<typeof MarkReadData>,
-  messages: MessageStore | null,
+  messages: MessageLog | null,
 ): MarkReadResult | ChatError {
   if (!booking || !messages) return new ChatError("booking_not_found", "Booking not found");
   if (data.bookingId !== booking.id) return new ChatError("booking_not_found", OTHER_BOOKING);

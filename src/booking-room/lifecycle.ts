@@ -1,12 +1,10 @@
 import { generateChatToken } from "../auth/chat-token";
 import type { Identity } from "../auth/jwt";
 import { fail, ok, type RoomResult } from "../errors";
-import type { CreateBookingBody, PartyRole, ServerEvent, TerminationReason } from "../protocol";
+import type { CreateBookingBody, TerminationReason } from "../protocol";
+import type { Notice } from "./audience";
 import { type BookingRecord, type BookingStore, isTerminal, partyOf } from "./booking-store";
 
-/** Who a lifecycle event goes to. Token-bearing events only ever go to their holder. */
-export type Audience = PartyRole | "admins" | "everyone";
-export type Notice = { to: Audience[]; event: ServerEvent };
 export type Transition<T> = RoomResult<{ value: T; notices: Notice[] }>;
 
 /** Who is asking for a change: a user, or the payment provider's signed webhook. */
@@ -44,18 +42,6 @@ export class Lifecycle {
       serviceId: body.serviceId ?? null,
       scheduledAt: body.scheduledAt ?? null,
       notes: body.notes ?? null,
-      status: "pending_payment",
-      paymentStatus: "pending",
-      paymentReference: null,
-      providerAccepted: false,
-      customerChatToken: null,
-      customerTokenIssuedAt: null,
-      providerChatToken: null,
-      providerTokenIssuedAt: null,
-      chatActive: false,
-      chatReadyAt: null,
-      chatTerminatedAt: null,
-      chatTerminationReason: null,
       createdAt: now,
       updatedAt: now,
     });
@@ -84,7 +70,7 @@ export class Lifecycle {
       status: booking.status === "pending_payment" ? "paid_to_escrow" : booking.status,
       paymentReference,
       customerChatToken: chatToken,
-      customerTokenIssuedAt: now,
+      customerChatTokenIssuedAt: now,
       updatedAt: now,
     });
     const notices: Notice[] = [
@@ -126,7 +112,7 @@ export class Lifecycle {
       status: "confirmed",
       providerAccepted: true,
       providerChatToken: chatToken,
-      providerTokenIssuedAt: now,
+      providerChatTokenIssuedAt: now,
       updatedAt: now,
     });
     const notices: Notice[] = [

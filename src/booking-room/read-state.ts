@@ -1,39 +1,46 @@
+import { eq } from "drizzle-orm";
+import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import type { PartyRole, SenderRole } from "../protocol";
-
-export const READ_STATE_SCHEMA = [
-  "CREATE TABLE read_cursors (party TEXT PRIMARY KEY, seq INTEGER NOT NULL)",
-  "INSERT INTO read_cursors (party, seq) VALUES ('customer', 0), ('provider', 0)",
-];
+import { readCursors } from "./schema";
 
 /** Who is looking: one of the parties, or an admin (whose reading never counts). */
 export type Reader = PartyRole | "admin";
 
 /** Each party's read cursor: every message up to `seq` has been read by that party. */
 export class ReadState {
-  /** Read for every message's summaries, so kept in memory; `forget` after a rollback. */
+  /** Read for every summary and delivery, so kept in memory; `forget` after a rollback. */
   private cached: Readonly<Record<PartyRole, number>> | undefined;
 
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly db: DrizzleSqliteDODatabase<Record<string, unknown>>) {}
+
+  /** The two cursors of a new booking; call in the transaction that creates it. */
+  create(): void {
+    this.db
+      .insert(readCursors)
+      .values([
+        { party: "customer", seq: 0 },
+        { party: "provider", seq: 0 },
+      ])
+      .run();
+    this.forget();
+  }
 
   cursors(): Readonly<Record<PartyRole, number>> {
     if (this.cached === undefined) {
-      const rows = this.sql
-        .exec<{ party: PartyRole; seq: number }>("SELECT party, seq FROM read_cursors")
-        .toArray();
       const cursors = { customer: 0, provider: 0 };
-      for (const row of rows) cursors[row.party] = row.seq;
+      for (const row of this.db.select().from(readCursors).all()) cursors[row.party] = row.seq;
       this.cached = Object.freeze(cursors);
     }
     return this.cached;
   }
 
-  /** Moves a party's cursor forward (never back); returns whether it moved. */
+  /** Moves a party's cursor forward (never back); returns whether it moved. One row when it does. */
   advance(party: PartyRole, seq: number): boolean {
-    const moved = this.sql
-      .exec("UPDATE read_cursors SET seq = ? WHERE party = ? AND seq < ? RETURNING seq", seq, party, seq)
-      .toArray();
-    this.forget();
-    return moved.length > 0;
+    const current = this.cursors();
+    if (seq <= current[party]) return false;
+    this.db.update(readCursors).set({ seq }).where(eq(readCursors.party, party)).run();
+    this.cached = Object.freeze({ ...current, [party]: seq });
+    return true;
   }
 
   forget(): void {

@@ -9,7 +9,7 @@ import {
   SupportMessage as SupportMessageSchema,
 } from "../protocol";
 import { BookingChat, type BookingChatOptions } from "./booking-chat";
-import { Feed, Inbox } from "./feeds";
+import { AdminFeed, Inbox } from "./feeds";
 import { type HttpOptions, request } from "./http";
 import { type OpenSocket, openWebSocket } from "./transport";
 
@@ -53,9 +53,9 @@ export function createChatClient(options: ChatClientOptions) {
     inbox(): Inbox {
       return new Inbox(feed("/me/ws")).start();
     },
-    /** Admins: every message and booking change, live. */
-    adminFeed(): Feed {
-      return new Feed(feed("/admin/ws")).start();
+    /** Admins: every message and booking change, live (one socket per feed shard). */
+    adminFeed(): AdminFeed {
+      return new AdminFeed(http, feed).start();
     },
     /** `GET /chat/my-chats`. */
     async myChats(): Promise<MyChatsResponse> {

@@ -1,10 +1,16 @@
-import type { ServerEvent, ServerEventName, ServerEventPayload, SupportMessage } from "../protocol";
+import {
+  AdminFeedResponse,
+  type ServerEvent,
+  type ServerEventName,
+  type ServerEventPayload,
+  type SupportMessage,
+} from "../protocol";
 import { Connection } from "./connection";
 import { Emitter } from "./emitter";
-import { ChatClientError } from "./http";
+import { ChatClientError, type HttpOptions, request } from "./http";
 import type { OpenSocket } from "./transport";
 
-type FeedOptions = {
+export type FeedOptions = {
   url: string;
   getToken: () => Promise<string>;
   open: OpenSocket;
@@ -13,13 +19,24 @@ type FeedOptions = {
 
 /** An app-wide subscription: the user's inbox (`/me/ws`) or the admins' feed (`/admin/ws`). */
 export class Feed {
-  protected readonly events = new Emitter();
   protected readonly connection: Connection;
+  /** Resolves once the socket has opened the first time. */
+  readonly ready: Promise<void>;
 
-  constructor(options: FeedOptions) {
+  constructor(
+    options: FeedOptions,
+    protected readonly events = new Emitter(),
+  ) {
+    let markReady = () => {};
+    this.ready = new Promise((resolve) => {
+      markReady = resolve;
+    });
     this.connection = new Connection({
       ...options,
-      onOpen: (send) => this.opened(send),
+      onOpen: (send) => {
+        markReady();
+        this.opened(send);
+      },
       onFrame: (frame) => this.receive(frame),
     });
   }
@@ -82,5 +99,59 @@ export class Inbox extends Feed {
       this.pending.delete(frame.data.clientMessageId);
     }
     super.receive(frame);
+  }
+}
+
+/**
+ * The admins' feed: every booking and support thread, live. The service spreads it over shards
+ * (`GET /admin/feed` lists one socket per shard); this opens all of them and hears them as one.
+ * Order holds per booking and per thread, each of which lives on one shard.
+ */
+export class AdminFeed {
+  private readonly events = new Emitter();
+  private shards: Feed[] = [];
+  private stopped = false;
+  private retryMs = 1_000;
+  private markReady = () => {};
+  /** Resolves once every shard's socket has opened: from then on nothing is missed. */
+  readonly ready: Promise<void> = new Promise((resolve) => {
+    this.markReady = resolve;
+  });
+
+  constructor(
+    private readonly http: HttpOptions,
+    private readonly feedAt: (path: string) => FeedOptions,
+  ) {}
+
+  start(): this {
+    void this.open();
+    return this;
+  }
+
+  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void {
+    return this.events.on(event, handler);
+  }
+
+  close(): void {
+    this.stopped = true;
+    for (const shard of this.shards) shard.close();
+  }
+
+  private async open(): Promise<void> {
+    try {
+      const { sockets } = AdminFeedResponse.parse(await request(this.http, "GET", "/admin/feed"));
+      if (this.stopped) return;
+      this.shards = sockets.map((path) => new Feed(this.feedAt(path), this.events).start());
+      void Promise.all(this.shards.map((shard) => shard.ready)).then(() => this.markReady());
+    } catch (error) {
+      // Refused for good (not an admin, say): say so once and stop; otherwise try again later.
+      if (error instanceof ChatClientError && error.status >= 400 && error.status < 500) {
+        console.error("spana-chat: the admin feed was refused", error.message);
+        return;
+      }
+      if (this.stopped) return;
+      setTimeout(() => void this.open(), this.retryMs);
+      this.retryMs = Math.min(30_000, this.retryMs * 2);
+    }
   }
 }

@@ -35,7 +35,7 @@ const iso = (value: string) => new Date(value).toISOString();
 /** `GET /chat/admin/messages`: every message in D1, newest first, filtered, with a real total. */
 export async function listMessages(db: Database, q: AdminMessagesQuery): Promise<AdminMessagesResponse> {
   const filters: SQL[] = [];
-  if (q.bookingId) filters.push(eq(messages.bookingId, q.bookingId));
+  if (q.bookingId) filters.push(eq(messages.chatType, "booking"), eq(messages.conversationId, q.bookingId));
   if (q.senderId) filters.push(eq(messages.senderId, q.senderId));
   if (q.chatType) filters.push(eq(messages.chatType, q.chatType));
   if (q.since) filters.push(gte(messages.createdAt, iso(q.since)));
@@ -75,8 +75,8 @@ function toListed(row: typeof messages.$inferSelect): ListedMessage {
   return {
     id: row.id,
     chatType: row.chatType === "admin" ? "admin" : "booking",
-    bookingId: row.bookingId,
-    providerId: row.supportProviderId,
+    bookingId: row.chatType === "booking" ? row.conversationId : null,
+    providerId: row.chatType === "admin" ? row.conversationId : null,
     seq: row.seq,
     senderId: row.senderId,
     senderRole: row.senderRole,

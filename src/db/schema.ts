@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * D1 mirror of each booking, written by its room. The room is the only authority on chat
@@ -31,28 +31,28 @@ export const bookings = sqliteTable(
 );
 
 /**
- * Every accepted chat message, copied from its conversation's SQLite by the outbox: booking
- * messages carry `booking_id`, support messages (chatType `admin`) carry `support_provider_id`.
+ * Every accepted chat message, copied from its conversation's SQLite: a booking's (`chat_type`
+ * `booking`, `conversation_id` the booking id) or a provider's support thread (`admin`, the
+ * provider id). Keyed by (chat_type, conversation_id, seq) in a WITHOUT ROWID table (see the
+ * migration), so a message costs three rows: the row itself and the two indexes admins search by.
  */
 export const messages = sqliteTable(
   "messages",
   {
-    id: text("id").primaryKey(),
-    bookingId: text("booking_id"),
-    supportProviderId: text("support_provider_id"),
+    chatType: text("chat_type").$type<"booking" | "admin">().notNull(),
+    conversationId: text("conversation_id").notNull(),
     seq: integer("seq").notNull(),
+    id: text("id").notNull(),
     senderId: text("sender_id").notNull(),
     senderRole: text("sender_role").notNull(),
     content: text("content").notNull(),
-    chatType: text("chat_type").notNull().default("booking"),
     clientMessageId: text("client_message_id"),
     metadata: text("metadata", { mode: "json" }),
     isRead: integer("is_read", { mode: "boolean" }).notNull().default(false),
     createdAt: text("created_at").notNull(),
   },
   (t) => [
-    uniqueIndex("messages_booking_seq_idx").on(t.bookingId, t.seq),
-    uniqueIndex("messages_support_seq_idx").on(t.supportProviderId, t.seq),
+    primaryKey({ columns: [t.chatType, t.conversationId, t.seq] }),
     index("messages_listing_idx").on(t.createdAt, t.seq, t.id),
     index("messages_sender_idx").on(t.senderId),
   ],

@@ -11,29 +11,33 @@ const MAX_THREADS = 200;
 export async function listSupportThreads(db: Database): Promise<SupportThreadSummary[]> {
   const latest = db
     .select({
-      providerId: messages.supportProviderId,
+      providerId: messages.conversationId,
       lastSeq: max(messages.seq).as("last_seq"),
       messageCount: count().as("message_count"),
     })
     .from(messages)
     .where(eq(messages.chatType, "admin"))
-    .groupBy(messages.supportProviderId)
+    .groupBy(messages.conversationId)
     .as("latest");
   const rows = await db
     .select({ message: messages, messageCount: latest.messageCount })
     .from(messages)
     .innerJoin(
       latest,
-      and(eq(messages.supportProviderId, latest.providerId), eq(messages.seq, latest.lastSeq)),
+      and(
+        eq(messages.chatType, "admin"),
+        eq(messages.conversationId, latest.providerId),
+        eq(messages.seq, latest.lastSeq),
+      ),
     )
     .orderBy(desc(messages.createdAt))
     .limit(MAX_THREADS);
   return rows.map(({ message, messageCount }) => ({
-    providerId: message.supportProviderId ?? "",
+    providerId: message.conversationId,
     messageCount,
     lastMessage: SupportMessageSchema.parse({
       id: message.id,
-      providerId: message.supportProviderId,
+      providerId: message.conversationId,
       seq: message.seq,
       senderId: message.senderId,
       senderRole: message.senderRole,

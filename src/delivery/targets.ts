@@ -2,16 +2,12 @@ import type { UserRole } from "../protocol";
 
 /**
  * Where a conversation's events go besides its own sockets: a user's inbox (every device of
- * that user, whatever screen it is on) and the admin feed. An inbox belongs to a user id *and*
- * a role, like a booking's party does, so a JWT for the same id with another role never hears
- * what was meant for the party.
+ * that user, whatever screen it is on) and one shard of the admin feed. An inbox belongs to a
+ * user id *and* a role, like a booking's party does, so a JWT for the same id with another role
+ * never hears what was meant for the party.
  */
-export type DeliveryTarget = `inbox:${string}` | "admin-feed";
-
-export const ADMIN_FEED: DeliveryTarget = "admin-feed";
-
-export function inboxOf(userId: string, role: UserRole): DeliveryTarget {
-  return `inbox:${role}:${userId}`;
+export function inboxName(who: { userId: string; role: UserRole }): string {
+  return `inbox:${who.role}:${who.userId}`;
 }
 
 /** The inbox object of one user in one role. */
@@ -19,8 +15,24 @@ export function inboxStub(env: Env, who: { userId: string; role: UserRole }) {
   return env.USER_INBOX.get(env.USER_INBOX.idFromName(`${who.role}:${who.userId}`));
 }
 
-/** The object that receives a target's deliveries. */
-export function deliveryStub(env: Env, target: string) {
-  if (target === ADMIN_FEED) return env.ADMIN_FEED.get(env.ADMIN_FEED.idFromName("global"));
-  return env.USER_INBOX.get(env.USER_INBOX.idFromName(target.slice("inbox:".length)));
+/**
+ * Which admin feed shard carries a conversation (`key`: a booking id, or `support:` and a
+ * provider id): FNV-1a, so the spread is even and the same on every machine.
+ */
+export function feedShardOf(key: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+export function feedName(shard: number, shards: number): string {
+  return `feed:${shard}/${shards}`;
+}
+
+/** One admin feed shard. Its name includes the count: changing ADMIN_FEED_SHARDS starts fresh shards. */
+export function feedStub(env: Env, shard: number, shards: number) {
+  return env.ADMIN_FEED.get(env.ADMIN_FEED.idFromName(`shard-${shard}-of-${shards}`));
 }

@@ -59,6 +59,16 @@ export type ChatSummary = z.infer<typeof ChatSummary>;
 export const MyChatsResponse = z.object({ chats: z.array(ChatSummary) });
 export type MyChatsResponse = z.infer<typeof MyChatsResponse>;
 
+/** Query of `GET /admin/ws`: which admin feed shard to watch (required when there is more than one). */
+export const AdminFeedQuery = z.strictObject({ shard: z.coerce.number().int().nonnegative().optional() });
+
+/** `GET /admin/feed`: how the admin feed is sharded, and the socket path of each shard. */
+export const AdminFeedResponse = z.object({
+  shards: z.number().int().positive(),
+  sockets: z.array(z.string()),
+});
+export type AdminFeedResponse = z.infer<typeof AdminFeedResponse>;
+
 /** Body of `POST /chat/support/messages` and `POST /chat/support/:providerId/messages`. */
 export const SupportMessageBody = z.strictObject({
   message: z.string(),

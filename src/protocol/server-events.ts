@@ -5,6 +5,18 @@ import { EntityId } from "./ids";
 import { Message, SupportMessage } from "./message";
 import { PartyRole, UserRole } from "./roles";
 
+/** What happened to a booking, as the admin feed announces it. */
+export const BookingChange = z.enum([
+  "created",
+  "paid",
+  "accepted",
+  "declined",
+  "started",
+  "completed",
+  "cancelled",
+]);
+export type BookingChange = z.infer<typeof BookingChange>;
+
 /** Schemas of the `data` of every event the server sends, by event name. */
 export const serverEventData = {
   "booking-joined": z.object({
@@ -54,7 +66,7 @@ export const serverEventData = {
   "messages-read": z.object({ bookingId: EntityId, readerId: EntityId, seq: z.number().int().nonnegative() }),
   /** On the admin feed: a booking changed (token-free; admins see every transition). */
   "booking-updated": z.object({
-    action: z.enum(["created", "paid", "accepted", "declined", "started", "completed", "cancelled"]),
+    action: BookingChange,
     booking: Booking,
   }),
   /** The runtime's answer to the client heartbeat `{"event":"ping","data":{}}`. */

@@ -2,25 +2,42 @@ import { Hono } from "hono";
 import { type AppEnv, requireUser } from "../auth/authenticate";
 import { requireAllowedOrigin } from "../auth/origin";
 import { requireAdmin } from "../auth/require-admin";
+import { getConfig } from "../config";
 import { listMessages } from "../db/admin-messages";
 import { database } from "../db/client";
+import { feedStub } from "../delivery/targets";
 import { ApiError } from "../errors";
 import { jsonResponse } from "../json-response";
-import { AdminMessagesQuery } from "../protocol";
+import { AdminFeedQuery, type AdminFeedResponse, AdminMessagesQuery } from "../protocol";
 import { withIdentity } from "../sockets/identity-header";
 import { parseOr400 } from "../validation";
 
-/** Admin oversight: the live feed socket and the message listing over D1. */
+/** Admin oversight: the live feed (one socket per shard) and the message listing over D1. */
 export const adminRoutes = new Hono<AppEnv>();
 
 adminRoutes.use("*", requireAllowedOrigin, requireUser, requireAdmin);
+
+adminRoutes.get("/feed", (c) => {
+  const shards = getConfig(c.env).adminFeedShards;
+  const sockets = Array.from({ length: shards }, (_, shard) => `/admin/ws?shard=${shard}`);
+  return c.json({ shards, sockets } satisfies AdminFeedResponse);
+});
 
 adminRoutes.get("/ws", async (c) => {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     throw new ApiError(426, "invalid_request", "Expected a WebSocket upgrade", { Upgrade: "websocket" });
   }
-  const feed = c.env.ADMIN_FEED.get(c.env.ADMIN_FEED.idFromName("global"));
-  return feed.fetch(withIdentity(c.req.raw, c.var.identity));
+  const shards = getConfig(c.env).adminFeedShards;
+  const { shard = shards === 1 ? 0 : undefined } = parseOr400(AdminFeedQuery, c.req.query());
+  if (shard === undefined || shard >= shards) {
+    const which = shards === 1 ? "0" : `0 to ${shards - 1}`;
+    throw new ApiError(
+      400,
+      "invalid_request",
+      `The admin feed has ${shards} shards: connect to /admin/ws?shard=N for N from ${which} (GET /admin/feed lists them)`,
+    );
+  }
+  return feedStub(c.env, shard, shards).fetch(withIdentity(c.req.raw, c.var.identity));
 });
 
 export const adminChatRoutes = new Hono<AppEnv>();

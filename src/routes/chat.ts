@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { type AppEnv, requireUser } from "../auth/authenticate";
-import { inboxStub } from "../delivery/targets";
 import { unwrap } from "../errors";
 import { jsonResponse } from "../json-response";
 import { ChatToken, HistoryQuery } from "../protocol";
 import { bookingRoom } from "../rooms";
+import { myChatsJson } from "../user-inbox/my-chats";
 import { bookingIdParam, parseOr400 } from "../validation";
 
 /** Chat over HTTP: your own chat token, and message history. */
@@ -13,7 +13,7 @@ export const chatRoutes = new Hono<AppEnv>();
 chatRoutes.use("*", requireUser);
 
 chatRoutes.get("/my-chats", async (c) => {
-  const body = await inboxStub(c.env, c.var.identity).myChatsJson();
+  const body = await myChatsJson(c.env, c.var.identity);
   return new Response(body, { headers: { "Content-Type": "application/json" } });
 });
 

@@ -3,6 +3,7 @@ import { SignJWT } from "jose";
 import type { AppEnv } from "../auth/authenticate";
 import { getConfig } from "../config";
 import { ApiError } from "../errors";
+import { meterSnapshot } from "../metering/meter";
 import { DevTokenBody } from "../protocol";
 import { jsonBody } from "../validation";
 
@@ -26,4 +27,10 @@ devRoutes.post("/token", async (c) => {
     .setExpirationTime("12h")
     .sign(new TextEncoder().encode(config.jwtSecret));
   return c.json({ token });
+});
+
+/** `GET /dev/meter`: what the objects of this isolate have spent (rows, alarms, calls); for the benchmark. */
+devRoutes.get("/meter", (c) => {
+  if (getConfig(c.env).environment !== "development") throw new ApiError(404, "not_found", "No such route");
+  return c.json(meterSnapshot());
 });

@@ -50,15 +50,6 @@ export function closeIfExpired(ws: WebSocket, state: SocketState): boolean {
   return true;
 }
 
-/** Completes the closing handshake the client started. */
-export function closeBack(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code === 1005 || code === 1006 ? CloseCode.normal : code, reason);
-  } catch {
-    // Already closed: nothing to do.
-  }
-}
-
 /**
  * The object's sockets (with `tag`, if given) whose JWT is still valid. Expired ones are closed
  * with 4401 on the way, so nothing is pushed to an identity that is no longer proven.

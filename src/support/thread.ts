@@ -1,64 +1,47 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Identity } from "../auth/jwt";
-import { Background, RETRY_STATE_SCHEMA } from "../conversation/background";
+import { getConfig } from "../config";
 import { contentError } from "../conversation/content";
-import { D1_STATS_SCHEMA, D1Outbox, type MessageRow } from "../conversation/d1-outbox";
-import {
-  MESSAGES_CURSOR_SCHEMA,
-  MESSAGES_SCHEMA,
-  MessageStore,
-  type StoredMessage,
-} from "../conversation/message-store";
-import { NOTIFY_OUTBOX_SCHEMA, NotifyOutbox } from "../delivery/notify-outbox";
-import { ADMIN_FEED, inboxOf } from "../delivery/targets";
+import { Conversation } from "../conversation/conversation";
+import { ObjectStorage } from "../conversation/object-storage";
 import { fail, ok, type RoomResult } from "../errors";
+import { describeError } from "../log";
+import { meter } from "../metering/meter";
 import type { HistoryQuery, SupportHistoryResponse, SupportMessage, SupportMessageBody } from "../protocol";
-import { encode } from "../sockets/socket-state";
+import { durableDatabase } from "../storage/durable-db";
 import { transaction } from "../storage/transaction";
-import { applySchema, hasSchema, type SchemaSteps } from "../storage/versioned-schema";
-
-const THREAD_SCHEMA: SchemaSteps = [
-  [
-    "CREATE TABLE thread (provider_id TEXT PRIMARY KEY, started_at TEXT NOT NULL)",
-    ...MESSAGES_SCHEMA,
-    ...NOTIFY_OUTBOX_SCHEMA,
-    ...RETRY_STATE_SCHEMA,
-    ...D1_STATS_SCHEMA,
-  ],
-  MESSAGES_CURSOR_SCHEMA,
-];
+import { supportConsumers } from "./consumers";
+import migrations from "./migrations/migrations.js";
+import { presentSupportMessage } from "./present";
+import * as schema from "./schema";
 
 export const CUSTOMERS_CANNOT_CHAT = "Customers cannot chat with admin directly";
 
+const counters = meter("SupportThread");
+
 /**
  * A provider's support thread with the admins (chatType `admin`). Only the provider can start
- * it; admins reply in threads that exist. Messages reach the provider's inbox, the admin feed and D1.
+ * it; admins reply in threads that exist. Messages reach the provider's inbox, the admin feed and
+ * D1 by cursor, as booking messages do.
  */
 export class SupportThread extends DurableObject<Env> {
-  private readonly messages: MessageStore;
-  private readonly background: Background;
-  private started: boolean;
-  /** Created with the thread (its provider names the source) and kept: it remembers what it delivered. */
-  private notify: NotifyOutbox | undefined;
+  private readonly storage: ObjectStorage;
+  private readonly db;
+  private readonly conversation: Conversation;
+  private providerIdCache: string | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.started = ctx.storage.transactionSync(() => {
-      const exists = hasSchema(ctx.storage.sql);
-      if (exists) applySchema(ctx.storage.sql, THREAD_SCHEMA);
-      return exists;
-    });
-    this.messages = new MessageStore(ctx.storage.sql);
-    this.background = new Background(
-      ctx,
-      "support thread",
-      () => {
-        const providerId = this.providerId();
-        return providerId
-          ? new D1Outbox(ctx.storage.sql, env.DB, this.messages, supportMessageRow(providerId))
-          : null;
-      },
-      () => this.notifyOutbox(),
+    this.storage = new ObjectStorage(ctx.storage, counters, migrations, ["thread", "messages"]);
+    this.db = durableDatabase(ctx.storage, schema, this.storage.sql);
+    this.conversation = new Conversation(ctx, this.db, counters, () =>
+      supportConsumers({
+        env,
+        counters,
+        feedShards: getConfig(env).adminFeedShards,
+        providerId: this.providerId() ?? "",
+        log: this.conversation.log,
+      }),
     );
   }
 
@@ -71,34 +54,26 @@ export class SupportThread extends DurableObject<Env> {
     if (identity.role === "provider" && identity.userId !== providerId) {
       return fail(403, "forbidden", "Providers can write only in their own support thread");
     }
-    if (identity.role === "admin" && !this.started) {
+    const started = this.storage.exists();
+    if (identity.role === "admin" && !started) {
       return fail(409, "thread_not_started", "Only the provider can start a support thread");
     }
     // A resend is answered with the stored copy before anything else, as in booking chat.
+    const log = this.conversation.log;
     const stored =
-      this.started && body.clientMessageId
-        ? this.messages.findSent(identity.userId, body.clientMessageId)
-        : null;
+      started && body.clientMessageId ? log.findResend(identity.userId, body.clientMessageId) : null;
     if (stored) return ok({ message: presentSupportMessage(providerId, stored), duplicate: true });
-    const invalid = contentError(body.message, body.metadata);
+    const invalid = contentError(body.message, body.metadata, getConfig(this.env).limits.maxMessageChars);
     if (invalid) return fail(400, invalid.code, invalid.message);
 
-    const caches = [this.messages, ...(this.notify ? [this.notify] : [])];
-    const result = transaction(this.ctx.storage, caches, () => {
-      if (!this.started) {
-        applySchema(this.ctx.storage.sql, THREAD_SCHEMA);
-        this.ctx.storage.sql.exec(
-          "INSERT INTO thread (provider_id, started_at) VALUES (?, ?)",
-          providerId,
-          new Date().toISOString(),
-        );
-        this.started = true;
+    const message = transaction(this.ctx.storage, [this.storage, this.conversation], () => {
+      if (!this.storage.exists()) {
+        this.storage.create();
+        this.db.insert(schema.thread).values({ providerId, startedAt: new Date().toISOString() }).run();
+        this.providerIdCache = providerId;
+        this.conversation.created();
       }
-      const stored = body.clientMessageId
-        ? this.messages.findSent(identity.userId, body.clientMessageId)
-        : null;
-      if (stored) return { message: stored, duplicate: true };
-      const message = this.messages.append(
+      return log.append(
         {
           senderId: identity.userId,
           senderRole: identity.role === "admin" ? "admin" : "provider",
@@ -108,16 +83,13 @@ export class SupportThread extends DurableObject<Env> {
         },
         new Date().toISOString(),
       );
-      const frame = encode("support-chat", presentSupportMessage(providerId, message));
-      this.outboxFor(providerId).enqueueAll([
-        { target: inboxOf(providerId, "provider"), frame },
-        { target: ADMIN_FEED, frame },
-      ]);
-      return { message };
     });
-    // The response is the sender's acknowledgement; the inbox and the admin feed follow.
-    await this.background.afterWrite({ awaitDelivery: false });
-    return ok({ message: presentSupportMessage(providerId, result.message), duplicate: false });
+    counters.messages++;
+    // The response is the sender's acknowledgement; the inbox, the admin feed and D1 follow.
+    this.conversation
+      .afterWrite()
+      .catch((error) => console.error("support thread: delivery", describeError(error)));
+    return ok({ message: presentSupportMessage(providerId, message), duplicate: false });
   }
 
   async history(
@@ -129,8 +101,8 @@ export class SupportThread extends DurableObject<Env> {
     if (identity.role === "provider" && identity.userId !== providerId) {
       return fail(403, "forbidden", "Providers can read only their own support thread");
     }
-    if (!this.started) return ok({ providerId, messages: [], nextBefore: null });
-    const page = this.messages.page(query.limit, { before: query.before, after: query.after });
+    if (!this.storage.exists()) return ok({ providerId, messages: [], nextBefore: null });
+    const page = this.conversation.log.page(query.limit, { before: query.before, after: query.after });
     return ok({
       providerId,
       messages: page.messages.map((m) => presentSupportMessage(providerId, m)),
@@ -139,47 +111,15 @@ export class SupportThread extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    await this.background.alarm();
-  }
-
-  private notifyOutbox(): NotifyOutbox | null {
-    if (this.notify) return this.notify;
-    const providerId = this.providerId();
-    return providerId ? this.outboxFor(providerId) : null;
-  }
-
-  private outboxFor(providerId: string): NotifyOutbox {
-    this.notify ??= new NotifyOutbox(this.ctx.storage.sql, this.env, `support:${providerId}`);
-    return this.notify;
+    if (this.storage.exists()) await this.conversation.alarm();
   }
 
   private providerId(): string | null {
-    if (!this.started) return null;
-    return (
-      this.ctx.storage.sql.exec<{ provider_id: string }>("SELECT provider_id FROM thread").toArray()[0]
-        ?.provider_id ?? null
-    );
+    if (this.providerIdCache === undefined) {
+      this.providerIdCache = this.storage.exists()
+        ? (this.db.select().from(schema.thread).get()?.providerId ?? null)
+        : null;
+    }
+    return this.providerIdCache;
   }
-}
-
-export function presentSupportMessage(providerId: string, m: StoredMessage): SupportMessage {
-  const senderRole = m.senderRole === "admin" ? "admin" : "provider";
-  return { ...m, providerId, senderRole, chatType: "admin", isRead: false };
-}
-
-function supportMessageRow(providerId: string) {
-  return (m: StoredMessage): MessageRow => ({
-    id: m.id,
-    bookingId: null,
-    supportProviderId: providerId,
-    seq: m.seq,
-    senderId: m.senderId,
-    senderRole: m.senderRole,
-    content: m.content,
-    chatType: "admin",
-    clientMessageId: m.clientMessageId,
-    metadata: m.metadata,
-    isRead: false,
-    createdAt: m.createdAt,
-  });
 }

@@ -1,18 +1,21 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { vi } from "vitest";
+import type { StoredPositions } from "../../src/conversation/positions";
 
-function pendingWrites(state: DurableObjectState): number {
+/** The D1 copy's recorded position, and what the object holds: messages, and for a room its booking version. */
+function d1Lag(state: DurableObjectState): number {
   const sql = state.storage.sql;
-  const messages = sql
-    .exec<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM messages WHERE seq > (SELECT synced_through FROM d1_cursor)",
-    )
-    .one().n;
-  const hasBooking = sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'booking'").toArray().length > 0;
-  const booking = hasBooking
-    ? sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM booking WHERE version > d1_version").one().n
+  const has = (table: string) =>
+    sql.exec("SELECT 1 FROM sqlite_master WHERE name = ?", table).toArray().length > 0;
+  if (!has("consumer_positions")) return 0;
+  const row = sql.exec<{ positions: string }>("SELECT positions FROM consumer_positions").toArray()[0];
+  const positions: StoredPositions = row ? JSON.parse(row.positions) : {};
+  const d1 = positions.d1 ?? { seq: 0, event: 0 };
+  const lastSeq = sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM messages").one().s;
+  const version = has("booking")
+    ? (sql.exec<{ v: number }>("SELECT version AS v FROM booking").toArray()[0]?.v ?? 0)
     : 0;
-  return messages + booking;
+  return lastSeq - d1.seq + Math.max(0, version - d1.event);
 }
 
 /**
@@ -23,7 +26,7 @@ export async function settleD1(stub: DurableObjectStub): Promise<void> {
   await vi.waitUntil(
     async () => {
       await runDurableObjectAlarm(stub);
-      return (await runInDurableObject(stub, (_, state) => pendingWrites(state))) === 0;
+      return (await runInDurableObject(stub, (_, state) => d1Lag(state))) === 0;
     },
     { timeout: 5_000, interval: 20 },
   );

@@ -1,33 +1,47 @@
 import { exports } from "cloudflare:workers";
 import {
+  AdminFeedResponse,
   type ServerEvent,
   type ServerEventName,
   type ServerEventPayload,
   ServerEvent as ServerEventSchema,
   serverEventData,
 } from "../../src/protocol";
-import { BASE_URL } from "./api";
+import { api, BASE_URL } from "./api";
 import type { TestUser } from "./users";
 
 const DEFAULT_WAIT_MS = 5_000;
 
-/** A real WebSocket to a booking room, with awaitable, schema-checked events. */
+/**
+ * A real WebSocket to a booking room, with awaitable, schema-checked events. It may also be
+ * several sockets heard as one (the admin feed's shards): frames of all go to one list.
+ */
 export class TestSocket {
   readonly received: ServerEvent[] = [];
   private consumed = 0;
   private waiters: (() => void)[] = [];
   closed: CloseEvent | null = null;
+  readonly sockets: WebSocket[];
 
-  constructor(readonly ws: WebSocket) {
-    ws.addEventListener("message", (event) => {
-      const parsed = ServerEventSchema.parse(JSON.parse(String(event.data)));
-      this.received.push(parsed);
-      this.wake();
-    });
-    ws.addEventListener("close", (event) => {
-      this.closed = event;
-      this.wake();
-    });
+  constructor(ws: WebSocket | WebSocket[]) {
+    this.sockets = Array.isArray(ws) ? ws : [ws];
+    for (const socket of this.sockets) {
+      socket.addEventListener("message", (event) => {
+        const parsed = ServerEventSchema.parse(JSON.parse(String(event.data)));
+        this.received.push(parsed);
+        this.wake();
+      });
+      socket.addEventListener("close", (event) => {
+        this.closed = event;
+        this.wake();
+      });
+    }
+  }
+
+  get ws(): WebSocket {
+    const first = this.sockets[0];
+    if (!first) throw new Error("no socket");
+    return first;
   }
 
   private wake(): void {
@@ -89,19 +103,22 @@ export class TestSocket {
 
   /**
    * Waits until every frame the server sent before this call has arrived: the room answers
-   * frames in order, so the answer to an unknown event comes after all of them.
+   * frames in order, so the answer to an unknown event comes after all of them (on every socket).
    */
   async barrier(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
     const marker = `barrier-${crypto.randomUUID()}`;
-    this.send(marker, {});
+    for (const socket of this.sockets) socket.send(JSON.stringify({ event: marker, data: {} }));
     const deadline = Date.now() + timeoutMs;
+    let answered = 0;
     for (;;) {
       const index = this.received.findIndex(
         (f) => f.event === "chat-error" && f.data.message.includes(marker),
       );
       if (index >= 0) {
         this.received.splice(index, 1);
-        return;
+        if (index < this.consumed) this.consumed--;
+        if (++answered === this.sockets.length) return;
+        continue;
       }
       if (this.closed) throw new Error("socket closed while waiting for the barrier");
       const remaining = deadline - Date.now();
@@ -118,10 +135,12 @@ export class TestSocket {
   }
 
   close(): void {
-    try {
-      this.ws.close(1000, "test done");
-    } catch {
-      // already closed
+    for (const socket of this.sockets) {
+      try {
+        socket.close(1000, "test done");
+      } catch {
+        // already closed
+      }
     }
   }
 }
@@ -181,9 +200,14 @@ export async function inbox(user: TestUser): Promise<TestSocket> {
   return socket;
 }
 
-/** The admin feed socket, `/admin/ws`. */
+/** The whole admin feed: one socket per shard (`GET /admin/feed` lists them), heard as one. */
 export async function adminFeed(admin: TestUser): Promise<TestSocket> {
-  const { socket, response } = await openSocketAt("/admin/ws", admin);
-  if (!socket) throw new Error(`feed upgrade refused: ${response.status} ${await response.text()}`);
-  return socket;
+  const { sockets } = AdminFeedResponse.parse((await api("GET", "/admin/feed", { jwt: admin.jwt })).body);
+  const shards: WebSocket[] = [];
+  for (const path of sockets) {
+    const { socket, response } = await openSocketAt(path, admin);
+    if (!socket) throw new Error(`feed upgrade refused: ${response.status} ${await response.text()}`);
+    shards.push(socket.ws);
+  }
+  return new TestSocket(shards);
 }

@@ -1,0 +1,144 @@
+import type { Limits } from "../config";
+import type { ClientEvent, PartyRole } from "../protocol";
+import { liveSockets } from "../sockets/accept";
+import { ChatError, sendChatError } from "../sockets/frames";
+import { RateLimiter } from "../sockets/rate-limiter";
+import { encode, readState, type SocketState, sendFrame, userTag, writeState } from "../sockets/socket-state";
+import type { Audience, Notice } from "./audience";
+import { partyOf } from "./booking-store";
+import { join, markRead, send } from "./chat-frames";
+import { messageFor, presentMessage } from "./present";
+import { otherParty } from "./read-state";
+import { type RoomState, roomCounters } from "./room-state";
+
+/** Messages read per step while replaying a resume; the whole backlog is sent in one go. */
+const REPLAY_PAGE = 500;
+
+/** The booking room's sockets: joining, chatting, read receipts, and lifecycle announcements. */
+export class RoomSockets {
+  private readonly rateLimiter = new RateLimiter();
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly state: RoomState,
+    private readonly limits: () => Limits,
+  ) {}
+
+  async handle(ws: WebSocket, socket: SocketState, frame: ClientEvent): Promise<void> {
+    const booking = this.state.booking();
+    // Errors name the booking only when it is this connection's; another id is not echoed back.
+    const ownId = frame.data.bookingId === booking?.id ? frame.data.bookingId : undefined;
+    const log = booking ? this.state.conversation.log : null;
+
+    if (frame.event === "join-booking") {
+      const joined = join(booking, socket, frame.data, log);
+      if (joined instanceof ChatError) return sendChatError(ws, joined, ownId);
+      writeState(ws, joined.state);
+      const { bookingId, sinceSeq } = frame.data;
+      sendFrame(
+        ws,
+        encode("booking-joined", {
+          bookingId,
+          chatActive: joined.chatActive,
+          role: socket.role,
+          lastSeq: joined.lastSeq,
+        }),
+      );
+      if (sinceSeq !== undefined) this.replay(ws, socket, sinceSeq);
+      return;
+    }
+
+    if (frame.event === "mark-read") {
+      const read = markRead(booking, socket, frame.data, log);
+      if (read instanceof ChatError) return sendChatError(ws, read, ownId);
+      if (!booking || !this.state.reads.advance(read.party, read.seq)) return;
+      const other = otherParty(read.party);
+      const receipt = encode("messages-read", {
+        bookingId: booking.id,
+        readerId: socket.userId,
+        seq: read.seq,
+      });
+      const otherId = other === "customer" ? booking.customerId : booking.providerId;
+      for (const peer of liveSockets(this.ctx, userTag(otherId))) {
+        if (readState(peer)?.role === other) sendFrame(peer, receipt);
+      }
+      await this.state.conversation.afterWrite();
+      return;
+    }
+
+    const limited = this.rateLimit(socket, frame.data.clientMessageId);
+    if (limited) return sendChatError(ws, limited, ownId);
+    const sent = send(booking, socket, frame.data, log, this.limits());
+    if (sent instanceof ChatError) return sendChatError(ws, sent, ownId);
+    const payload = encode("booking-chat", presentMessage(frame.data.bookingId, sent.message));
+    if (sent.duplicate) return sendFrame(ws, payload);
+    roomCounters.messages++;
+    for (const peer of liveSockets(this.ctx)) {
+      if (readState(peer)?.joined) sendFrame(peer, payload);
+    }
+    // The sender has its acknowledgement; inboxes, the admin feed and D1 follow by cursor.
+    await this.state.conversation.afterWrite();
+  }
+
+  /** Sends lifecycle events to the sockets of the users they concern, tokens only to their holders. */
+  announce(notices: Notice[]): void {
+    const booking = this.state.booking();
+    if (!booking || notices.length === 0) return;
+    for (const notice of notices) {
+      const frame = JSON.stringify(notice.event);
+      for (const ws of this.recipients(notice.to, booking.customerId, booking.providerId))
+        sendFrame(ws, frame);
+    }
+  }
+
+  /**
+   * Resume: every message after `sinceSeq`, oldest first. Runs without awaiting, so no live
+   * message can slip in between: the client sees each message once, in order, with no gap.
+   */
+  private replay(ws: WebSocket, socket: SocketState, sinceSeq: number): void {
+    const view = this.state.followers();
+    const reader = partyOf(view.booking, socket) ?? "admin";
+    let after = sinceSeq;
+    for (;;) {
+      const page = view.log.page(REPLAY_PAGE, { after });
+      for (const m of page.messages) sendFrame(ws, encode("booking-chat", messageFor(view, reader, m)));
+      const last = page.messages.at(-1);
+      if (!last || page.messages.length < REPLAY_PAGE) return;
+      after = last.seq;
+    }
+  }
+
+  /** Per-socket and per-user token buckets; a refusal says when to try again. */
+  private rateLimit(socket: SocketState, clientMessageId?: string): ChatError | null {
+    const limits = this.limits();
+    for (const [key, rate, burst] of [
+      [`socket:${socket.id}`, limits.sendRatePerSocket, limits.sendBurstPerSocket],
+      [`user:${socket.userId}`, limits.sendRatePerUser, limits.sendBurstPerUser],
+    ] as const) {
+      const taken = this.rateLimiter.take(key, rate, burst);
+      if (!taken.ok) {
+        const message = `Too many messages; retry in ${taken.retryAfterMs} ms`;
+        return new ChatError("rate_limited", message, clientMessageId, taken.retryAfterMs);
+      }
+    }
+    return null;
+  }
+
+  private recipients(audiences: Audience[], customerId: string, providerId: string): Set<WebSocket> {
+    const sockets = new Set<WebSocket>();
+    for (const audience of audiences) {
+      if (audience === "customer" || audience === "provider") {
+        const party: PartyRole = audience;
+        const userId = party === "customer" ? customerId : providerId;
+        for (const ws of liveSockets(this.ctx, userTag(userId))) {
+          if (readState(ws)?.role === party) sockets.add(ws);
+        }
+        continue;
+      }
+      for (const ws of liveSockets(this.ctx)) {
+        if (audience === "everyone" || readState(ws)?.role === "admin") sockets.add(ws);
+      }
+    }
+    return sockets;
+  }
+}

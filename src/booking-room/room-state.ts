@@ -1,0 +1,62 @@
+import { Conversation } from "../conversation/conversation";
+import { ObjectStorage } from "../conversation/object-storage";
+import { meter } from "../metering/meter";
+import { durableDatabase } from "../storage/durable-db";
+import { type Forgetful, transaction } from "../storage/transaction";
+import { BookingEvents } from "./booking-events";
+import { type BookingRecord, BookingStore } from "./booking-store";
+import { bookingConsumers, type RoomFollowers } from "./consumers";
+import migrations from "./migrations/migrations.js";
+import { ReadState } from "./read-state";
+import * as schema from "./schema";
+
+export const roomCounters = meter("BookingRoom");
+
+/** Tables a room from before the drizzle migrations carries over. */
+const LEGACY_TABLES = ["booking", "messages", "read_cursors"];
+
+/** Everything a booking room keeps, in its own SQLite, with the in-memory copies of hot rows. */
+export class RoomState {
+  readonly storage: ObjectStorage;
+  readonly bookings: BookingStore;
+  readonly events: BookingEvents;
+  readonly reads: ReadState;
+  readonly conversation: Conversation;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    env: Env,
+    feedShards: number,
+  ) {
+    this.storage = new ObjectStorage(ctx.storage, roomCounters, migrations, LEGACY_TABLES);
+    const db = durableDatabase(ctx.storage, schema, this.storage.sql);
+    this.bookings = new BookingStore(
+      db,
+      () => this.storage.exists(),
+      () => this.storage.create(),
+    );
+    this.events = new BookingEvents(db);
+    this.reads = new ReadState(db);
+    this.conversation = new Conversation(ctx, db, roomCounters, () =>
+      bookingConsumers({ env, counters: roomCounters, feedShards, view: () => this.followers() }),
+    );
+  }
+
+  /** The booking, if it exists. */
+  booking(): BookingRecord | null {
+    return this.bookings.get();
+  }
+
+  /** The booking and what its followers read; only asked for once the booking exists. */
+  followers(): RoomFollowers {
+    const booking = this.bookings.get();
+    if (!booking) throw new Error("the room has no booking");
+    return { booking, log: this.conversation.log, reads: this.reads, events: this.events };
+  }
+
+  /** One SQLite transaction; if it rolls back, what was cached inside it is forgotten too. */
+  transaction<T>(run: () => T): T {
+    const caches: Forgetful[] = [this.storage, this.bookings, this.events, this.reads, this.conversation];
+    return transaction(this.ctx.storage, caches, run);
+  }
+}

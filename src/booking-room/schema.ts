@@ -1,0 +1,55 @@
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { BookingChange, BookingStatus, PartyRole, PaymentStatus, TerminationReason } from "../protocol";
+import type { Audience } from "./audience";
+
+export { consumerPositions, messages } from "../conversation/schema";
+
+/**
+ * The booking as its room holds it, chat tokens included: the one authority on its state. The
+ * public `Booking` (protocol) and the D1 copy (db/schema) are projections of this row.
+ */
+export const booking = sqliteTable("booking", {
+  id: text("id").primaryKey(),
+  customerId: text("customer_id").notNull(),
+  providerId: text("provider_id").notNull(),
+  serviceId: text("service_id"),
+  scheduledAt: text("scheduled_at"),
+  notes: text("notes"),
+  status: text("status").$type<BookingStatus>().notNull().default("pending_payment"),
+  paymentStatus: text("payment_status").$type<PaymentStatus>().notNull().default("pending"),
+  paymentReference: text("payment_reference"),
+  providerAccepted: integer("provider_accepted", { mode: "boolean" }).notNull().default(false),
+  customerChatToken: text("customer_chat_token"),
+  customerChatTokenIssuedAt: text("customer_token_issued_at"),
+  providerChatToken: text("provider_chat_token"),
+  providerChatTokenIssuedAt: text("provider_token_issued_at"),
+  chatActive: integer("chat_active", { mode: "boolean" }).notNull().default(false),
+  chatReadyAt: text("chat_ready_at"),
+  chatTerminatedAt: text("chat_terminated_at"),
+  chatTerminationReason: text("chat_termination_reason").$type<TerminationReason>(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+  /** Bumped by every change; the D1 copy never overwrites a newer version with an older one. */
+  version: integer("version").notNull().default(1),
+});
+
+/** Each party's read cursor: every message up to `seq` has been read by that party. */
+export const readCursors = sqliteTable("read_cursors", {
+  party: text("party").$type<PartyRole>().primaryKey(),
+  seq: integer("seq").notNull(),
+});
+
+/**
+ * The booking's lifecycle, one row per change (a handful per booking): what each audience was
+ * told, so inboxes and the admin feed can follow it by cursor as they follow the messages.
+ */
+export const bookingEvents = sqliteTable("booking_events", {
+  id: integer("id").primaryKey(),
+  /** The newest message seq when it happened: places the change among the messages. */
+  atSeq: integer("at_seq").notNull(),
+  action: text("action").$type<BookingChange>().notNull(),
+  /** The frames for the parties' inboxes, each with who may see it (tokens only to their holder). */
+  notices: text("notices", { mode: "json" }).$type<{ to: Audience[]; frame: string }[]>().notNull(),
+  /** The admin feed's `booking-updated` frame, token-free. */
+  feedFrame: text("feed_frame").notNull(),
+});

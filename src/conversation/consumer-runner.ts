@@ -1,0 +1,104 @@
+import { describeError } from "../log";
+import { retryDelayMs } from "./backoff";
+import { type Consumer, isBehind } from "./consumer";
+import { later, type Position, type StoredPosition } from "./positions";
+
+/**
+ * How often a busy conversation calls one receiver: each call costs a request and the receiver's
+ * work, so what arrives within this interval shares one call. A quiet conversation calls at once.
+ */
+export const DELIVERY_INTERVAL_MS = 500;
+
+/**
+ * Runs one consumer: one batch at a time, in order; right away after a quiet spell, otherwise at
+ * most once per interval; after a failure only when its backoff has passed (the alarm retries it).
+ * A consumer's failure never touches another consumer.
+ */
+export class ConsumerRunner {
+  position: Position;
+  failures: number;
+  retryAt: number | null;
+  private running: Promise<void> | null = null;
+  private lastStartAt = Number.NEGATIVE_INFINITY;
+  private urgent = false;
+  private endWait: (() => void) | null = null;
+
+  constructor(
+    readonly consumer: Consumer,
+    stored: StoredPosition,
+    private readonly onFailure: (runner: ConsumerRunner) => void,
+    private readonly intervalMs = DELIVERY_INTERVAL_MS,
+  ) {
+    this.position = { seq: stored.seq, event: stored.event, read: stored.read };
+    this.failures = stored.failures;
+    this.retryAt = stored.retryAt;
+  }
+
+  behind(): boolean {
+    return isBehind(this.consumer, this.position);
+  }
+
+  /** Whether it is waiting out a backoff at `now`. */
+  waiting(now: number): boolean {
+    return this.retryAt !== null && this.retryAt > now;
+  }
+
+  stored(): StoredPosition {
+    return { ...this.position, failures: this.failures, retryAt: this.retryAt };
+  }
+
+  /**
+   * Runs (or, if running, runs again after) the consumer until it has caught up. `urgent` skips
+   * the interval. Resolves when those runs are over; never rejects. A consumer in backoff is left
+   * alone: its retry belongs to the alarm, so a broken receiver is not hammered by every write.
+   */
+  kick({ urgent = false, now = Date.now() } = {}): Promise<void> {
+    if (this.waiting(now)) return this.running ?? Promise.resolve();
+    if (urgent) {
+      this.urgent = true;
+      this.endWait?.();
+    }
+    if (this.running) return this.running;
+    if (!this.behind()) return Promise.resolve();
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      const wait = this.urgent ? 0 : this.lastStartAt + this.intervalMs - Date.now();
+      if (wait > 0) await this.sleep(wait);
+      this.urgent = false;
+      this.lastStartAt = Date.now();
+      try {
+        this.position = later(this.position, await this.consumer.run(this.position));
+        this.failures = 0;
+        this.retryAt = null;
+      } catch (error) {
+        this.failures++;
+        this.retryAt = Date.now() + retryDelayMs(this.failures);
+        console.error(
+          `${this.consumer.name}: delivery failed (attempt ${this.failures})`,
+          describeError(error),
+        );
+        this.onFailure(this);
+        return;
+      }
+      if (!this.behind()) return;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.endWait = null;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.endWait = wake;
+    });
+  }
+}

@@ -1,0 +1,23 @@
+import type { Position } from "./positions";
+
+/**
+ * Something that follows a conversation's log by cursor: the D1 copy, an inbox, an admin feed
+ * shard. It hands on what lies beyond a position and says how far it got; the conversation keeps
+ * the position, so a consumer holds no state of its own that must survive a restart.
+ */
+export interface Consumer {
+  /** Names it in logs and in the stored positions. */
+  readonly name: string;
+  /** Batched consumers (the D1 copy) run when the alarm fires; the others run right after a write. */
+  readonly batched: boolean;
+  /** The conversation's current end as this consumer sees it. */
+  head(): Position;
+  /** Hands on the next batch beyond `from`; resolves with how far it got. Rejects when the receiver failed. */
+  run(from: Position): Promise<Position>;
+}
+
+/** Whether a consumer at `at` has something to do. */
+export function isBehind(consumer: Consumer, at: Position): boolean {
+  const head = consumer.head();
+  return head.seq > at.seq || head.event > at.event || head.read > at.read;
+}

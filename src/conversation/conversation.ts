@@ -1,0 +1,146 @@
+import { eq } from "drizzle-orm";
+import { describeError } from "../log";
+import type { Counters } from "../metering/meter";
+import { flushDelayMs } from "./backoff";
+import type { Consumer } from "./consumer";
+import { ConsumerRunner } from "./consumer-runner";
+import type { ConversationDatabase } from "./message-log";
+import { MessageLog } from "./message-log";
+import { START, type StoredPosition, type StoredPositions } from "./positions";
+import { consumerPositions } from "./schema";
+
+const POSITIONS_ROW = 1;
+
+/**
+ * What a booking room and a support thread share: the message log, and the consumers that follow
+ * it (the D1 copy, inboxes, an admin feed shard), each with its own cursor, schedule and backoff.
+ *
+ * A message writes its row and nothing else. Consumers that push to other objects run right after
+ * the write (or once per interval while busy); the D1 copy waits for the alarm, which also records
+ * how far everyone got, in one row. The alarm is the one schedule: it is set when a write leaves
+ * work behind, fires once per burst, and is not set again when nothing is pending, so an idle
+ * conversation costs nothing.
+ */
+export class Conversation {
+  readonly log: MessageLog;
+  private runners: ConsumerRunner[] | null = null;
+  /** The positions as last stored (JSON), so the alarm writes them only when they moved. */
+  private storedJson: string | undefined;
+  /** When the alarm is set for; undefined until read after a wake. */
+  private alarmAt: number | null | undefined;
+  private alarmUpdate: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly db: ConversationDatabase,
+    private readonly counters: Counters,
+    /** This conversation's consumers; called once the conversation exists. */
+    private readonly consumers: () => Consumer[],
+  ) {
+    this.log = new MessageLog(db);
+  }
+
+  /** Call inside the transaction that creates the conversation: every consumer starts at the start. */
+  created(): void {
+    const positions: StoredPositions = {};
+    for (const consumer of this.consumers())
+      positions[consumer.name] = { ...START, failures: 0, retryAt: null };
+    this.writePositions(positions);
+    this.runners = null;
+  }
+
+  /**
+   * Call after every committed write. Pushing consumers start now (or at the end of their
+   * interval); the alarm is set for the batched work. `urgent` skips the interval and resolves
+   * once those deliveries are over (a booking change, whose HTTP caller waits for them).
+   */
+  async afterWrite({ urgent = false } = {}): Promise<void> {
+    const runners = this.currentRunners();
+    const runs = runners.filter((r) => !r.consumer.batched).map((r) => r.kick({ urgent }));
+    await this.alarmBy(Date.now() + flushDelayMs());
+    if (urgent) await Promise.all(runs);
+  }
+
+  /** The alarm: every consumer that is behind and not backing off runs; positions are recorded. */
+  async alarm(): Promise<void> {
+    this.counters.alarmsRun++;
+    this.alarmAt = null;
+    try {
+      const runners = this.currentRunners();
+      const now = Date.now();
+      await Promise.all(runners.filter((r) => !r.waiting(now)).map((r) => r.kick({ urgent: true, now })));
+      this.recordPositions(runners);
+      const next = this.nextAlarm(runners, Date.now());
+      if (next !== null) await this.alarmBy(next);
+    } catch (error) {
+      console.error("conversation: alarm failed", describeError(error));
+      await this.alarmBy(Date.now() + flushDelayMs());
+    }
+  }
+
+  /** Drops in-memory copies after a rolled-back transaction. */
+  forget(): void {
+    this.log.forget();
+  }
+
+  /** Each consumer's position, for tests and diagnostics. */
+  positions(): StoredPositions {
+    return Object.fromEntries(this.currentRunners().map((r) => [r.consumer.name, r.stored()]));
+  }
+
+  private currentRunners(): ConsumerRunner[] {
+    if (this.runners) return this.runners;
+    const stored = this.readPositions();
+    this.runners = this.consumers().map((consumer) => {
+      // A consumer added later (say, a new feed shard) hears what happens from now on.
+      const at: StoredPosition = stored[consumer.name] ?? { ...consumer.head(), failures: 0, retryAt: null };
+      return new ConsumerRunner(consumer, at, (runner) => {
+        if (runner.retryAt !== null) void this.alarmBy(runner.retryAt);
+      });
+    });
+    return this.runners;
+  }
+
+  private nextAlarm(runners: ConsumerRunner[], now: number): number | null {
+    let next: number | null = null;
+    for (const runner of runners) {
+      const due = runner.waiting(now) ? runner.retryAt : runner.behind() ? now + flushDelayMs() : null;
+      if (due !== null && (next === null || due < next)) next = due;
+    }
+    return next;
+  }
+
+  private recordPositions(runners: ConsumerRunner[]): void {
+    const positions = Object.fromEntries(runners.map((r) => [r.consumer.name, r.stored()]));
+    if (JSON.stringify(positions) !== this.storedJson) this.writePositions(positions);
+  }
+
+  private readPositions(): StoredPositions {
+    const row = this.db.select().from(consumerPositions).where(eq(consumerPositions.id, POSITIONS_ROW)).get();
+    this.storedJson = row ? JSON.stringify(row.positions) : undefined;
+    return row?.positions ?? {};
+  }
+
+  private writePositions(positions: StoredPositions): void {
+    this.db
+      .insert(consumerPositions)
+      .values({ id: POSITIONS_ROW, positions })
+      .onConflictDoUpdate({ target: consumerPositions.id, set: { positions } })
+      .run();
+    this.storedJson = JSON.stringify(positions);
+  }
+
+  /** Sets the alarm to `at` unless it is already due by then; one write per burst, not per message. */
+  private alarmBy(at: number): Promise<void> {
+    this.alarmUpdate = this.alarmUpdate
+      .then(async () => {
+        if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+        if (this.alarmAt !== null && this.alarmAt <= at) return;
+        this.alarmAt = at;
+        this.counters.alarmsSet++;
+        await this.ctx.storage.setAlarm(at);
+      })
+      .catch((error) => console.error("conversation: could not set the alarm", describeError(error)));
+    return this.alarmUpdate;
+  }
+}

@@ -1,0 +1,114 @@
+import { getTableColumns, sql } from "drizzle-orm";
+import { type Database, database } from "../db/client";
+import { messages } from "../db/schema";
+import type { Counters } from "../metering/meter";
+import type { Consumer } from "./consumer";
+import type { StoredMessage } from "./message-log";
+import type { Position } from "./positions";
+
+export type D1MessageRow = typeof messages.$inferInsert;
+
+/** A drizzle query D1 runs as a prepared statement. */
+export type Query = { toSQL(): { sql: string; params: unknown[] } };
+
+/** What the D1 copy reads from its conversation. */
+export type D1Source = {
+  /** The newest message seq and lifecycle event id. */
+  head(): Position;
+  after(seq: number, limit: number): StoredMessage[];
+  toRow(message: StoredMessage): D1MessageRow;
+  /** Statements that bring D1's copy of the conversation's own row (a booking) up to date. */
+  mirror?(db: Database): Query[];
+};
+
+const MESSAGES_PER_FLUSH = 200;
+/** Rows travel as one JSON parameter; D1 caps a value at 2 MB, so a statement carries at most this. */
+const JSON_CHARS_PER_INSERT = 400_000;
+
+/**
+ * Copies a conversation to D1, where admins search every message. It runs when the alarm fires, a
+ * couple of seconds after a write, so that a busy conversation's messages share one statement.
+ * Every write is idempotent (messages are keyed by conversation and seq, the mirror carries a
+ * version), so repeating a batch after a restart writes nothing twice.
+ */
+export class D1Copy implements Consumer {
+  readonly name = "d1";
+  readonly batched = true;
+
+  constructor(
+    private readonly d1: D1Database,
+    private readonly counters: Counters,
+    private readonly source: D1Source,
+  ) {}
+
+  head(): Position {
+    const head = this.source.head();
+    return { seq: head.seq, event: this.source.mirror ? head.event : 0, read: 0 };
+  }
+
+  async run(from: Position): Promise<Position> {
+    const head = this.head();
+    const pending = this.source.after(from.seq, MESSAGES_PER_FLUSH);
+    const db = database(this.d1);
+    const queries = head.event > from.event && this.source.mirror ? this.source.mirror(db) : [];
+    const statements = queries.map((query) => this.prepare(query.toSQL()));
+    for (const chunk of jsonChunks(pending.map((m) => this.source.toRow(m))))
+      statements.push(this.prepare(insertMessagesQuery(db, chunk)));
+    if (statements.length > 0) {
+      const results = await this.d1.batch(statements);
+      this.counters.d1Statements += statements.length;
+      for (const result of results) this.counters.d1RowsWritten += result.meta.rows_written ?? 0;
+    }
+    return { seq: pending.at(-1)?.seq ?? from.seq, event: head.event, read: 0 };
+  }
+
+  private prepare(query: { sql: string; params: unknown[] }): D1PreparedStatement {
+    return this.d1.prepare(query.sql).bind(...query.params);
+  }
+}
+
+/**
+ * The messages INSERT as drizzle writes it, built once: only its one JSON parameter changes
+ * between flushes, and building the query walked drizzle's SQL tree on every flush (benchmark).
+ */
+let insertMessagesSql: string | undefined;
+
+function insertMessagesQuery(db: Database, rowsJson: string): { sql: string; params: unknown[] } {
+  insertMessagesSql ??= insertMessages(db, "[]").toSQL().sql;
+  return { sql: insertMessagesSql, params: [rowsJson] };
+}
+
+/** Rows as JSON arrays of at most JSON_CHARS_PER_INSERT characters (a single larger row goes alone). */
+function jsonChunks(rows: D1MessageRow[]): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let chars = 0;
+  for (const row of rows) {
+    const json = JSON.stringify(row);
+    if (current.length > 0 && chars + json.length > JSON_CHARS_PER_INSERT) {
+      chunks.push(`[${current.join(",")}]`);
+      current = [];
+      chars = 0;
+    }
+    current.push(json);
+    chars += json.length + 1;
+  }
+  if (current.length > 0) chunks.push(`[${current.join(",")}]`);
+  return chunks;
+}
+
+/**
+ * Inserts every row of a JSON array in one statement (D1 binds at most 100 parameters, so one
+ * parameter per column would cap a statement at 9 rows). A retry inserts nothing twice.
+ */
+function insertMessages(db: Database, rowsJson: string) {
+  const field = (name: keyof D1MessageRow) => sql.raw(`json_extract(value, '$.${name}')`);
+  // Columns in the table's order, as drizzle names them in `INSERT INTO messages (...)`.
+  const columns = Object.keys(getTableColumns(messages)) as (keyof D1MessageRow)[];
+  const values = sql.join(columns.map(field), sql`, `);
+  // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
+  return db
+    .insert(messages)
+    .select(sql`SELECT ${values} FROM json_each(${rowsJson}) WHERE true`)
+    .onConflictDoNothing();
+}

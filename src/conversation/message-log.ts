@@ -1,0 +1,172 @@
+import { and, asc, desc, gt, isNotNull, lt, ne, sql } from "drizzle-orm";
+import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import type { SenderRole } from "../protocol";
+import { RESEND_WINDOW, ResendWindow } from "./resend-window";
+import { messages } from "./schema";
+
+/** A message as every conversation stores it; each conversation presents it in its own shape. */
+export type StoredMessage = typeof messages.$inferSelect;
+export type NewMessage = Omit<StoredMessage, "seq" | "id" | "createdAt">;
+export type HistoryPage = { messages: StoredMessage[]; nextBefore: number | null };
+
+export type ConversationDatabase = DrizzleSqliteDODatabase<Record<string, unknown>>;
+
+const NEWEST_FIRST = Number.MAX_SAFE_INTEGER;
+
+function prepare(db: ConversationDatabase) {
+  const p = (name: string) => sql.placeholder(name);
+  return {
+    append: db
+      .insert(messages)
+      .values({
+        seq: p("seq"),
+        id: p("id"),
+        senderId: p("senderId"),
+        senderRole: p("senderRole"),
+        content: p("content"),
+        clientMessageId: p("clientMessageId"),
+        metadata: p("metadata"),
+        createdAt: p("createdAt"),
+      })
+      .prepare(),
+    newest: db.select().from(messages).orderBy(desc(messages.seq)).limit(1).prepare(),
+    bySeq: db
+      .select()
+      .from(messages)
+      .where(sql`${messages.seq} = ${p("seq")}`)
+      .prepare(),
+    after: db
+      .select()
+      .from(messages)
+      .where(gt(messages.seq, p("after")))
+      .orderBy(asc(messages.seq))
+      .limit(p("limit"))
+      .prepare(),
+    before: db
+      .select()
+      .from(messages)
+      .where(lt(messages.seq, p("before")))
+      .orderBy(desc(messages.seq))
+      .limit(p("limit"))
+      .prepare(),
+    resendTail: db
+      .select({ seq: messages.seq, senderId: messages.senderId, clientMessageId: messages.clientMessageId })
+      .from(messages)
+      .where(and(gt(messages.seq, p("after")), isNotNull(messages.clientMessageId)))
+      .prepare(),
+    countFromOthers: db
+      .select({ n: sql<number>`count(*)` })
+      .from(messages)
+      .where(
+        and(
+          gt(messages.seq, p("after")),
+          sql`${messages.seq} <= ${p("through")}`,
+          ne(messages.senderRole, p("role")),
+        ),
+      )
+      .prepare(),
+  };
+}
+
+/**
+ * One conversation's messages in its object's SQLite: the durable record every broadcast,
+ * history page and copy comes from. `seq` starts at 1 and has no gaps. A message costs one row.
+ */
+export class MessageLog {
+  private readonly q: ReturnType<typeof prepare>;
+  /**
+   * Read on every message, so kept in memory: the newest message, the resend window, and per
+   * sender role the count of others' messages in (after, through]. Appends keep them current;
+   * anything else that writes messages (a rolled-back transaction, a migration) must `forget`.
+   */
+  private newest: StoredMessage | null | undefined;
+  private readonly resends = new ResendWindow();
+  private readonly unread = new Map<SenderRole, { after: number; through: number; count: number }>();
+
+  constructor(db: ConversationDatabase) {
+    this.q = prepare(db);
+  }
+
+  lastSeq(): number {
+    return this.last()?.seq ?? 0;
+  }
+
+  /** The newest message, if any. */
+  last(): StoredMessage | null {
+    if (this.newest === undefined) this.newest = this.q.newest.get() ?? null;
+    return this.newest;
+  }
+
+  get(seq: number): StoredMessage | null {
+    return this.q.bySeq.get({ seq }) ?? null;
+  }
+
+  /** The message this sender already sent under `clientMessageId`, if it is recent enough to tell. */
+  findResend(senderId: string, clientMessageId: string): StoredMessage | null {
+    const lastSeq = this.lastSeq();
+    if (!this.resends.isLoaded) {
+      this.resends.load(this.q.resendTail.all({ after: Math.max(0, lastSeq - RESEND_WINDOW) }));
+    }
+    const seq = this.resends.find(senderId, clientMessageId, lastSeq);
+    return seq === null ? null : this.get(seq);
+  }
+
+  /** Appends a message with the next seq: one row, nothing else. */
+  append(input: NewMessage, now: string): StoredMessage {
+    const message: StoredMessage = {
+      ...input,
+      seq: this.lastSeq() + 1,
+      id: crypto.randomUUID(),
+      createdAt: now,
+    };
+    this.q.append.run(message);
+    this.newest = message;
+    if (this.resends.isLoaded) this.resends.add(message);
+    for (const [role, known] of this.unread) {
+      if (known.through !== message.seq - 1) continue;
+      known.through = message.seq;
+      if (message.senderRole !== role) known.count++;
+    }
+    return message;
+  }
+
+  /** Up to `limit` messages after `seq`, oldest first: what a consumer follows. */
+  after(seq: number, limit: number): StoredMessage[] {
+    return this.q.after.all({ after: seq, limit });
+  }
+
+  /** A page in ascending seq: after `after`, before `before`, or the newest when neither is given. */
+  page(limit: number, cursor: { before?: number; after?: number }): HistoryPage {
+    const rows =
+      cursor.after !== undefined
+        ? this.after(cursor.after, limit)
+        : this.q.before.all({ before: cursor.before ?? NEWEST_FIRST, limit }).reverse();
+    const first = rows[0];
+    // seq has no gaps, so older messages exist exactly when the page does not start at 1.
+    return { messages: rows, nextBefore: first !== undefined && first.seq > 1 ? first.seq : null };
+  }
+
+  /**
+   * How many messages after `seq` were sent by someone other than `senderRole`. Asked for every
+   * summary, so the last answer is kept and only newer messages are counted.
+   */
+  countFromOthersAfter(senderRole: SenderRole, seq: number): number {
+    const known = this.unread.get(senderRole);
+    const reuse = known !== undefined && known.after === seq;
+    const from = reuse ? known.through : seq;
+    const through = this.lastSeq();
+    let count = reuse ? known.count : 0;
+    if (from < through) {
+      count += this.q.countFromOthers.get({ after: from, through, role: senderRole })?.n ?? 0;
+    }
+    this.unread.set(senderRole, { after: seq, through, count });
+    return count;
+  }
+
+  /** Drops what is kept in memory; the next reads go to storage. */
+  forget(): void {
+    this.newest = undefined;
+    this.resends.forget();
+    this.unread.clear();
+  }
+}

@@ -1,0 +1,29 @@
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { Metadata, SenderRole } from "../protocol";
+import type { StoredPositions } from "./positions";
+
+/**
+ * A conversation's log: every message, numbered 1, 2, 3... without gaps. It is the only thing a
+ * message writes; everything else (D1, inboxes, the admin feed) follows it by cursor. No index:
+ * each would be another row written per message (resends are found in memory, see dedupe-window).
+ */
+export const messages = sqliteTable("messages", {
+  seq: integer("seq").primaryKey(),
+  id: text("id").notNull(),
+  senderId: text("sender_id").notNull(),
+  senderRole: text("sender_role").$type<SenderRole>().notNull(),
+  content: text("content").notNull(),
+  clientMessageId: text("client_message_id"),
+  metadata: text("metadata", { mode: "json" }).$type<Metadata>(),
+  createdAt: text("created_at").notNull(),
+});
+
+/**
+ * How far each consumer has got, as one row: written by the alarm that follows a burst of work,
+ * not per message. Consumers drop repeats, so after a restart the object may resend what these
+ * positions do not record yet.
+ */
+export const consumerPositions = sqliteTable("consumer_positions", {
+  id: integer("id").primaryKey(),
+  positions: text("positions", { mode: "json" }).$type<StoredPositions>().notNull(),
+});
