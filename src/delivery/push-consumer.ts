@@ -18,6 +18,9 @@ export type PushOptions = {
   counters: Counters;
 };
 
+/** A receiver that has not answered by then counts as failed, so a hung call never holds up the alarm. */
+const DELIVERY_TIMEOUT_MS = 10_000;
+
 /** A consumer that pushes batches to another object (an inbox, an admin feed shard) by RPC. */
 export class PushConsumer implements Consumer {
   readonly batched = false;
@@ -38,12 +41,18 @@ export class PushConsumer implements Consumer {
     if (items.length === 0) return through;
     this.stub ??= this.options.receiver();
     this.options.counters.calls++;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the receiver did not answer in time")), DELIVERY_TIMEOUT_MS);
+    });
     try {
-      await this.stub.deliver(this.options.source, items);
+      await Promise.race([this.stub.deliver(this.options.source, items), timeout]);
     } catch (error) {
       // A stub that failed may be broken; the retry gets a fresh one.
       this.stub = null;
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     return through;
   }
