@@ -44,6 +44,8 @@ export class BookingEvents {
   }
 
   after(id: number, limit: number): BookingEvent[] {
+    // Almost always: nothing new since this consumer's last look, and no need to ask SQLite.
+    if (id >= this.lastId()) return [];
     return this.q.after.all({ after: id, limit });
   }
 

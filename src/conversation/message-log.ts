@@ -12,6 +12,8 @@ export type HistoryPage = { messages: StoredMessage[]; nextBefore: number | null
 export type ConversationDatabase = DrizzleSqliteDODatabase<Record<string, unknown>>;
 
 const NEWEST_FIRST = Number.MAX_SAFE_INTEGER;
+/** Recent messages kept in memory for the consumers that follow the log. */
+const TAIL_SIZE = 256;
 
 function prepare(db: ConversationDatabase) {
   const p = (name: string) => sql.placeholder(name);
@@ -80,6 +82,11 @@ export class MessageLog {
    * anything else that writes messages (a rolled-back transaction, a migration) must `forget`.
    */
   private newest: StoredMessage | null | undefined;
+  /**
+   * The messages appended since the object woke, newest last (at most TAIL_SIZE): consumers read
+   * right behind the writer, so their reads come from here instead of SQLite.
+   */
+  private tail: StoredMessage[] = [];
   private readonly resends = new ResendWindow();
   private readonly unread = new Map<SenderRole, { after: number; through: number; count: number }>();
 
@@ -121,6 +128,8 @@ export class MessageLog {
     };
     this.q.append.run(message);
     this.newest = message;
+    this.tail.push(message);
+    if (this.tail.length > 2 * TAIL_SIZE) this.tail = this.tail.slice(-TAIL_SIZE);
     if (this.resends.isLoaded) this.resends.add(message);
     for (const [role, known] of this.unread) {
       if (known.through !== message.seq - 1) continue;
@@ -132,6 +141,12 @@ export class MessageLog {
 
   /** Up to `limit` messages after `seq`, oldest first: what a consumer follows. */
   after(seq: number, limit: number): StoredMessage[] {
+    if (seq >= this.lastSeq()) return [];
+    const first = this.tail[0];
+    if (first && seq >= first.seq - 1) {
+      const start = seq - first.seq + 1;
+      return this.tail.slice(start, start + limit);
+    }
     return this.q.after.all({ after: seq, limit });
   }
 
@@ -166,6 +181,7 @@ export class MessageLog {
   /** Drops what is kept in memory; the next reads go to storage. */
   forget(): void {
     this.newest = undefined;
+    this.tail = [];
     this.resends.forget();
     this.unread.clear();
   }

@@ -37,10 +37,12 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
   }
 
   async deliver(source: string, items: DeliveryItem[]): Promise<void> {
-    const bookingId = source.startsWith("booking:") ? source.slice("booking:".length) : null;
+    const fresh = this.seen.fresh(source, items);
     const frames: string[] = [];
-    this.ctx.storage.transactionSync(() => {
-      for (const item of this.seen.fresh(source, items)) {
+    const bookingId = source.startsWith("booking:") ? source.slice("booking:".length) : null;
+    const withEvents = fresh.some((item) => item.kind === "event");
+    const collect = () => {
+      for (const item of fresh) {
         if (item.kind !== "event") {
           frames.push(item.frame);
           continue;
@@ -50,7 +52,10 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
         if (item.summary) this.chats.save(item.summary, item.id);
         frames.push(...item.frames);
       }
-    });
+    };
+    // Only a lifecycle change writes; a batch of notifications needs no transaction.
+    if (withEvents) this.ctx.storage.transactionSync(collect);
+    else collect();
     if (frames.length === 0) return;
     const sockets = liveSockets(this.ctx);
     for (const frame of frames) for (const ws of sockets) sendFrame(ws, frame);
