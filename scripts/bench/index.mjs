@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { baselineClients, pool, serviceClients } from "./clients.mjs";
+import { measureCosts } from "./costs.mjs";
 import { measureHistory } from "./history.mjs";
 import { measureIdle } from "./idle.mjs";
 import { ladder, runStep } from "./load.mjs";
@@ -27,6 +28,17 @@ const OPTIONS = {
   "max-rate": { type: "string", default: "20000", help: "highest rate tried" },
   "history-messages": { type: "string", default: "10000", help: "messages in the history booking" },
   "idle-sockets": { type: "string", default: "5000", help: "idle joined sockets for the memory reading" },
+  "pace-seconds": {
+    type: "string",
+    default: "10",
+    help: "cost at a person's pace: each booking sends one message this often",
+  },
+  "pace-duration": { type: "string", default: "40", help: "how long the person's-pace workload runs (s)" },
+  "burst-size": {
+    type: "string",
+    default: "20",
+    help: "cost in bursts: messages each booking sends at once",
+  },
   out: { type: "string", default: "docs/benchmarks.md", help: "report file ('-' for none)" },
   "state-dir": {
     type: "string",
@@ -53,6 +65,9 @@ const SMOKE = {
   "max-rate": "80",
   "history-messages": "200",
   "idle-sockets": "40",
+  "pace-seconds": "1",
+  "pace-duration": "3",
+  "burst-size": "5",
   out: "-",
 };
 // Capacity, not the abuse limiter, is what is measured: the send limits are lifted for the run.
@@ -86,6 +101,9 @@ const config = {
   maxRate: number("max-rate"),
   historyMessages: Math.max(100, number("history-messages")),
   idleSockets: number("idle-sockets"),
+  paceSeconds: number("pace-seconds"),
+  paceDuration: number("pace-duration"),
+  burstSize: number("burst-size"),
   out: opts.out,
   stateDir: opts["state-dir"],
   profile: opts.profile,
@@ -126,6 +144,19 @@ async function loadSystem(name, runtime, clients, profile = false) {
   const rooms = await pool(config.bookings, 20, (i) => clients.connectRoom(`load${i}`));
   log(`${name}: ${rooms.length} rooms connected in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const adminFeed = await clients.connectAdminFeed();
+  let costs = null;
+  if (runtime.meter) {
+    t = performance.now();
+    costs = await measureCosts({
+      runtime,
+      rooms,
+      paceSeconds: config.paceSeconds,
+      paceDuration: config.paceDuration,
+      burstSize: config.burstSize,
+      burstSpread: config.smoke ? 1 : 5,
+    });
+    log(`${name}: costs ${JSON.stringify(costs)} (${((performance.now() - t) / 1000).toFixed(0)} s)`);
+  }
   let d1Last = runtime.meter ? (await runtime.meter()).total : null;
   t = performance.now();
   const result = await ladder({
@@ -152,6 +183,7 @@ async function loadSystem(name, runtime, clients, profile = false) {
     },
   });
   log(`${name}: ladder took ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  result.costs = costs;
   if (profile) {
     const rate = result.sustained?.rate ?? config.startRate;
     const profiler = await startProfile(config.inspectorPort);

@@ -1,5 +1,6 @@
 import { asc, gt, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { onDemand } from "../storage/on-demand";
 import { bookingEvents } from "./schema";
 
 export type BookingEvent = typeof bookingEvents.$inferSelect;
@@ -13,19 +14,21 @@ export class BookingEvents {
   private readonly q;
 
   constructor(private readonly db: DrizzleSqliteDODatabase<Record<string, unknown>>) {
-    this.q = {
-      after: db
-        .select()
-        .from(bookingEvents)
-        .where(gt(bookingEvents.id, sql.placeholder("after")))
-        .orderBy(asc(bookingEvents.id))
-        .limit(sql.placeholder("limit"))
-        .prepare(),
-      newest: db
-        .select({ id: sql<number>`coalesce(max(${bookingEvents.id}), 0)` })
-        .from(bookingEvents)
-        .prepare(),
-    };
+    this.q = onDemand({
+      after: () =>
+        db
+          .select()
+          .from(bookingEvents)
+          .where(gt(bookingEvents.id, sql.placeholder("after")))
+          .orderBy(asc(bookingEvents.id))
+          .limit(sql.placeholder("limit"))
+          .prepare(),
+      newest: () =>
+        db
+          .select({ id: sql<number>`coalesce(max(${bookingEvents.id}), 0)` })
+          .from(bookingEvents)
+          .prepare(),
+    });
   }
 
   lastId(): number {

@@ -8,7 +8,6 @@ import { type BookingRecord, BookingStore } from "./booking-store";
 import { bookingConsumers, type RoomFollowers } from "./consumers";
 import migrations from "./migrations/migrations.js";
 import { ReadState } from "./read-state";
-import * as schema from "./schema";
 
 export const roomCounters = meter("BookingRoom");
 
@@ -29,7 +28,7 @@ export class RoomState {
     feedShards: number,
   ) {
     this.storage = new ObjectStorage(ctx.storage, roomCounters, migrations, LEGACY_TABLES);
-    const db = durableDatabase(ctx.storage, schema, this.storage.sql);
+    const db = durableDatabase(ctx.storage, this.storage.sql);
     this.bookings = new BookingStore(
       db,
       () => this.storage.exists(),

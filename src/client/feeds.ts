@@ -55,7 +55,26 @@ export class Feed {
   }
 
   protected receive(frame: ServerEvent): void {
+    if (this.seenBefore(frame)) return;
     this.events.emit(frame.event, frame.data as never);
+  }
+
+  /** Newest seq heard per conversation and kind, so a message the service sends again shows once. */
+  private readonly newest = new Map<string, number>();
+
+  private seenBefore(frame: ServerEvent): boolean {
+    let key: string;
+    let seq: number;
+    if (frame.event === "booking-chat" || frame.event === "booking-chat-notification") {
+      key = `${frame.event}:${frame.data.bookingId}`;
+      seq = frame.data.seq;
+    } else if (frame.event === "support-chat") {
+      key = `support-chat:${frame.data.providerId}`;
+      seq = frame.data.seq;
+    } else return false;
+    if (seq <= (this.newest.get(key) ?? 0)) return true;
+    this.newest.set(key, seq);
+    return false;
   }
 
   /** Called on every (re)connect. */

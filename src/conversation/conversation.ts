@@ -10,6 +10,8 @@ import { START, type StoredPosition, type StoredPositions } from "./positions";
 import { consumerPositions } from "./schema";
 
 const POSITIONS_ROW = 1;
+/** How much later than its jittered time a flush may run, so that writes in one burst share an alarm. */
+const FLUSH_SLACK_MS = 1_000;
 
 /**
  * What a booking room and a support thread share: the message log, and the consumers that follow
@@ -57,7 +59,8 @@ export class Conversation {
   async afterWrite({ urgent = false } = {}): Promise<void> {
     const runners = this.currentRunners();
     const runs = runners.filter((r) => !r.consumer.batched).map((r) => r.kick({ urgent }));
-    await this.alarmBy(Date.now() + flushDelayMs());
+    // An alarm already due within a flush delay serves this write too: one alarm set per burst.
+    await this.alarmBy(Date.now() + flushDelayMs(), FLUSH_SLACK_MS);
     if (urgent) await Promise.all(runs);
   }
 
@@ -71,7 +74,7 @@ export class Conversation {
       await Promise.all(runners.filter((r) => !r.waiting(now)).map((r) => r.kick({ urgent: true, now })));
       this.recordPositions(runners);
       const next = this.nextAlarm(runners, Date.now());
-      if (next !== null) await this.alarmBy(next);
+      if (next !== null) await this.alarmBy(next, FLUSH_SLACK_MS);
     } catch (error) {
       console.error("conversation: alarm failed", describeError(error));
       await this.alarmBy(Date.now() + flushDelayMs());
@@ -130,12 +133,15 @@ export class Conversation {
     this.storedJson = JSON.stringify(positions);
   }
 
-  /** Sets the alarm to `at` unless it is already due by then; one write per burst, not per message. */
-  private alarmBy(at: number): Promise<void> {
+  /**
+   * Sets the alarm to `at` unless one is already due by `at + slack`: each set is a billed write,
+   * and a flush a second later than its jittered time loses nothing.
+   */
+  private alarmBy(at: number, slack = 0): Promise<void> {
     this.alarmUpdate = this.alarmUpdate
       .then(async () => {
         if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-        if (this.alarmAt !== null && this.alarmAt <= at) return;
+        if (this.alarmAt !== null && this.alarmAt <= at + slack) return;
         this.alarmAt = at;
         this.counters.alarmsSet++;
         await this.ctx.storage.setAlarm(at);

@@ -1,6 +1,7 @@
 import { and, asc, desc, gt, isNotNull, lt, ne, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import type { SenderRole } from "../protocol";
+import { onDemand } from "../storage/on-demand";
 import { RESEND_WINDOW, ResendWindow } from "./resend-window";
 import { messages } from "./schema";
 
@@ -15,59 +16,65 @@ const NEWEST_FIRST = Number.MAX_SAFE_INTEGER;
 /** Recent messages kept in memory for the consumers that follow the log. */
 const TAIL_SIZE = 256;
 
-function prepare(db: ConversationDatabase) {
+function queries(db: ConversationDatabase) {
   const p = (name: string) => sql.placeholder(name);
-  return {
-    append: db
-      .insert(messages)
-      .values({
-        seq: p("seq"),
-        id: p("id"),
-        senderId: p("senderId"),
-        senderRole: p("senderRole"),
-        content: p("content"),
-        clientMessageId: p("clientMessageId"),
-        metadata: p("metadata"),
-        createdAt: p("createdAt"),
-      })
-      .prepare(),
-    newest: db.select().from(messages).orderBy(desc(messages.seq)).limit(1).prepare(),
-    bySeq: db
-      .select()
-      .from(messages)
-      .where(sql`${messages.seq} = ${p("seq")}`)
-      .prepare(),
-    after: db
-      .select()
-      .from(messages)
-      .where(gt(messages.seq, p("after")))
-      .orderBy(asc(messages.seq))
-      .limit(p("limit"))
-      .prepare(),
-    before: db
-      .select()
-      .from(messages)
-      .where(lt(messages.seq, p("before")))
-      .orderBy(desc(messages.seq))
-      .limit(p("limit"))
-      .prepare(),
-    resendTail: db
-      .select({ seq: messages.seq, senderId: messages.senderId, clientMessageId: messages.clientMessageId })
-      .from(messages)
-      .where(and(gt(messages.seq, p("after")), isNotNull(messages.clientMessageId)))
-      .prepare(),
-    countFromOthers: db
-      .select({ n: sql<number>`count(*)` })
-      .from(messages)
-      .where(
-        and(
-          gt(messages.seq, p("after")),
-          sql`${messages.seq} <= ${p("through")}`,
-          ne(messages.senderRole, p("role")),
-        ),
-      )
-      .prepare(),
-  };
+  return onDemand({
+    append: () =>
+      db
+        .insert(messages)
+        .values({
+          seq: p("seq"),
+          id: p("id"),
+          senderId: p("senderId"),
+          senderRole: p("senderRole"),
+          content: p("content"),
+          clientMessageId: p("clientMessageId"),
+          metadata: p("metadata"),
+          createdAt: p("createdAt"),
+        })
+        .prepare(),
+    newest: () => db.select().from(messages).orderBy(desc(messages.seq)).limit(1).prepare(),
+    bySeq: () =>
+      db
+        .select()
+        .from(messages)
+        .where(sql`${messages.seq} = ${p("seq")}`)
+        .prepare(),
+    after: () =>
+      db
+        .select()
+        .from(messages)
+        .where(gt(messages.seq, p("after")))
+        .orderBy(asc(messages.seq))
+        .limit(p("limit"))
+        .prepare(),
+    before: () =>
+      db
+        .select()
+        .from(messages)
+        .where(lt(messages.seq, p("before")))
+        .orderBy(desc(messages.seq))
+        .limit(p("limit"))
+        .prepare(),
+    resendTail: () =>
+      db
+        .select({ seq: messages.seq, senderId: messages.senderId, clientMessageId: messages.clientMessageId })
+        .from(messages)
+        .where(and(gt(messages.seq, p("after")), isNotNull(messages.clientMessageId)))
+        .prepare(),
+    countFromOthers: () =>
+      db
+        .select({ n: sql<number>`count(*)` })
+        .from(messages)
+        .where(
+          and(
+            gt(messages.seq, p("after")),
+            sql`${messages.seq} <= ${p("through")}`,
+            ne(messages.senderRole, p("role")),
+          ),
+        )
+        .prepare(),
+  });
 }
 
 /**
@@ -75,7 +82,7 @@ function prepare(db: ConversationDatabase) {
  * history page and copy comes from. `seq` starts at 1 and has no gaps. A message costs one row.
  */
 export class MessageLog {
-  private readonly q: ReturnType<typeof prepare>;
+  private readonly q: ReturnType<typeof queries>;
   /**
    * Read on every message, so kept in memory: the newest message, the resend window, and per
    * sender role the count of others' messages in (after, through]. Appends keep them current;
@@ -91,7 +98,7 @@ export class MessageLog {
   private readonly unread = new Map<SenderRole, { after: number; through: number; count: number }>();
 
   constructor(db: ConversationDatabase) {
-    this.q = prepare(db);
+    this.q = queries(db);
   }
 
   lastSeq(): number {

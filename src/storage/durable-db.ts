@@ -15,14 +15,13 @@ export function meteredSql(sql: SqlStorage, counters: Counters): SqlExec {
   };
 }
 
-/** Drizzle over an object's own SQLite, metered. Hot paths prepare their statements once. */
-export function durableDatabase<S extends Record<string, unknown>>(
-  storage: DurableObjectStorage,
-  schema: S,
-  sql: SqlExec,
-) {
+/**
+ * Drizzle over an object's own SQLite, metered. Queries name their tables, so no schema is given:
+ * drizzle would build its relational model for every object, and there are thousands of objects.
+ */
+export function durableDatabase(storage: DurableObjectStorage, sql: SqlExec) {
   // Drizzle's durable-sqlite session touches nothing of the storage but `sql.exec` and
   // `transactionSync`, so it is handed just those (metered).
   const client = { sql, transactionSync: <T>(run: () => T): T => storage.transactionSync(run) };
-  return drizzle(client as unknown as DurableObjectStorage, { schema });
+  return drizzle(client as unknown as DurableObjectStorage);
 }

@@ -33,7 +33,7 @@ export class SupportThread extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.storage = new ObjectStorage(ctx.storage, counters, migrations, ["thread", "messages"]);
-    this.db = durableDatabase(ctx.storage, schema, this.storage.sql);
+    this.db = durableDatabase(ctx.storage, this.storage.sql);
     this.conversation = new Conversation(ctx, this.db, counters, () =>
       supportConsumers({
         env,

@@ -13,7 +13,6 @@ import { postSupportMessage } from "../support/thread-stub";
 import { ChatList, type StoredChats } from "./chat-list";
 import { prepareInboxStorage } from "./inbox-storage";
 import migrations from "./migrations/migrations.js";
-import * as schema from "./schema";
 
 const counters = meter("UserInbox");
 
@@ -33,7 +32,7 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
     super(ctx, env);
     const sql = meteredSql(ctx.storage.sql, counters);
     ctx.storage.transactionSync(() => prepareInboxStorage(sql, migrations));
-    this.chats = new ChatList(durableDatabase(ctx.storage, schema, sql));
+    this.chats = new ChatList(durableDatabase(ctx.storage, sql));
   }
 
   async deliver(source: string, items: DeliveryItem[]): Promise<void> {
