@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError } from "./errors";
-import { EntityId } from "./protocol";
+import { EntityId, parseUntrustedJson } from "./protocol";
 
 function describe(error: z.ZodError): string {
   const issue = error.issues[0];
@@ -23,13 +23,9 @@ export function parseJsonText<T extends z.ZodType>(
   emptyAllowed = false,
 ): z.infer<T> {
   if (text.trim() === "" && emptyAllowed) return parseOr400(schema, {});
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ApiError(400, "invalid_request", "Body must be valid JSON");
-  }
-  return parseOr400(schema, json);
+  const json = parseUntrustedJson(text);
+  if (!json.ok) throw new ApiError(400, "invalid_request", `Body ${json.reason}`);
+  return parseOr400(schema, json.value);
 }
 
 export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {

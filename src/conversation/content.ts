@@ -7,13 +7,16 @@ import {
   metadataBytes,
 } from "../protocol";
 
+/** Text that shows nothing: white space and invisible characters (zero-width spaces, joiners, BOM...). */
+const BLANK = /^[\s\p{Default_Ignorable_Code_Point}]*$/u;
+
 /** Why a message's text or metadata cannot be stored, or null when it can. */
 export function contentError(
   message: string,
   metadata: Metadata | undefined,
   maxChars = MAX_MESSAGE_CHARS,
 ): { code: ErrorCode; message: string } | null {
-  if (message.trim().length === 0) return { code: "message_empty", message: "Message cannot be empty" };
+  if (BLANK.test(message)) return { code: "message_empty", message: "Message cannot be empty" };
   if (countChars(message) > maxChars) {
     return {
       code: "message_too_long",

@@ -4,6 +4,7 @@ export * from "./errors";
 export * from "./heartbeat";
 export * from "./http";
 export * from "./ids";
+export * from "./json-safety";
 export * from "./limits";
 export * from "./message";
 export * from "./roles";

@@ -1,10 +1,45 @@
 import { z } from "zod";
 import { EntityId } from "./ids";
+import { depthOf, keyCount } from "./json-safety";
 import { PartyRole } from "./roles";
 
-/** Free-form JSON the client attaches to a message (at most 2 KB as JSON). */
-export const Metadata = z.record(z.string(), z.unknown());
+/**
+ * Free-form JSON the client attaches to a message: an object of at most 2 KB as JSON, nested at
+ * most 16 deep, with at most 100 keys of at most 64 characters. It is checked, never rebuilt, so it
+ * is stored and sent exactly as accepted (a key such as `__proto__` included).
+ */
+export const Metadata = z
+  .custom<Record<string, unknown>>(
+    (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+    "metadata must be a JSON object",
+  )
+  .check((ctx) => {
+    const problem = metadataProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+  })
+  .meta({ type: "object", description: "Free-form JSON object, at most 2048 bytes, 16 levels and 100 keys" });
 export type Metadata = z.infer<typeof Metadata>;
+
+export const MAX_METADATA_DEPTH = 16;
+export const MAX_METADATA_KEYS = 100;
+export const MAX_METADATA_KEY_CHARS = 64;
+
+function metadataProblem(value: Record<string, unknown>): string | null {
+  if (depthOf(value) > MAX_METADATA_DEPTH)
+    return `metadata is nested too deeply (at most ${MAX_METADATA_DEPTH} levels)`;
+  if (keyCount(value) > MAX_METADATA_KEYS) return `metadata has too many keys (at most ${MAX_METADATA_KEYS})`;
+  const stack: unknown[] = [value];
+  for (let node = stack.pop(); node !== undefined || stack.length > 0; node = stack.pop()) {
+    if (node === null || typeof node !== "object") continue;
+    for (const [key, child] of Object.entries(node)) {
+      if (!Array.isArray(node) && key.length > MAX_METADATA_KEY_CHARS) {
+        return `metadata keys are at most ${MAX_METADATA_KEY_CHARS} characters`;
+      }
+      stack.push(child);
+    }
+  }
+  return null;
+}
 
 export const ClientMessageId = z.string().min(1).max(64);
 

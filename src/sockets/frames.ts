@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { Envelope, type ErrorCode, MAX_FRAME_BYTES } from "../protocol";
+import { Envelope, type ErrorCode, MAX_FRAME_BYTES, parseUntrustedJson } from "../protocol";
 import { encode, sendFrame } from "./socket-state";
 
 /** A refusal of one frame; the socket stays open. */
@@ -47,13 +47,9 @@ export function parseFrame<S extends Schemas>(
 ): FrameOf<S> | ChatError {
   if (typeof raw !== "string") return new ChatError("invalid_payload", "Binary frames are not supported");
   if (frameTooLarge(raw, maxFrameBytes)) return new ChatError("invalid_payload", "Frame is too large");
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return new ChatError("invalid_payload", "Frame is not valid JSON");
-  }
-  const envelope = Envelope.safeParse(json);
+  const json = parseUntrustedJson(raw);
+  if (!json.ok) return new ChatError("invalid_payload", `Frame ${json.reason}`);
+  const envelope = Envelope.safeParse(json.value);
   if (!envelope.success) {
     return new ChatError("invalid_payload", 'Frame must be {"event": string, "data": object}');
   }
