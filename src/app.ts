@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./auth/authenticate";
+import { configProblems } from "./config";
+import { countDeadLetters } from "./delivery/dead-letters";
 import { ApiError, errorResponse } from "./errors";
 import { describeError } from "./log";
 import { openApiDocument } from "./openapi";
@@ -15,7 +17,21 @@ import { supportRoutes } from "./routes/support";
 /** The HTTP surface: routes in, one error shape out. */
 export const app = new Hono<AppEnv>();
 
-app.get("/health", (c) => c.json({ ok: true }));
+/**
+ * Health: configuration problems (named, never their values) and how many items consumers have
+ * set aside. Red (503) while the configuration is wrong or D1 cannot be read.
+ */
+app.get("/health", async (c) => {
+  const problems = configProblems(c.env);
+  let deadLetters: number | null = null;
+  try {
+    deadLetters = await countDeadLetters(c.env.DB);
+  } catch (error) {
+    console.error("health: D1 unreachable", describeError(error));
+    problems.push("D1 is unreachable");
+  }
+  return c.json({ ok: problems.length === 0, problems, deadLetters }, problems.length === 0 ? 200 : 503);
+});
 app.get("/openapi.json", () => Response.json(openApiDocument()));
 app.route("/bookings", socketRoutes);
 app.route("/bookings", bookingRoutes);

@@ -5,7 +5,15 @@ import { MAX_FRAME_BYTES, MAX_MESSAGE_CHARS } from "./protocol";
 /** The documented local-development secrets all start with this; production must never use them. */
 const DEV_SECRET_PREFIX = "spana-dev-";
 
-const Secret = z.string().min(16, "must be at least 16 characters");
+const encoder = new TextEncoder();
+/** HMAC-SHA256 keys shorter than the hash add no strength, and short ones can be guessed. */
+const MIN_SECRET_BYTES = 32;
+const Secret = z
+  .string()
+  .refine(
+    (s) => encoder.encode(s).byteLength >= MIN_SECRET_BYTES,
+    `must be at least ${MIN_SECRET_BYTES} bytes`,
+  );
 const Optional = z
   .string()
   .optional()
@@ -76,26 +84,70 @@ export type Config = {
 
 const cache = new WeakMap<object, Config>();
 
+/**
+ * What is wrong with the configuration, one line each, naming variables but never their values:
+ * `/health` reports these, and the Worker refuses to serve while there are any.
+ */
+export function configProblems(env: Env): string[] {
+  const checked = checkConfig(env);
+  return "problems" in checked ? checked.problems : [];
+}
+
+function checkConfig(env: Env): { config: Config } | { problems: string[] } {
+  const parsed = ConfigSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!env.JWT_SECRET && !env.JWT_JWKS_URL) problems.push("set JWT_SECRET or JWT_JWKS_URL");
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join(".") || "configuration"}: ${issue.message}`);
+    }
+    return { problems };
+  }
+  const c = parsed.data;
+  // A shared JWKS (any tenant of the same identity provider) would vouch for other apps' users.
+  if (c.JWT_JWKS_URL && (!c.JWT_ISSUER || !c.JWT_AUDIENCE)) {
+    problems.push("JWT_JWKS_URL needs JWT_ISSUER and JWT_AUDIENCE");
+  }
+  const secrets = {
+    JWT_SECRET: c.JWT_SECRET,
+    CHAT_TOKEN_SECRET: c.CHAT_TOKEN_SECRET,
+    PAYMENT_WEBHOOK_SECRET: c.PAYMENT_WEBHOOK_SECRET,
+  };
+  if (c.ENVIRONMENT !== "development") {
+    for (const [name, value] of Object.entries(secrets)) {
+      if (value?.startsWith(DEV_SECRET_PREFIX) || (value && DEV_SECRETS.has(value))) {
+        problems.push(`${name} is a development secret (only ENVIRONMENT=development may use it)`);
+      }
+    }
+  }
+  const values = Object.values(secrets).filter((v): v is string => Boolean(v));
+  if (new Set(values).size !== values.length) problems.push("each secret must be different from the others");
+  if (problems.length > 0) return { problems };
+  return { config: toConfig(c) };
+}
+
+/** The committed development values (.dev.vars): public, so never acceptable in a deployment. */
+const DEV_SECRETS = new Set([
+  "spana-dev-jwt-secret-do-not-use-in-production",
+  "spana-dev-chat-token-secret-do-not-use-in-production",
+  "spana-dev-payment-webhook-secret-do-not-use-in-production",
+]);
+
 /** Reads and checks configuration once per env; a misconfigured deployment answers 500, never runs insecurely. */
 export function getConfig(env: Env): Config {
   const cached = cache.get(env);
   if (cached) return cached;
-  const parsed = ConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    console.error("configuration invalid", z.prettifyError(parsed.error));
+  const checked = checkConfig(env);
+  if ("problems" in checked) {
+    console.error("configuration invalid", checked.problems.join("; "));
     throw new ApiError(500, "misconfigured", "Server is misconfigured");
   }
-  const c = parsed.data;
-  if (!c.JWT_SECRET && !c.JWT_JWKS_URL) {
-    console.error("configuration invalid: set JWT_SECRET or JWT_JWKS_URL");
-    throw new ApiError(500, "misconfigured", "Server is misconfigured");
-  }
-  const secrets = [c.JWT_SECRET, c.CHAT_TOKEN_SECRET, c.PAYMENT_WEBHOOK_SECRET];
-  if (c.ENVIRONMENT !== "development" && secrets.some((s) => s?.startsWith(DEV_SECRET_PREFIX))) {
-    console.error("configuration invalid: development secrets outside ENVIRONMENT=development");
-    throw new ApiError(500, "misconfigured", "Server is misconfigured");
-  }
-  const config: Config = {
+  cache.set(env, checked.config);
+  return checked.config;
+}
+
+function toConfig(c: z.infer<typeof ConfigSchema>): Config {
+  return {
     allowedOrigins: c.ALLOWED_ORIGINS?.split(",")
       .map((o) => o.trim())
       .filter(Boolean),
@@ -117,6 +169,4 @@ export function getConfig(env: Env): Config {
     chatTokenSecret: c.CHAT_TOKEN_SECRET,
     paymentWebhookSecret: c.PAYMENT_WEBHOOK_SECRET,
   };
-  cache.set(env, config);
-  return config;
 }

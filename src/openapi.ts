@@ -111,7 +111,17 @@ export function openApiDocument(): Json {
     },
     security: [{ bearerAuth: [] }],
     paths: {
-      "/health": { get: { summary: "Liveness", security: [], responses: { "200": { description: "OK" } } } },
+      "/health": {
+        get: {
+          summary:
+            "Health: `{ok, problems, deadLetters}`; configuration problems are named, never their values",
+          security: [],
+          responses: {
+            "200": { description: "Configured, D1 reachable" },
+            "503": { description: "Misconfigured or D1 unreachable; `problems` says what" },
+          },
+        },
+      },
       "/openapi.json": {
         get: { summary: "This document", security: [], responses: { "200": { description: "OK" } } },
       },
@@ -287,6 +297,12 @@ export function openApiDocument(): Json {
           summary: "A support thread (that provider or admins)",
           parameters: [providerId, ...queryParams(HistoryQuery)],
           responses: { "200": json(SupportHistoryResponse), ...standardErrors },
+        },
+      },
+      "/chat/admin/dead-letters": {
+        get: {
+          summary: "What consumers set aside (a message D1 refused for good, say), newest first (admins)",
+          responses: { "200": { description: "`{deadLetters: [...]}`" }, ...standardErrors },
         },
       },
       "/chat/admin/messages": {

@@ -1,6 +1,8 @@
 import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from "jose";
 import { z } from "zod";
 import type { Config } from "../config";
+import { ApiError } from "../errors";
+import { describeError } from "../log";
 import { EntityId, JwtRoleClaim, type UserRole } from "../protocol";
 
 /** The caller, as established by a verified JWT. */
@@ -66,6 +68,18 @@ export async function verifyUserJwt(token: string, config: Config): Promise<Iden
     return { userId, role: claims.data.role, expiresAt: claims.data.exp * 1000 };
   } catch (error) {
     if (error instanceof InvalidJwtError) throw error;
+    // The identity provider's keys could not be fetched or read: the caller is not at fault.
+    const keysUnavailable =
+      config.jwksUrl !== undefined &&
+      (!(error instanceof joseErrors.JOSEError) ||
+        error instanceof joseErrors.JWKSTimeout ||
+        error instanceof joseErrors.JWKSInvalid);
+    if (keysUnavailable) {
+      console.error("jwt: the JWKS could not be fetched", describeError(error));
+      throw new ApiError(503, "unavailable", "The identity provider cannot be reached; try again shortly", {
+        "Retry-After": "5",
+      });
+    }
     if (error instanceof joseErrors.JOSEError) throw new InvalidJwtError(error.code);
     throw error;
   }

@@ -43,10 +43,12 @@ export function bookingConsumers(setup: Setup): Consumer[] {
       head: () => headOf(view(), party),
       batch: (from) => inboxBatch(view(), party, from),
       counters,
+      deadLetters: env.DB,
     });
   };
   return [
     new D1Copy(env.DB, counters, {
+      name: source,
       head: () => ({ seq: view().log.lastSeq(), event: view().booking.version, read: 0 }),
       after: (seq, limit) => view().log.after(seq, limit),
       toRow: (m) => ({ ...m, chatType: "booking", conversationId: booking.id, isRead: false }),
@@ -74,6 +76,7 @@ export function bookingConsumers(setup: Setup): Consumer[] {
       head: () => headOf(view(), null),
       batch: (from) => feedBatch(view(), from),
       counters,
+      deadLetters: env.DB,
     }),
   ];
 }

@@ -1,8 +1,10 @@
 import { getTableColumns, sql } from "drizzle-orm";
 import { type Database, database } from "../db/client";
 import { messages } from "../db/schema";
+import { recordDeadLetter } from "../delivery/dead-letters";
 import type { Counters } from "../metering/meter";
 import type { Consumer } from "./consumer";
+import { longestPrefix, SuspectTracker } from "./isolate";
 import type { StoredMessage } from "./message-log";
 import type { Position } from "./positions";
 
@@ -13,6 +15,8 @@ export type Query = { toSQL(): { sql: string; params: unknown[] } };
 
 /** What the D1 copy reads from its conversation. */
 export type D1Source = {
+  /** How dead letters name the conversation: `booking:{id}`, `support:{providerId}`. */
+  name: string;
   /** The newest message seq and lifecycle event id. */
   head(): Position;
   after(seq: number, limit: number): StoredMessage[];
@@ -34,6 +38,7 @@ const JSON_CHARS_PER_INSERT = 400_000;
 export class D1Copy implements Consumer {
   readonly name = "d1";
   readonly batched = true;
+  private readonly suspects = new SuspectTracker();
 
   constructor(
     private readonly d1: D1Database,
@@ -50,16 +55,64 @@ export class D1Copy implements Consumer {
     const head = this.head();
     const pending = this.source.after(from.seq, MESSAGES_PER_FLUSH);
     const db = database(this.d1);
-    const queries = head.event > from.event && this.source.mirror ? this.source.mirror(db) : [];
-    const statements = queries.map((query) => this.prepare(query.toSQL()));
-    for (const chunk of jsonChunks(pending.map((m) => this.source.toRow(m))))
-      statements.push(this.prepare(insertMessagesQuery(db, chunk)));
-    if (statements.length > 0) {
-      const results = await this.d1.batch(statements);
-      this.counters.d1Statements += statements.length;
-      for (const result of results) this.counters.d1RowsWritten += result.meta.rows_written ?? 0;
+    const mirrorBehind = head.event > from.event && this.source.mirror !== undefined;
+    const mirror = mirrorBehind ? (this.source.mirror?.(db) ?? []).map((q) => this.prepare(q.toSQL())) : [];
+    const rows = pending.map((m) => this.source.toRow(m));
+    const inserts = (n: number) =>
+      jsonChunks(rows.slice(0, n)).map((c) => this.prepare(insertMessagesQuery(db, c)));
+    const through = (sent: number, event: number): Position => ({
+      seq: sent > 0 ? (pending[sent - 1]?.seq ?? from.seq) : from.seq,
+      event,
+      read: 0,
+    });
+    try {
+      await this.write([...mirror, ...inserts(rows.length)]);
+      this.suspects.cleared();
+      return through(rows.length, head.event);
+    } catch (error) {
+      if (mirror.length === 0 && rows.length === 0) throw error;
+      // D1 that cannot answer a trivial query is down: back off, as in any outage.
+      await this.d1
+        .prepare("SELECT 1")
+        .first()
+        .catch(() => {
+          throw error;
+        });
+      // Something in the batch was refused: the booking row on its own, then the longest prefix of messages.
+      let event = from.event;
+      if (mirror.length > 0) {
+        await this.write(mirror).catch((mirrorError) =>
+          this.setAsideOrThrow(`event ${head.event}`, mirrorError, { bookingVersion: head.event }),
+        );
+        event = head.event;
+      }
+      const prefix = await longestPrefix(rows.length, (n) => this.write(inserts(n)));
+      if (prefix.sent > 0 || rows.length === 0) return through(prefix.sent, event);
+      const first = pending[0];
+      if (!first) throw prefix.error;
+      await this.setAsideOrThrow(`seq ${first.seq}`, prefix.error, rows[0]);
+      return through(1, event);
     }
-    return { seq: pending.at(-1)?.seq ?? from.seq, event: head.event, read: 0 };
+  }
+
+  private async write(statements: D1PreparedStatement[]): Promise<void> {
+    if (statements.length === 0) return;
+    const results = await this.d1.batch(statements);
+    this.counters.d1Statements += statements.length;
+    for (const result of results) this.counters.d1RowsWritten += result.meta.rows_written ?? 0;
+  }
+
+  /** Rethrows, unless the item has failed alone often enough and D1 takes the dead letter. */
+  private async setAsideOrThrow(position: string, error: unknown, payload: unknown): Promise<void> {
+    if (!this.suspects.failedAlone(position)) throw error;
+    await recordDeadLetter(this.d1, {
+      source: this.source.name,
+      consumer: this.name,
+      position,
+      error,
+      payload,
+    });
+    this.suspects.cleared();
   }
 
   private prepare(query: { sql: string; params: unknown[] }): D1PreparedStatement {

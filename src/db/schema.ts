@@ -57,3 +57,22 @@ export const messages = sqliteTable(
     index("messages_sender_idx").on(t.senderId),
   ],
 );
+
+/**
+ * What a consumer refused for good (a message D1 will not take, a delivery a receiver keeps
+ * failing on while it answers otherwise), set aside so that everything after it proceeds. Listed
+ * for admins (`GET /chat/admin/dead-letters`) and counted on `/health`.
+ */
+export const deadLetters = sqliteTable("dead_letters", {
+  id: integer("id").primaryKey(),
+  /** `booking:{id}` or `support:{providerId}`. */
+  source: text("source").notNull(),
+  /** `d1`, `inbox:{role}:{userId}` or `feed:{shard}/{shards}`. */
+  consumer: text("consumer").notNull(),
+  /** Where in the source: `seq 12`, `event 3`, `read 9`. */
+  position: text("position").notNull(),
+  error: text("error").notNull(),
+  /** What was refused, as JSON, for admins to inspect. */
+  payload: text("payload"),
+  createdAt: text("created_at").notNull(),
+});

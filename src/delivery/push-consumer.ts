@@ -1,6 +1,8 @@
 import type { Consumer } from "../conversation/consumer";
+import { longestPrefix, SuspectTracker } from "../conversation/isolate";
 import type { Position } from "../conversation/positions";
 import type { Counters } from "../metering/meter";
+import { recordDeadLetter } from "./dead-letters";
 import type { DeliveryItem, DeliveryReceiver } from "./items";
 
 /** A batch for one receiver: the items beyond a position, and the position they bring it to. */
@@ -16,6 +18,8 @@ export type PushOptions = {
   /** The next batch beyond `from`; it may be empty (nothing there concerns this receiver). */
   batch: (from: Position) => Batch;
   counters: Counters;
+  /** Where items a receiver refuses for good are set aside (D1). */
+  deadLetters: D1Database;
 };
 
 /** A receiver that has not answered by then counts as failed, so a hung call never holds up the alarm. */
@@ -26,6 +30,7 @@ export class PushConsumer implements Consumer {
   readonly batched = false;
   readonly name: string;
   private stub: DeliveryReceiver | null = null;
+  private readonly suspects = new SuspectTracker();
 
   constructor(private readonly options: PushOptions) {
     this.name = options.name;
@@ -39,6 +44,36 @@ export class PushConsumer implements Consumer {
     const { items, through } = this.options.batch(from);
     // Nothing for this receiver (say, a party's own messages for its inbox): no call at all.
     if (items.length === 0) return through;
+    try {
+      await this.deliver(items);
+      this.suspects.cleared();
+      return through;
+    } catch (error) {
+      // A receiver that refuses even an empty delivery is down: back off, as in any outage.
+      await this.deliver([]).catch(() => {
+        throw error;
+      });
+      // It answers, so one bad item must not hold back the others: deliver the longest prefix that goes through.
+      const prefix = await longestPrefix(items.length - 1, (n) => this.deliver(items.slice(0, n)));
+      if (prefix.sent > 0) return positionAfter(from, items, prefix.sent);
+      const first = items[0];
+      if (!first) throw error;
+      const key = `${first.kind === "event" ? "event" : first.kind === "read" ? "read" : "seq"} ${first.kind === "event" ? first.id : first.seq}`;
+      if (!this.suspects.failedAlone(key)) throw prefix.error ?? error;
+      // Failing alone again and again while the receiver answers otherwise: set it aside.
+      await recordDeadLetter(this.options.deadLetters, {
+        source: this.options.source,
+        consumer: this.name,
+        position: key,
+        error: prefix.error ?? error,
+        payload: first,
+      });
+      this.suspects.cleared();
+      return positionAfter(from, items, 1);
+    }
+  }
+
+  private async deliver(items: DeliveryItem[]): Promise<void> {
     this.stub ??= this.options.receiver();
     this.options.counters.calls++;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -54,6 +89,16 @@ export class PushConsumer implements Consumer {
     } finally {
       clearTimeout(timer);
     }
-    return through;
   }
+}
+
+/** The position just past the first `count` items. */
+function positionAfter(from: Position, items: DeliveryItem[], count: number): Position {
+  const at = { ...from };
+  for (const item of items.slice(0, count)) {
+    if (item.kind === "message") at.seq = Math.max(at.seq, item.seq);
+    else if (item.kind === "event") at.event = Math.max(at.event, item.id);
+    else at.read = Math.max(at.read, item.seq);
+  }
+  return at;
 }

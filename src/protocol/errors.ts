@@ -36,6 +36,7 @@ export const ErrorCode = z.enum([
   "origin_not_allowed",
   // server
   "misconfigured",
+  "unavailable",
   "internal_error",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

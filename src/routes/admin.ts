@@ -5,6 +5,7 @@ import { requireAdmin } from "../auth/require-admin";
 import { getConfig } from "../config";
 import { listMessages } from "../db/admin-messages";
 import { database } from "../db/client";
+import { listDeadLetters } from "../delivery/dead-letters";
 import { feedStub } from "../delivery/targets";
 import { ApiError } from "../errors";
 import { jsonResponse } from "../json-response";
@@ -43,6 +44,10 @@ adminRoutes.get("/ws", async (c) => {
 export const adminChatRoutes = new Hono<AppEnv>();
 
 adminChatRoutes.use("*", requireUser, requireAdmin);
+
+adminChatRoutes.get("/dead-letters", async (c) => {
+  return jsonResponse({ deadLetters: await listDeadLetters(c.env.DB) });
+});
 
 adminChatRoutes.get("/messages", async (c) => {
   const query = parseOr400(AdminMessagesQuery, c.req.query());

@@ -33,6 +33,7 @@ export function supportConsumers({ env, counters, feedShards, providerId, log }:
   };
   return [
     new D1Copy(env.DB, counters, {
+      name: source,
       head,
       after: (seq, limit) => log.after(seq, limit),
       toRow: (m) => ({ ...m, chatType: "admin", conversationId: providerId, isRead: false }),
@@ -44,6 +45,7 @@ export function supportConsumers({ env, counters, feedShards, providerId, log }:
       head,
       batch,
       counters,
+      deadLetters: env.DB,
     }),
     new PushConsumer({
       name: feedName(shard, feedShards),
@@ -52,6 +54,7 @@ export function supportConsumers({ env, counters, feedShards, providerId, log }:
       head,
       batch,
       counters,
+      deadLetters: env.DB,
     }),
   ];
 }

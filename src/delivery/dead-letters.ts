@@ -1,0 +1,41 @@
+import { count, desc } from "drizzle-orm";
+import { database } from "../db/client";
+import { deadLetters } from "../db/schema";
+import { describeError } from "../log";
+
+export type DeadLetter = {
+  source: string;
+  consumer: string;
+  position: string;
+  error: unknown;
+  payload: unknown;
+};
+
+/**
+ * Sets an item aside in D1. Throws when D1 does not take it: then nothing is skipped, and the
+ * consumer retries later, as in any outage. The log line names the item, never its content.
+ */
+export async function recordDeadLetter(d1: D1Database, letter: DeadLetter): Promise<void> {
+  const error = describeError(letter.error);
+  await database(d1)
+    .insert(deadLetters)
+    .values({
+      source: letter.source,
+      consumer: letter.consumer,
+      position: letter.position,
+      error,
+      payload: JSON.stringify(letter.payload ?? null),
+      createdAt: new Date().toISOString(),
+    })
+    .run();
+  console.error(`dead letter: ${letter.consumer} set aside ${letter.source} ${letter.position}`, error);
+}
+
+export async function listDeadLetters(d1: D1Database, limit = 100) {
+  return database(d1).select().from(deadLetters).orderBy(desc(deadLetters.id)).limit(limit);
+}
+
+export async function countDeadLetters(d1: D1Database): Promise<number> {
+  const [row] = await database(d1).select({ n: count() }).from(deadLetters);
+  return row?.n ?? 0;
+}
