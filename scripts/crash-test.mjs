@@ -355,17 +355,21 @@ function checkAcks(party, history, problems) {
 /** Reconnects a party with `sinceSeq: 0` and checks the replay equals the history. */
 async function resume(booking, party, history, problems) {
   party.conn = await openSocket(booking.id, party.jwt);
-  const joined = await joinBooking(party.conn, booking.id, party.chatToken, 0);
-  await party.conn.waitFor(
-    `${joined.lastSeq} replayed messages`,
-    () => party.conn.chats().length >= joined.lastSeq,
-  );
+  let joined = await joinBooking(party.conn, booking.id, party.chatToken, 0);
+  const lastSeq = joined.lastSeq;
+  // A join replays one page (REPLAY_LIMIT); a longer history comes by joining again from its end.
+  for (;;) {
+    const through = joined.replayThrough ?? lastSeq;
+    await party.conn.waitFor(`${through} replayed messages`, () => party.conn.chats().length >= through);
+    if (through >= lastSeq) break;
+    joined = await joinBooking(party.conn, booking.id, party.chatToken, through);
+  }
   await sleep(200); // anything beyond lastSeq would be a duplicate; give it time to show up
   const replay = party.conn.chats();
   const expected = history.map((m) => `${m.seq}:${m.id}`).join();
-  if (joined.lastSeq !== history.length || replay.map((m) => `${m.seq}:${m.id}`).join() !== expected) {
+  if (lastSeq !== history.length || replay.map((m) => `${m.seq}:${m.id}`).join() !== expected) {
     problems.push(
-      `${party.role} resume of ${booking.id}: lastSeq ${joined.lastSeq}, replayed ${replay.length}, ` +
+      `${party.role} resume of ${booking.id}: lastSeq ${lastSeq}, replayed ${replay.length}, ` +
         `history ${history.length}`,
     );
     return 1;

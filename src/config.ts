@@ -35,6 +35,10 @@ const ConfigSchema = z.object({
   SEND_RATE_PER_USER: limit(10),
   SEND_BURST_PER_USER: limit(40),
   MAX_SOCKETS_PER_USER: limit(10),
+  JOIN_RATE_PER_SOCKET: limit(1),
+  JOIN_BURST_PER_SOCKET: limit(5),
+  JOIN_RATE_PER_USER: limit(2),
+  JOIN_BURST_PER_USER: limit(10),
   ADMIN_FEED_SHARDS: limit(1),
 });
 
@@ -65,6 +69,11 @@ export type Limits = {
   sendBurstPerUser: number;
   /** Open sockets one user may hold on one booking (or one inbox, or the admin feed). */
   maxSocketsPerUser: number;
+  /** Joins (each may replay up to REPLAY_LIMIT messages): token buckets per socket and per user. */
+  joinRatePerSocket: number;
+  joinBurstPerSocket: number;
+  joinRatePerUser: number;
+  joinBurstPerUser: number;
 };
 
 export type Config = {
@@ -159,6 +168,10 @@ function toConfig(c: z.infer<typeof ConfigSchema>): Config {
       sendRatePerUser: c.SEND_RATE_PER_USER,
       sendBurstPerUser: c.SEND_BURST_PER_USER,
       maxSocketsPerUser: c.MAX_SOCKETS_PER_USER,
+      joinRatePerSocket: c.JOIN_RATE_PER_SOCKET,
+      joinBurstPerSocket: c.JOIN_BURST_PER_SOCKET,
+      joinRatePerUser: c.JOIN_RATE_PER_USER,
+      joinBurstPerUser: c.JOIN_BURST_PER_USER,
     },
     adminFeedShards: c.ADMIN_FEED_SHARDS,
     environment: c.ENVIRONMENT,

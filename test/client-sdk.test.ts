@@ -1,9 +1,9 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import { type ChatClientError, createChatClient, type OpenSocket } from "../src/client";
-import type { Message } from "../src/protocol";
+import { type Message, REPLAY_LIMIT } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { BASE_URL } from "./helpers/api";
 import { activeChat } from "./helpers/flow";
@@ -63,6 +63,30 @@ describe("the client SDK against the real service", () => {
     ]);
     customer.close();
     provider.close();
+  });
+
+  it("catches up a backlog longer than one replay page, page by page, each message once", async () => {
+    const s = await activeChat();
+    const total = REPLAY_LIMIT * 2 + 30;
+    await runInDurableObject(bookingRoom(env, s.bookingId), (_, state) => {
+      for (let seq = 1; seq <= total; seq++) {
+        state.storage.sql.exec(
+          "INSERT INTO messages (seq, id, sender_id, sender_role, content, created_at) VALUES (?, ?, ?, 'provider', ?, ?)",
+          seq,
+          crypto.randomUUID(),
+          s.provider.id,
+          `m${seq}`,
+          new Date().toISOString(),
+        );
+      }
+    });
+    await evictDurableObject(bookingRoom(env, s.bookingId));
+    const customer = clientFor(s.customer).booking(s.bookingId, { sinceSeq: 0 });
+    const seen = appView(customer);
+    await customer.connect();
+    await vi.waitUntil(() => seen.length === total, { timeout: 10_000 });
+    expect(seen.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    customer.close();
   });
 
   it("sends what was written offline once, in order, after reconnecting", async () => {

@@ -1,5 +1,5 @@
 import type { Limits } from "../config";
-import type { ClientEvent, PartyRole } from "../protocol";
+import { type ClientEvent, type PartyRole, REPLAY_LIMIT } from "../protocol";
 import { liveSockets } from "../sockets/accept";
 import { ChatError, sendChatError } from "../sockets/frames";
 import { RateLimiter } from "../sockets/rate-limiter";
@@ -10,9 +10,6 @@ import { join, markRead, send } from "./chat-frames";
 import { messageFor, presentMessage } from "./present";
 import { otherParty } from "./read-state";
 import { type RoomState, roomCounters } from "./room-state";
-
-/** Messages read per step while replaying a resume; the whole backlog is sent in one go. */
-const REPLAY_PAGE = 500;
 
 /** The booking room's sockets: joining, chatting, read receipts, and lifecycle announcements. */
 export class RoomSockets {
@@ -31,10 +28,14 @@ export class RoomSockets {
     const log = booking ? this.state.conversation.log : null;
 
     if (frame.event === "join-booking") {
+      const limited = this.limit(socket, "join", undefined);
+      if (limited) return sendChatError(ws, limited, ownId);
       const joined = join(booking, socket, frame.data, log);
       if (joined instanceof ChatError) return sendChatError(ws, joined, ownId);
       writeState(ws, joined.state);
       const { bookingId, sinceSeq } = frame.data;
+      const replayThrough =
+        sinceSeq === undefined ? undefined : Math.min(joined.lastSeq, sinceSeq + REPLAY_LIMIT);
       sendFrame(
         ws,
         encode("booking-joined", {
@@ -42,9 +43,11 @@ export class RoomSockets {
           chatActive: joined.chatActive,
           role: socket.role,
           lastSeq: joined.lastSeq,
+          ...(replayThrough === undefined ? {} : { replayThrough }),
         }),
       );
-      if (sinceSeq !== undefined) this.replay(ws, socket, sinceSeq);
+      if (sinceSeq !== undefined && replayThrough !== undefined)
+        this.replay(ws, socket, sinceSeq, replayThrough);
       return;
     }
 
@@ -66,7 +69,7 @@ export class RoomSockets {
       return;
     }
 
-    const limited = this.rateLimit(socket, frame.data.clientMessageId);
+    const limited = this.limit(socket, "send", frame.data.clientMessageId);
     if (limited) return sendChatError(ws, limited, ownId);
     const sent = send(booking, socket, frame.data, log, this.limits());
     if (sent instanceof ChatError) return sendChatError(ws, sent, ownId);
@@ -92,32 +95,35 @@ export class RoomSockets {
   }
 
   /**
-   * Resume: every message after `sinceSeq`, oldest first. Runs without awaiting, so no live
-   * message can slip in between: the client sees each message once, in order, with no gap.
+   * Resume: the messages after `sinceSeq` through `through` (at most REPLAY_LIMIT), oldest first.
+   * Runs without awaiting, so no live message can slip in between: the client sees each message
+   * once, in order, with no gap.
    */
-  private replay(ws: WebSocket, socket: SocketState, sinceSeq: number): void {
+  private replay(ws: WebSocket, socket: SocketState, sinceSeq: number, through: number): void {
     const view = this.state.followers();
     const reader = partyOf(view.booking, socket) ?? "admin";
-    let after = sinceSeq;
-    for (;;) {
-      const page = view.log.page(REPLAY_PAGE, { after });
-      for (const m of page.messages) sendFrame(ws, encode("booking-chat", messageFor(view, reader, m)));
-      const last = page.messages.at(-1);
-      if (!last || page.messages.length < REPLAY_PAGE) return;
-      after = last.seq;
+    for (const m of view.log.after(sinceSeq, through - sinceSeq)) {
+      sendFrame(ws, encode("booking-chat", messageFor(view, reader, m)));
     }
   }
 
-  /** Per-socket and per-user token buckets; a refusal says when to try again. */
-  private rateLimit(socket: SocketState, clientMessageId?: string): ChatError | null {
-    const limits = this.limits();
-    for (const [key, rate, burst] of [
-      [`socket:${socket.id}`, limits.sendRatePerSocket, limits.sendBurstPerSocket],
-      [`user:${socket.userId}`, limits.sendRatePerUser, limits.sendBurstPerUser],
-    ] as const) {
+  /** Per-socket and per-user token buckets for sends and for joins; a refusal says when to try again. */
+  private limit(socket: SocketState, what: "send" | "join", clientMessageId?: string): ChatError | null {
+    const l = this.limits();
+    const buckets =
+      what === "send"
+        ? ([
+            [`send:socket:${socket.id}`, l.sendRatePerSocket, l.sendBurstPerSocket],
+            [`send:user:${socket.userId}`, l.sendRatePerUser, l.sendBurstPerUser],
+          ] as const)
+        : ([
+            [`join:socket:${socket.id}`, l.joinRatePerSocket, l.joinBurstPerSocket],
+            [`join:user:${socket.userId}`, l.joinRatePerUser, l.joinBurstPerUser],
+          ] as const);
+    for (const [key, rate, burst] of buckets) {
       const taken = this.rateLimiter.take(key, rate, burst);
       if (!taken.ok) {
-        const message = `Too many messages; retry in ${taken.retryAfterMs} ms`;
+        const message = `Too many ${what === "send" ? "messages" : "joins"}; retry in ${taken.retryAfterMs} ms`;
         return new ChatError("rate_limited", message, clientMessageId, taken.retryAfterMs);
       }
     }

@@ -44,6 +44,8 @@ export class BookingChat {
   private chatToken: string | undefined;
   /** Highest seq delivered to the app; null until the first join says where "now" is. */
   private lastSeq: number | null;
+  /** The end of the page the last join replays, when more is left after it. */
+  private replayThrough: number | null = null;
   private joined = false;
   private terminated = false;
 
@@ -140,12 +142,23 @@ export class BookingChat {
 
   private join(send: (frame: string) => void): void {
     this.joined = false;
+    send(this.joinFrame());
+  }
+
+  private joinFrame(): string {
     const data = {
       bookingId: this.options.bookingId,
       ...(this.chatToken ? { chatToken: this.chatToken } : {}),
       ...(this.lastSeq !== null ? { sinceSeq: this.lastSeq } : {}),
     };
-    send(JSON.stringify({ event: "join-booking", data }));
+    return JSON.stringify({ event: "join-booking", data });
+  }
+
+  /** Once the page a join replays is in and more is left, joins again from there. */
+  private continueReplay(): void {
+    if (this.replayThrough === null || (this.lastSeq ?? 0) < this.replayThrough) return;
+    this.replayThrough = null;
+    this.connection.send(this.joinFrame());
   }
 
   private status(status: ConnectionStatus): void {
@@ -157,9 +170,15 @@ export class BookingChat {
       case "booking-joined":
         this.joined = true;
         if (this.lastSeq === null) this.lastSeq = frame.data.lastSeq;
+        // A long backlog comes a page per join: ask for the next once this one is in.
+        this.replayThrough =
+          frame.data.replayThrough !== undefined && frame.data.replayThrough < frame.data.lastSeq
+            ? frame.data.replayThrough
+            : null;
         this.events.emit("booking-joined", frame.data);
         // Everything not yet acknowledged goes out again, in order; the server stores each once.
         for (const pending of this.pending.values()) this.connection.send(pending.frame);
+        this.continueReplay();
         return;
       case "booking-chat":
         this.deliver(frame.data);
@@ -171,6 +190,10 @@ export class BookingChat {
           pending.reject(
             new ChatClientError(0, frame.data.code, frame.data.message, frame.data.retryAfterMs),
           );
+        }
+        // A join refused for its rate: try again when the server says.
+        if (frame.data.code === "rate_limited" && !frame.data.clientMessageId) {
+          setTimeout(() => this.connection.send(this.joinFrame()), frame.data.retryAfterMs ?? 1_000);
         }
         this.events.emit("chat-error", frame.data);
         return;
@@ -205,5 +228,6 @@ export class BookingChat {
     }
     this.lastSeq = message.seq;
     this.events.emit("booking-chat", message);
+    this.continueReplay();
   }
 }

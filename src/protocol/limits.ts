@@ -5,6 +5,12 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 export const MAX_METADATA_BYTES = 2048;
 export const MAX_HISTORY_LIMIT = 100;
 export const DEFAULT_HISTORY_LIMIT = 50;
+/**
+ * Messages one `join-booking` replays at most. A client further behind joins again from
+ * `replayThrough` (the SDK does), so it pulls the backlog page by page and the room never sends
+ * far ahead of what the client has taken, however often it is asked.
+ */
+export const REPLAY_LIMIT = 500;
 
 const encoder = new TextEncoder();
 

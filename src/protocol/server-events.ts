@@ -24,6 +24,8 @@ export const serverEventData = {
     chatActive: z.boolean(),
     role: UserRole,
     lastSeq: z.number().int().nonnegative(),
+    /** With `sinceSeq`: the last seq this join replays; below `lastSeq`, join again from here for more. */
+    replayThrough: z.number().int().nonnegative().optional(),
   }),
   "booking-chat": Message,
   "chat-error": z.object({
