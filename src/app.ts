@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./auth/authenticate";
 import { configProblems } from "./config";
@@ -16,6 +17,17 @@ import { supportRoutes } from "./routes/support";
 
 /** The HTTP surface: routes in, one error shape out. */
 export const app = new Hono<AppEnv>();
+
+/** No request body is larger; checked before anything reads one (the payment webhook included). */
+const MAX_BODY_BYTES = 64 * 1024;
+app.use(
+  "*",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () =>
+      errorResponse(413, "payload_too_large", `Request bodies are at most ${MAX_BODY_BYTES} bytes`),
+  }),
+);
 
 /**
  * Health: configuration problems (named, never their values) and how many items consumers have

@@ -170,7 +170,7 @@ export function openApiDocument(): Json {
       "/bookings/{id}/payment": {
         post: {
           summary:
-            "Confirm payment: an admin JWT, or the payment webhook signed with `X-Signature: sha256=<hex>`",
+            "Confirm payment: an admin JWT, or the payment webhook signed with `X-Signature: t=<unix seconds>,v1=<hex>`",
           security: [{ bearerAuth: [] }, {}],
           parameters: [
             bookingId,
@@ -179,7 +179,7 @@ export function openApiDocument(): Json {
               in: "header",
               required: false,
               description:
-                "`sha256=` + hex HMAC-SHA256 of the raw body under PAYMENT_WEBHOOK_SECRET; the body must then name `bookingId`",
+                '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under PAYMENT_WEBHOOK_SECRET, within 5 minutes; the body must then name `bookingId`',
               schema: { type: "string" },
             },
           ],

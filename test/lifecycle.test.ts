@@ -6,8 +6,9 @@ import { accept, createBooking, parties, pay } from "./helpers/flow";
 import { connect } from "./helpers/socket";
 import { signUserJwt } from "./helpers/users";
 
-const sign = (body: string) =>
-  `sha256=${createHmac("sha256", env.PAYMENT_WEBHOOK_SECRET).update(body).digest("hex")}`;
+/** The payment provider's signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. */
+const sign = (body: string, at = Math.floor(Date.now() / 1000)) =>
+  `t=${at},v1=${createHmac("sha256", env.PAYMENT_WEBHOOK_SECRET).update(`${at}.${body}`).digest("hex")}`;
 
 async function act(action: string, bookingId: string, jwt: string) {
   return api("POST", `/bookings/${bookingId}/${action}`, { jwt });
@@ -139,6 +140,28 @@ describe("payment confirmation", () => {
     expect(garbage.status).toBe(401);
     const view = await api("GET", `/bookings/${booking.id}`, { jwt: p.customer.jwt });
     expect(field(view.body, "booking", "paymentStatus")).toBe("pending");
+  });
+
+  it("refuses a captured webhook replayed after five minutes, and signatures without a timestamp", async () => {
+    const p = await parties();
+    const booking = await createBooking(p);
+    const body = JSON.stringify({ bookingId: booking.id });
+    const now = Math.floor(Date.now() / 1000);
+    const legacy = `sha256=${createHmac("sha256", env.PAYMENT_WEBHOOK_SECRET).update(body).digest("hex")}`;
+    for (const signature of [sign(body, now - 301), sign(body, now + 301), legacy, `t=${now},v1=00`]) {
+      const res = await api("POST", `/bookings/${booking.id}/payment`, {
+        rawBody: body,
+        headers: { "X-Signature": signature },
+      });
+      expect(res.status, signature).toBe(401);
+      expect(field(res.body, "error", "code")).toBe("invalid_signature");
+    }
+    // The same body, signed now, goes through.
+    const fresh = await api("POST", `/bookings/${booking.id}/payment`, {
+      rawBody: body,
+      headers: { "X-Signature": sign(body, now - 60) },
+    });
+    expect(fresh.status, fresh.text).toBe(200);
   });
 
   it("refuses a signed webhook body that does not name its booking, so it cannot be replayed elsewhere", async () => {

@@ -32,6 +32,7 @@ export async function startService({ stateDir, vars = {}, inspectorPort }) {
       bindings: { ...w.bindings, ...vars },
       d1Databases: w.d1Databases,
       durableObjects: w.durableObjects,
+      ratelimits: w.ratelimits,
     },
     inspectorPort,
   );

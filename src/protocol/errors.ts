@@ -15,6 +15,7 @@ export const ErrorCode = z.enum([
   // input
   "invalid_request",
   "invalid_payload",
+  "payload_too_large",
   "message_empty",
   "message_too_long",
   "metadata_too_large",

@@ -5,6 +5,7 @@ import { BookingAction, CreateBookingBody } from "../protocol";
 import { bookingRoom } from "../rooms";
 import { bookingIdParam, jsonBody, parseOr400 } from "../validation";
 import { paymentRoute } from "./payment";
+import { throttle } from "./throttle";
 
 /** Booking lifecycle over HTTP. Every change is decided inside the booking's room. */
 export const bookingRoutes = new Hono<AppEnv>();
@@ -18,6 +19,9 @@ bookingRoutes.post("/", async (c) => {
   if (c.var.identity.role !== "customer")
     throw new ApiError(403, "forbidden", "Only customers can create bookings");
   const body = await jsonBody(c, CreateBookingBody);
+  // Both sides: one customer flooding, and many accounts flooding one provider's list of chats.
+  await throttle(c.env.BOOKINGS_PER_CUSTOMER, c.var.identity.userId, "bookings");
+  await throttle(c.env.BOOKINGS_PER_PROVIDER, body.providerId, "bookings for this provider");
   const bookingId = crypto.randomUUID();
   const booking = unwrap(await bookingRoom(c.env, bookingId).create(bookingId, c.var.identity, body));
   return c.json({ booking }, 201);

@@ -7,13 +7,27 @@ import { ApiError, unwrap } from "../errors";
 import { PaymentBody } from "../protocol";
 import { bookingRoom } from "../rooms";
 import { bookingIdParam, parseJsonText } from "../validation";
+import { throttle } from "./throttle";
 
 export const SIGNATURE_HEADER = "X-Signature";
 
-/** `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>` under PAYMENT_WEBHOOK_SECRET. */
-function signatureIsValid(header: string, rawBody: string, secret: string): boolean {
-  const expected = `sha256=${hmacSha256(secret, rawBody).toString("hex")}`;
-  return timingSafeEqualStrings(header.trim().toLowerCase(), expected);
+/** How old (or how far ahead) a signed webhook may be: a captured request cannot be replayed later. */
+const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/**
+ * `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under
+ * PAYMENT_WEBHOOK_SECRET. The time is signed with the body, so it cannot be moved; several `v1`
+ * entries may be sent while the provider rotates its secret.
+ */
+function signatureIsValid(header: string, rawBody: string, secret: string, now: number): boolean {
+  const parts = header.split(",").map((part) => part.trim().split("="));
+  const t = parts.find(([key]) => key === "t")?.[1];
+  const signatures = parts.filter(([key]) => key === "v1").map(([, value]) => value?.toLowerCase() ?? "");
+  if (!t || !/^\d{1,12}$/.test(t) || signatures.length === 0) return false;
+  if (Math.abs(now - Number(t)) > SIGNATURE_TOLERANCE_SECONDS) return false;
+  const expected = hmacSha256(secret, `${t}.${rawBody}`).toString("hex");
+  // Every candidate is compared, so the time taken does not tell which one matched.
+  return signatures.map((candidate) => timingSafeEqualStrings(candidate, expected)).some(Boolean);
 }
 
 export const paymentRoute = new Hono<AppEnv>();
@@ -25,8 +39,13 @@ paymentRoute.post("/:id/payment", async (c) => {
 
   let actor: Actor;
   if (signature !== undefined) {
-    if (!signatureIsValid(signature, rawBody, getConfig(c.env).paymentWebhookSecret)) {
-      throw new ApiError(401, "invalid_signature", "The payment signature does not match the body");
+    const now = Math.floor(Date.now() / 1000);
+    if (!signatureIsValid(signature, rawBody, getConfig(c.env).paymentWebhookSecret, now)) {
+      throw new ApiError(
+        401,
+        "invalid_signature",
+        "The payment signature does not match the body, or is older than five minutes",
+      );
     }
     actor = { kind: "payment-webhook" };
   } else {
@@ -37,8 +56,10 @@ paymentRoute.post("/:id/payment", async (c) => {
     actor = { kind: "user", identity };
   }
 
+  // Counted only once the caller is proven, so nobody can use up a booking's attempts for it.
+  await throttle(c.env.PAYMENT_ATTEMPTS, bookingId, "payment attempts for this booking");
   const body = parseJsonText(PaymentBody, rawBody, actor.kind === "user");
-  // The signature covers only the body, so a webhook body must name its booking; otherwise one
+  // The signature covers the body and a time, not the URL, so a webhook body must name its booking; otherwise one
   // signed body could be replayed against every booking's URL.
   if (actor.kind === "payment-webhook" && body.bookingId === undefined) {
     throw new ApiError(400, "invalid_request", "A payment webhook body must contain bookingId");
