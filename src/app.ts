@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./auth/authenticate";
+import { corsForAllowedOrigins } from "./auth/origin";
 import { configProblems } from "./config";
 import { countDeadLetters } from "./delivery/dead-letters";
 import { ApiError, errorResponse } from "./errors";
@@ -17,6 +18,8 @@ import { supportRoutes } from "./routes/support";
 
 /** The HTTP surface: routes in, one error shape out. */
 export const app = new Hono<AppEnv>();
+
+app.use("*", corsForAllowedOrigins);
 
 /** No request body is larger; checked before anything reads one (the payment webhook included). */
 const MAX_BODY_BYTES = 64 * 1024;

@@ -65,7 +65,9 @@ export async function verifyUserJwt(token: string, config: Config): Promise<Iden
     const claims = Claims.safeParse(payload);
     if (!claims.success) throw new InvalidJwtError("token claims are invalid");
     const userId = claims.data.sub ?? claims.data.id ?? "";
-    return { userId, role: claims.data.role, expiresAt: claims.data.exp * 1000 };
+    // An `exp` centuries away would overflow to Infinity in milliseconds; it means "does not expire soon".
+    const expiresAt = Math.min(claims.data.exp * 1000, Number.MAX_SAFE_INTEGER);
+    return { userId, role: claims.data.role, expiresAt };
   } catch (error) {
     if (error instanceof InvalidJwtError) throw error;
     // The identity provider's keys could not be fetched or read: the caller is not at fault.

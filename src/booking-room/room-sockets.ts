@@ -62,7 +62,7 @@ export class RoomSockets {
         seq: read.seq,
       });
       const otherId = other === "customer" ? booking.customerId : booking.providerId;
-      for (const peer of liveSockets(this.ctx, userTag(otherId))) {
+      for (const peer of liveSockets(this.ctx, userTag(otherId, other))) {
         if (readState(peer)?.role === other) sendFrame(peer, receipt);
       }
       await this.state.conversation.afterWrite();
@@ -136,7 +136,7 @@ export class RoomSockets {
       if (audience === "customer" || audience === "provider") {
         const party: PartyRole = audience;
         const userId = party === "customer" ? customerId : providerId;
-        for (const ws of liveSockets(this.ctx, userTag(userId))) {
+        for (const ws of liveSockets(this.ctx, userTag(userId, party))) {
           if (readState(ws)?.role === party) sockets.add(ws);
         }
         continue;

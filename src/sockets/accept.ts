@@ -9,8 +9,12 @@ export function answerHeartbeats(ctx: DurableObjectState): void {
 }
 
 /** Refuses a new socket when the user already holds `max` live ones here. */
-export function tooManySockets(ctx: DurableObjectState, userId: string, max: number): Response | null {
-  if (liveSockets(ctx, userTag(userId)).length < max) return null;
+export function tooManySockets(
+  ctx: DurableObjectState,
+  who: Pick<Identity, "userId" | "role">,
+  max: number,
+): Response | null {
+  if (liveSockets(ctx, userTag(who.userId, who.role)).length < max) return null;
   return errorResponse(429, "too_many_connections", `At most ${max} open connections per user`);
 }
 
@@ -22,7 +26,7 @@ export function acceptSocket(
   tags: string[] = [],
 ): Response {
   const { 0: client, 1: server } = new WebSocketPair();
-  ctx.acceptWebSocket(server, [userTag(identity.userId), ...tags]);
+  ctx.acceptWebSocket(server, [userTag(identity.userId, identity.role), ...tags]);
   writeState(server, {
     v: 1,
     id: crypto.randomUUID(),

@@ -57,10 +57,7 @@ export abstract class SocketObject<Events extends Schemas> extends DurableObject
     const refusal = this.onBeforeConnect(identity);
     if (refusal) return refusal;
     const { maxSocketsPerUser } = getConfig(this.env).limits;
-    return (
-      tooManySockets(this.ctx, identity.userId, maxSocketsPerUser) ??
-      acceptSocket(this.ctx, request, identity)
-    );
+    return tooManySockets(this.ctx, identity, maxSocketsPerUser) ?? acceptSocket(this.ctx, request, identity);
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {

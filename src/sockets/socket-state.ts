@@ -34,8 +34,9 @@ export function writeState(ws: WebSocket, state: SocketState): void {
   cache.set(ws, state);
 }
 
-export function userTag(userId: string): string {
-  return `user:${userId}`;
+/** Tags a socket with its user in one role: an admin and a customer sharing an id are two users. */
+export function userTag(userId: string, role: UserRole): string {
+  return `user:${role}:${userId}`;
 }
 
 export function encode<K extends ServerEventName>(event: K, data: ServerEventPayload<K>): string {
