@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   AcceptResponse,
+  AdminAuditQuery,
   AdminFeedQuery,
   AdminFeedResponse,
   AdminMessagesQuery,
@@ -297,6 +298,17 @@ export function openApiDocument(): Json {
           summary: "A support thread (that provider or admins)",
           parameters: [providerId, ...queryParams(HistoryQuery)],
           responses: { "200": json(SupportHistoryResponse), ...standardErrors },
+        },
+      },
+      "/chat/admin/audit": {
+        get: {
+          summary:
+            "Every look admins took at users' conversations (joins, history, searches, the feed, support threads), newest first (admins)",
+          parameters: queryParams(AdminAuditQuery),
+          responses: {
+            "200": { description: "`{entries: [{adminId, action, target, at}]}`" },
+            ...standardErrors,
+          },
         },
       },
       "/chat/admin/dead-letters": {

@@ -1,4 +1,5 @@
 import type { Limits } from "../config";
+import { recordAdminAccess } from "../db/admin-audit";
 import { type ClientEvent, type PartyRole, REPLAY_LIMIT } from "../protocol";
 import { liveSockets } from "../sockets/accept";
 import { ChatError, sendChatError } from "../sockets/frames";
@@ -19,7 +20,17 @@ export class RoomSockets {
     private readonly ctx: DurableObjectState,
     private readonly state: RoomState,
     private readonly limits: () => Limits,
+    private readonly d1: D1Database,
   ) {}
+
+  private async audited(adminId: string, bookingId: string): Promise<boolean> {
+    try {
+      await recordAdminAccess(this.d1, adminId, "booking.join", bookingId);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   async handle(ws: WebSocket, socket: SocketState, frame: ClientEvent): Promise<void> {
     const booking = this.state.booking();
@@ -32,6 +43,14 @@ export class RoomSockets {
       if (limited) return sendChatError(ws, limited, ownId);
       const joined = join(booking, socket, frame.data, log);
       if (joined instanceof ChatError) return sendChatError(ws, joined, ownId);
+      // An admin watching a conversation is on the record before seeing any of it.
+      if (socket.role === "admin" && !(await this.audited(socket.userId, frame.data.bookingId))) {
+        return sendChatError(
+          ws,
+          new ChatError("unavailable", "The audit trail cannot be written; try again"),
+          ownId,
+        );
+      }
       writeState(ws, joined.state);
       const { bookingId, sinceSeq } = frame.data;
       const replayThrough =

@@ -37,7 +37,7 @@ export class BookingRoom extends SocketObject<typeof clientEventData> {
     super(ctx, env);
     const config = getConfig(env);
     this.state = new RoomState(ctx, env, config.adminFeedShards);
-    this.sockets = new RoomSockets(ctx, this.state, () => getConfig(this.env).limits);
+    this.sockets = new RoomSockets(ctx, this.state, () => getConfig(this.env).limits, env.DB);
   }
 
   // ---- HTTP-facing RPC, called by the Worker's routes ----

@@ -76,3 +76,22 @@ export const deadLetters = sqliteTable("dead_letters", {
   payload: text("payload"),
   createdAt: text("created_at").notNull(),
 });
+
+/**
+ * Every time an admin looks at users' conversations: joining a booking, reading its history, a
+ * support thread or the dead letters, searching messages, watching the live feed. Written before
+ * the access is granted (no record, no access) and listed for admins (`GET /chat/admin/audit`), so
+ * a privacy policy can point at it.
+ */
+export const adminAudit = sqliteTable(
+  "admin_audit",
+  {
+    id: integer("id").primaryKey(),
+    adminId: text("admin_id").notNull(),
+    action: text("action").notNull(),
+    /** What was looked at: a booking id, a provider id, a search's filters as JSON, a feed shard. */
+    target: text("target").notNull(),
+    at: text("at").notNull(),
+  },
+  (t) => [index("admin_audit_by_admin").on(t.adminId, t.id)],
+);

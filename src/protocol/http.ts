@@ -59,6 +59,12 @@ export type ChatSummary = z.infer<typeof ChatSummary>;
 export const MyChatsResponse = z.object({ chats: z.array(ChatSummary) });
 export type MyChatsResponse = z.infer<typeof MyChatsResponse>;
 
+/** Query of `GET /chat/admin/audit`. */
+export const AdminAuditQuery = z.strictObject({
+  adminId: EntityId.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_LIMIT).default(DEFAULT_HISTORY_LIMIT),
+});
+
 /** Query of `GET /admin/ws`: which admin feed shard to watch (required when there is more than one). */
 export const AdminFeedQuery = z.strictObject({ shard: z.coerce.number().int().nonnegative().optional() });
 

@@ -3,13 +3,14 @@ import { type AppEnv, requireUser } from "../auth/authenticate";
 import { requireAllowedOrigin } from "../auth/origin";
 import { requireAdmin } from "../auth/require-admin";
 import { getConfig } from "../config";
+import { listAdminAccess, recordAdminAccess } from "../db/admin-audit";
 import { listMessages } from "../db/admin-messages";
 import { database } from "../db/client";
 import { listDeadLetters } from "../delivery/dead-letters";
 import { feedStub } from "../delivery/targets";
 import { ApiError } from "../errors";
 import { jsonResponse } from "../json-response";
-import { AdminFeedQuery, type AdminFeedResponse, AdminMessagesQuery } from "../protocol";
+import { AdminAuditQuery, AdminFeedQuery, type AdminFeedResponse, AdminMessagesQuery } from "../protocol";
 import { withIdentity } from "../sockets/identity-header";
 import { parseOr400 } from "../validation";
 
@@ -38,6 +39,7 @@ adminRoutes.get("/ws", async (c) => {
       `The admin feed has ${shards} shards: connect to /admin/ws?shard=N for N from ${which} (GET /admin/feed lists them)`,
     );
   }
+  await recordAdminAccess(c.env.DB, c.var.identity.userId, "feed.watch", `shard ${shard} of ${shards}`);
   return feedStub(c.env, shard, shards).fetch(withIdentity(c.req.raw, c.var.identity));
 });
 
@@ -46,10 +48,18 @@ export const adminChatRoutes = new Hono<AppEnv>();
 adminChatRoutes.use("*", requireUser, requireAdmin);
 
 adminChatRoutes.get("/dead-letters", async (c) => {
+  await recordAdminAccess(c.env.DB, c.var.identity.userId, "dead-letters.read", "all");
   return jsonResponse({ deadLetters: await listDeadLetters(c.env.DB) });
+});
+
+adminChatRoutes.get("/audit", async (c) => {
+  const query = parseOr400(AdminAuditQuery, c.req.query());
+  await recordAdminAccess(c.env.DB, c.var.identity.userId, "audit.read", query.adminId ?? "all");
+  return c.json({ entries: await listAdminAccess(c.env.DB, query.adminId, query.limit) });
 });
 
 adminChatRoutes.get("/messages", async (c) => {
   const query = parseOr400(AdminMessagesQuery, c.req.query());
+  await recordAdminAccess(c.env.DB, c.var.identity.userId, "messages.search", JSON.stringify(query));
   return jsonResponse(await listMessages(database(c.env.DB), query));
 });

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { type AppEnv, requireUser } from "../auth/authenticate";
+import { recordAdminAccess } from "../db/admin-audit";
 import { unwrap } from "../errors";
 import { jsonResponse } from "../json-response";
 import { ChatToken, HistoryQuery } from "../protocol";
@@ -27,5 +28,8 @@ chatRoutes.get("/booking/:id", async (c) => {
   // An empty header is no token: a party is refused for it (403), an admin needs none.
   const header = c.req.header("X-Chat-Token");
   const chatToken = header === undefined || header === "" ? null : parseOr400(ChatToken, header);
+  if (c.var.identity.role === "admin") {
+    await recordAdminAccess(c.env.DB, c.var.identity.userId, "booking.history", bookingId);
+  }
   return jsonResponse(unwrap(await bookingRoom(c.env, bookingId).history(c.var.identity, chatToken, query)));
 });

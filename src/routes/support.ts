@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { type AppEnv, requireUser } from "../auth/authenticate";
 import { requireAdmin } from "../auth/require-admin";
+import { recordAdminAccess } from "../db/admin-audit";
 import { database } from "../db/client";
 import { listSupportThreads } from "../db/support-threads";
 import { ApiError, unwrap } from "../errors";
@@ -30,6 +31,7 @@ supportRoutes.post("/messages", async (c) => {
 });
 
 supportRoutes.get("/", requireAdmin, async (c) => {
+  await recordAdminAccess(c.env.DB, c.var.identity.userId, "support.list", "all");
   return jsonResponse({ threads: await listSupportThreads(database(c.env.DB)) });
 });
 
@@ -48,6 +50,9 @@ supportRoutes.post("/:providerId/messages", async (c) => {
 supportRoutes.get("/:providerId", async (c) => {
   const providerId = parseOr400(EntityId, c.req.param("providerId"));
   const query = parseOr400(HistoryQuery, c.req.query());
+  if (c.var.identity.role === "admin") {
+    await recordAdminAccess(c.env.DB, c.var.identity.userId, "support.read", providerId);
+  }
   return jsonResponse(
     unwrap(await supportThread(c.env, providerId).history(c.var.identity, providerId, query)),
   );

@@ -1,0 +1,46 @@
+import { desc, eq } from "drizzle-orm";
+import { ApiError } from "../errors";
+import { describeError } from "../log";
+import { database } from "./client";
+import { adminAudit } from "./schema";
+
+export type AuditAction =
+  | "booking.join"
+  | "booking.history"
+  | "messages.search"
+  | "feed.watch"
+  | "support.read"
+  | "support.list"
+  | "dead-letters.read"
+  | "audit.read";
+
+/**
+ * Records that an admin is looking at users' conversations, before the access is given: when D1
+ * cannot take the record, the admin is refused (503) rather than let in unrecorded.
+ */
+export async function recordAdminAccess(
+  d1: D1Database,
+  adminId: string,
+  action: AuditAction,
+  target: string,
+): Promise<void> {
+  try {
+    await database(d1)
+      .insert(adminAudit)
+      .values({ adminId, action, target, at: new Date().toISOString() })
+      .run();
+  } catch (error) {
+    console.error("audit: could not record an admin access", describeError(error));
+    throw new ApiError(503, "unavailable", "The audit trail cannot be written; try again shortly", {
+      "Retry-After": "5",
+    });
+  }
+}
+
+/** The newest entries first, of one admin or of all. */
+export async function listAdminAccess(d1: D1Database, adminId: string | undefined, limit: number) {
+  const db = database(d1);
+  const query = db.select().from(adminAudit);
+  const filtered = adminId ? query.where(eq(adminAudit.adminId, adminId)) : query;
+  return filtered.orderBy(desc(adminAudit.id)).limit(limit);
+}
