@@ -23,7 +23,8 @@ describe("opening the chat", () => {
 
     await pay(booking.id, p.admin);
     const token = await customer.expect("chat-token-received");
-    expect(token).toMatchObject({ bookingId: booking.id, role: "customer" });
+    // The seed's payload: whether the chat is open yet (not until the provider accepts).
+    expect(token).toMatchObject({ bookingId: booking.id, role: "customer", chatActive: false });
 
     const accepted = await accept(booking.id, p.provider);
     expect(accepted).toMatchObject({
@@ -62,7 +63,10 @@ describe("opening the chat", () => {
     const paid = await pay(booking.id, p.admin);
     // Paying an accepted booking keeps it confirmed; the payment status moves to escrow.
     expect(paid).toMatchObject({ status: "confirmed", paymentStatus: "paid_to_escrow", chatActive: true });
-    expect(await customer.expect("chat-token-received")).toMatchObject({ bookingId: booking.id });
+    expect(await customer.expect("chat-token-received")).toMatchObject({
+      bookingId: booking.id,
+      chatActive: true,
+    });
     expect(await customer.expect("chatroom-ready")).toEqual({ bookingId: booking.id, chatActive: true });
     expect(await provider.expect("chatroom-ready")).toEqual({ bookingId: booking.id, chatActive: true });
     customer.close();

@@ -73,6 +73,7 @@ export class Lifecycle {
       customerChatTokenIssuedAt: now,
       updatedAt: now,
     });
+    const opened = this.activateChatIfReady(now);
     const notices: Notice[] = [
       {
         to: ["customer"],
@@ -82,12 +83,14 @@ export class Lifecycle {
             bookingId: booking.id,
             role: "customer",
             chatToken,
+            // The seed's field: whether the chat is open now, or waits for the provider to accept.
+            chatActive: this.store.get()?.chatActive ?? false,
             message: "Payment confirmed. Your chat token is ready.",
           },
         },
       },
     ];
-    return this.done([...notices, ...this.activateChatIfReady(now)]);
+    return this.done([...notices, ...opened]);
   }
 
   accept(identity: Identity): Transition<AcceptOutcome> {

@@ -40,6 +40,7 @@ export const serverEventData = {
     bookingId: EntityId,
     role: z.literal("customer"),
     chatToken: z.string(),
+    chatActive: z.boolean(),
     message: z.string(),
   }),
   "booking-accepted": z.object({ bookingId: EntityId, message: z.string() }),
