@@ -1,6 +1,14 @@
+import type { z } from "zod";
 import type { Limits } from "../config";
 import { recordAdminAccess } from "../db/admin-audit";
-import { type ClientEvent, type PartyRole, REPLAY_LIMIT } from "../protocol";
+import {
+  type BookingChatData,
+  type ClientEvent,
+  type JoinBookingData,
+  type MarkReadData as MarkReadSchema,
+  type PartyRole,
+  REPLAY_LIMIT,
+} from "../protocol";
 import { liveSockets } from "../sockets/accept";
 import { ChatError, sendChatError } from "../sockets/frames";
 import { RateLimiter } from "../sockets/rate-limiter";
@@ -12,7 +20,15 @@ import { messageFor, presentMessage } from "./present";
 import { otherParty } from "./read-state";
 import { type RoomState, roomCounters } from "./room-state";
 
-/** The booking room's sockets: joining, chatting, read receipts, and lifecycle announcements. */
+type JoinData = z.infer<typeof JoinBookingData>;
+type ChatData = z.infer<typeof BookingChatData>;
+type MarkReadData = z.infer<typeof MarkReadSchema>;
+
+/**
+ * The booking room's clients: joining, chatting, read receipts and lifecycle announcements. The
+ * steps take the socket's state, not the socket, so a Socket.IO connection held elsewhere (see
+ * room.ts `remote*`) goes through exactly the same checks, storage and broadcast.
+ */
 export class RoomSockets {
   private readonly rateLimiter = new RateLimiter();
 
@@ -33,73 +49,107 @@ export class RoomSockets {
   }
 
   async handle(ws: WebSocket, socket: SocketState, frame: ClientEvent): Promise<void> {
-    const booking = this.state.booking();
     // Errors name the booking only when it is this connection's; another id is not echoed back.
-    const ownId = frame.data.bookingId === booking?.id ? frame.data.bookingId : undefined;
-    const log = booking ? this.state.conversation.log : null;
-
+    const ownId = frame.data.bookingId === this.state.booking()?.id ? frame.data.bookingId : undefined;
     if (frame.event === "join-booking") {
-      const limited = this.limit(socket, "join", undefined);
-      if (limited) return sendChatError(ws, limited, ownId);
-      const joined = join(booking, socket, frame.data, log);
+      const joined = await this.join(socket, frame.data);
       if (joined instanceof ChatError) return sendChatError(ws, joined, ownId);
-      // An admin watching a conversation is on the record before seeing any of it.
-      if (socket.role === "admin" && !(await this.audited(socket.userId, frame.data.bookingId))) {
-        return sendChatError(
-          ws,
-          new ChatError("unavailable", "The audit trail cannot be written; try again"),
-          ownId,
-        );
-      }
       writeState(ws, joined.state);
-      const { bookingId, sinceSeq } = frame.data;
-      const replayThrough =
-        sinceSeq === undefined ? undefined : Math.min(joined.lastSeq, sinceSeq + REPLAY_LIMIT);
-      sendFrame(
-        ws,
-        encode("booking-joined", {
-          bookingId,
-          chatActive: joined.chatActive,
-          role: socket.role,
-          lastSeq: joined.lastSeq,
-          ...(replayThrough === undefined ? {} : { replayThrough }),
-        }),
-      );
-      if (sinceSeq !== undefined && replayThrough !== undefined)
-        this.replay(ws, socket, sinceSeq, replayThrough);
+      sendFrame(ws, joined.frame);
+      for (const message of joined.replay) sendFrame(ws, message);
       return;
     }
-
     if (frame.event === "mark-read") {
-      const read = markRead(booking, socket, frame.data, log);
-      if (read instanceof ChatError) return sendChatError(ws, read, ownId);
-      if (!booking || !this.state.reads.advance(read.party, read.seq)) return;
-      const other = otherParty(read.party);
-      const receipt = encode("messages-read", {
-        bookingId: booking.id,
-        readerId: socket.userId,
-        seq: read.seq,
-      });
-      const otherId = other === "customer" ? booking.customerId : booking.providerId;
-      for (const peer of liveSockets(this.ctx, userTag(otherId, other))) {
-        if (readState(peer)?.role === other) sendFrame(peer, receipt);
-      }
-      await this.state.conversation.afterWrite();
+      const read = await this.markRead(socket, frame.data);
+      if (read instanceof ChatError) sendChatError(ws, read, ownId);
       return;
     }
-
-    const limited = this.limit(socket, "send", frame.data.clientMessageId);
-    if (limited) return sendChatError(ws, limited, ownId);
-    const sent = send(booking, socket, frame.data, log, this.limits());
+    const sent = await this.send(socket, frame.data);
     if (sent instanceof ChatError) return sendChatError(ws, sent, ownId);
-    const payload = encode("booking-chat", presentMessage(frame.data.bookingId, sent.message));
-    if (sent.duplicate) return sendFrame(ws, payload);
+    // A resend is answered to its sender only; a new message was broadcast to every joined socket.
+    if (sent.duplicate) sendFrame(ws, sent.frame);
+  }
+
+  /**
+   * `join-booking`, whatever carries it: checks, the audit entry for an admin, and the frames to
+   * answer with (`booking-joined`, then at most REPLAY_LIMIT replayed messages, oldest first).
+   */
+  async join(
+    socket: SocketState,
+    data: JoinData,
+  ): Promise<{ state: SocketState; frame: string; replay: string[]; joinedJson: string } | ChatError> {
+    const booking = this.state.booking();
+    const limited = this.limit(socket, "join", undefined);
+    if (limited) return limited;
+    const joined = join(booking, socket, data, booking ? this.state.conversation.log : null);
+    if (joined instanceof ChatError) return joined;
+    // An admin watching a conversation is on the record before seeing any of it.
+    if (socket.role === "admin" && !(await this.audited(socket.userId, data.bookingId))) {
+      return new ChatError("unavailable", "The audit trail cannot be written; try again");
+    }
+    const { bookingId, sinceSeq } = data;
+    const replayThrough =
+      sinceSeq === undefined ? undefined : Math.min(joined.lastSeq, sinceSeq + REPLAY_LIMIT);
+    const payload = {
+      bookingId,
+      chatActive: joined.chatActive,
+      role: socket.role,
+      lastSeq: joined.lastSeq,
+      ...(replayThrough === undefined ? {} : { replayThrough }),
+    };
+    // Replayed in the same event as the join, so no live message can slip in between.
+    const replay =
+      sinceSeq === undefined || replayThrough === undefined
+        ? []
+        : this.replay(socket, sinceSeq, replayThrough);
+    return {
+      state: joined.state,
+      frame: encode("booking-joined", payload),
+      replay,
+      joinedJson: JSON.stringify(payload),
+    };
+  }
+
+  /** `booking-chat`, whatever carries it: stored, then broadcast to the room's joined sockets. */
+  async send(
+    socket: SocketState,
+    data: ChatData,
+  ): Promise<{ frame: string; messageJson: string; duplicate: boolean } | ChatError> {
+    const booking = this.state.booking();
+    const limited = this.limit(socket, "send", data.clientMessageId);
+    if (limited) return limited;
+    const sent = send(booking, socket, data, booking ? this.state.conversation.log : null, this.limits());
+    if (sent instanceof ChatError) return sent;
+    const messageJson = JSON.stringify(presentMessage(data.bookingId, sent.message));
+    const frame = `{"event":"booking-chat","data":${messageJson}}`;
+    if (sent.duplicate) return { frame, messageJson, duplicate: true };
     roomCounters.messages++;
     for (const peer of liveSockets(this.ctx)) {
-      if (readState(peer)?.joined) sendFrame(peer, payload);
+      if (readState(peer)?.joined) sendFrame(peer, frame);
     }
     // The sender has its acknowledgement; inboxes, the admin feed and D1 follow by cursor.
     await this.state.conversation.afterWrite();
+    return { frame, messageJson, duplicate: false };
+  }
+
+  /** `mark-read`, whatever carries it; the other party's sockets here hear `messages-read`. */
+  async markRead(socket: SocketState, data: MarkReadData): Promise<null | ChatError> {
+    const booking = this.state.booking();
+    const read = markRead(booking, socket, data, booking ? this.state.conversation.log : null);
+    if (read instanceof ChatError) return read;
+    if (!booking || !this.state.reads.advance(read.party, read.seq)) return null;
+    const other = otherParty(read.party);
+    const receipt = encode("messages-read", {
+      bookingId: booking.id,
+      readerId: socket.userId,
+      seq: read.seq,
+    });
+    const otherId = other === "customer" ? booking.customerId : booking.providerId;
+    for (const peer of liveSockets(this.ctx, userTag(otherId, other))) {
+      if (readState(peer)?.role === other) sendFrame(peer, receipt);
+    }
+    await this.state.conversation.afterWrite();
+    return null;
   }
 
   /** Sends lifecycle events to the sockets of the users they concern, tokens only to their holders. */
@@ -113,17 +163,13 @@ export class RoomSockets {
     }
   }
 
-  /**
-   * Resume: the messages after `sinceSeq` through `through` (at most REPLAY_LIMIT), oldest first.
-   * Runs without awaiting, so no live message can slip in between: the client sees each message
-   * once, in order, with no gap.
-   */
-  private replay(ws: WebSocket, socket: SocketState, sinceSeq: number, through: number): void {
+  /** Resume: the messages after `sinceSeq` through `through` (at most REPLAY_LIMIT), oldest first. */
+  private replay(socket: SocketState, sinceSeq: number, through: number): string[] {
     const view = this.state.followers();
     const reader = partyOf(view.booking, socket) ?? "admin";
-    for (const m of view.log.after(sinceSeq, through - sinceSeq)) {
-      sendFrame(ws, encode("booking-chat", messageFor(view, reader, m)));
-    }
+    return view.log
+      .after(sinceSeq, through - sinceSeq)
+      .map((m) => encode("booking-chat", messageFor(view, reader, m)));
   }
 
   /** Per-socket and per-user token buckets for sends and for joins; a refusal says when to try again. */

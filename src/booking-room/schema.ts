@@ -53,3 +53,11 @@ export const bookingEvents = sqliteTable("booking_events", {
   /** The admin feed's `booking-updated` frame, token-free. */
   feedFrame: text("feed_frame").notNull(),
 });
+
+/**
+ * Objects that hold Socket.IO connections joined to this booking (src/socket-io/hub.ts): each is a
+ * consumer of the log, sent every message in full while any of its connections is joined here.
+ */
+export const listeners = sqliteTable("listeners", {
+  name: text("name").primaryKey(),
+});

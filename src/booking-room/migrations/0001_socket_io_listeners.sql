@@ -1,0 +1,3 @@
+CREATE TABLE `listeners` (
+	`name` text PRIMARY KEY NOT NULL
+);
