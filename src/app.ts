@@ -13,6 +13,7 @@ import { bookingRoutes } from "./routes/bookings";
 import { chatRoutes } from "./routes/chat";
 import { devRoutes } from "./routes/dev";
 import { meRoutes } from "./routes/me";
+import { socketIoRoutes } from "./routes/socket-io";
 import { socketRoutes } from "./routes/sockets";
 import { supportRoutes } from "./routes/support";
 
@@ -56,6 +57,7 @@ app.route("/admin", adminRoutes);
 app.route("/chat/admin", adminChatRoutes);
 app.route("/chat/support", supportRoutes);
 app.route("/chat", chatRoutes);
+app.route("/", socketIoRoutes);
 
 app.notFound(() => errorResponse(404, "not_found", "No such route"));
 

@@ -40,6 +40,9 @@ const ConfigSchema = z.object({
   JOIN_RATE_PER_USER: limit(2),
   JOIN_BURST_PER_USER: limit(10),
   ADMIN_FEED_SHARDS: limit(1),
+  SOCKET_IO_HUBS: limit(4),
+  SOCKET_IO_PING_INTERVAL_MS: limit(25_000),
+  SOCKET_IO_PING_TIMEOUT_MS: limit(20_000),
 });
 
 /** A positive integer var with a default; vars arrive as strings (or numbers from wrangler.toml). */
@@ -82,6 +85,11 @@ export type Config = {
   limits: Limits;
   /** Admin feed objects; each booking and support thread goes to one (see delivery/targets.ts). */
   adminFeedShards: number;
+  /** Objects that hold Socket.IO connections; a connection lands on one at random. */
+  socketIoHubs: number;
+  /** Engine.IO's heartbeat (Socket.IO's defaults): the server pings every interval, and a
+   * connection that has not answered within interval + timeout is closed (by either side). */
+  socketIoPing: { intervalMs: number; timeoutMs: number };
   environment: string;
   jwtSecret: string | undefined;
   jwksUrl: string | undefined;
@@ -174,6 +182,8 @@ function toConfig(c: z.infer<typeof ConfigSchema>): Config {
       joinBurstPerUser: c.JOIN_BURST_PER_USER,
     },
     adminFeedShards: c.ADMIN_FEED_SHARDS,
+    socketIoHubs: c.SOCKET_IO_HUBS,
+    socketIoPing: { intervalMs: c.SOCKET_IO_PING_INTERVAL_MS, timeoutMs: c.SOCKET_IO_PING_TIMEOUT_MS },
     environment: c.ENVIRONMENT,
     jwtSecret: c.JWT_SECRET,
     jwksUrl: c.JWT_JWKS_URL,

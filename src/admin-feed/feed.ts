@@ -1,7 +1,9 @@
 import type { Identity } from "../auth/jwt";
-import type { DeliveryItem, DeliveryReceiver } from "../delivery/items";
+import type { DeliveryAck, DeliveryItem, DeliveryReceiver } from "../delivery/items";
 import { SeenPositions } from "../delivery/seen";
+import { sioHubStub } from "../delivery/targets";
 import { errorResponse } from "../errors";
+import { HubRegistry } from "../socket-io/hub-registry";
 import { liveSockets } from "../sockets/accept";
 import { ChatError, sendChatError } from "../sockets/frames";
 import { SocketObject } from "../sockets/socket-object";
@@ -17,13 +19,20 @@ export class AdminFeed extends SocketObject<Record<string, never>> implements De
   protected readonly label = "admin feed";
   protected readonly clientEvents = {};
   private readonly seen = new SeenPositions();
+  private readonly hubs = new HubRegistry(this.ctx.storage);
 
-  async deliver(source: string, items: DeliveryItem[]): Promise<void> {
+  async deliver(source: string, items: DeliveryItem[]): Promise<DeliveryAck> {
     const frames = this.seen
       .fresh(source, items)
       .flatMap((item) => (item.kind === "event" ? item.frames : [item.frame]));
     if (frames.length === 0) return;
     for (const ws of liveSockets(this.ctx)) for (const frame of frames) sendFrame(ws, frame);
+    await this.hubs.forward((hub) => sioHubStub(this.env, hub).feed(frames));
+  }
+
+  /** Called by a Socket.IO hub when an admin connects there: it hears this shard from then on. */
+  async attachHub(hub: number): Promise<void> {
+    this.hubs.add(hub);
   }
 
   protected override onBeforeConnect(identity: Identity): Response | null {

@@ -6,7 +6,15 @@ import type { Position } from "../conversation/positions";
 import { bookings } from "../db/schema";
 import type { DeliveryItem } from "../delivery/items";
 import { type Batch, PushConsumer } from "../delivery/push-consumer";
-import { feedName, feedShardOf, feedStub, inboxName, inboxStub } from "../delivery/targets";
+import {
+  feedName,
+  feedShardOf,
+  feedStub,
+  inboxName,
+  inboxStub,
+  sioHubStub,
+  sioListenerName,
+} from "../delivery/targets";
 import type { Counters } from "../metering/meter";
 import type { PartyRole } from "../protocol";
 import { encode } from "../sockets/socket-state";
@@ -22,7 +30,15 @@ const PREVIEW_CHARS = 100;
 
 export type RoomFollowers = RoomView & { events: BookingEvents };
 
-type Setup = { env: Env; counters: Counters; feedShards: number; view: () => RoomFollowers };
+type Setup = {
+  env: Env;
+  counters: Counters;
+  feedShards: number;
+  view: () => RoomFollowers;
+  /** Socket.IO hubs with connections joined here, and what to do when one stops listening. */
+  listeners: () => number[];
+  onListenerGone: (hub: number) => void;
+};
 
 /**
  * Who follows a booking's room: the D1 copy, each party's inbox and the booking's admin feed
@@ -30,7 +46,7 @@ type Setup = { env: Env; counters: Counters; feedShards: number; view: () => Roo
  * per message.
  */
 export function bookingConsumers(setup: Setup): Consumer[] {
-  const { env, counters, feedShards, view } = setup;
+  const { env, counters, feedShards, view, listeners, onListenerGone } = setup;
   const booking = view().booking;
   const source = `booking:${booking.id}`;
   const shard = feedShardOf(booking.id, feedShards);
@@ -46,6 +62,17 @@ export function bookingConsumers(setup: Setup): Consumer[] {
       deadLetters: env.DB,
     });
   };
+  const listener = (hub: number) =>
+    new PushConsumer({
+      name: sioListenerName(hub),
+      source: `live:${source}`,
+      receiver: () => sioHubStub(env, hub),
+      head: () => headOf(view(), null),
+      batch: (from) => listenerBatch(view(), from),
+      counters,
+      deadLetters: env.DB,
+      onStop: () => onListenerGone(hub),
+    });
   return [
     new D1Copy(env.DB, counters, {
       name: source,
@@ -78,7 +105,20 @@ export function bookingConsumers(setup: Setup): Consumer[] {
       counters,
       deadLetters: env.DB,
     }),
+    ...listeners().map(listener),
   ];
+}
+
+/**
+ * A Socket.IO hub with connections joined here: every message in full (the parties' own
+ * included, as the seed's server broadcast to the whole room), and the lifecycle events meant
+ * for admins, which an admin joined there hears as on a booking socket. The parties' connections
+ * hear their lifecycle events through their own inboxes instead.
+ */
+function listenerBatch(view: RoomFollowers, from: Position): Batch {
+  return everythingBatch(view, from, (event) =>
+    event.notices.filter((n) => reaches(n.to, "admins")).map((n) => n.frame),
+  );
 }
 
 /** How far there is to go: the newest message and event, and for an inbox the other party's reads. */
@@ -146,6 +186,15 @@ function inboxBatch(view: RoomFollowers, party: PartyRole, from: Position): Batc
 
 /** The admin feed: every message in full and every change, token-free. */
 function feedBatch(view: RoomFollowers, from: Position): Batch {
+  return everythingBatch(view, from, (event) => [event.feedFrame]);
+}
+
+/** Every message in full, and each lifecycle event as the frames `framesOf` picks. */
+function everythingBatch(
+  view: RoomFollowers,
+  from: Position,
+  framesOf: (event: BookingEvent) => string[],
+): Batch {
   const { order, throughSeq, throughEvent } = merged(view, from);
   const items: DeliveryItem[] = order.map((entry) =>
     "message" in entry
@@ -154,7 +203,7 @@ function feedBatch(view: RoomFollowers, from: Position): Batch {
           seq: entry.message.seq,
           frame: encode("booking-chat", presentMessage(view.booking.id, entry.message)),
         }
-      : { kind: "event", id: entry.event.id, frames: [entry.event.feedFrame], summary: null },
+      : { kind: "event", id: entry.event.id, frames: framesOf(entry.event), summary: null },
   );
   return { items, through: { seq: throughSeq, event: throughEvent, read: 0 } };
 }

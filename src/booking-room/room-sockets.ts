@@ -20,6 +20,9 @@ import { messageFor, presentMessage } from "./present";
 import { otherParty } from "./read-state";
 import { type RoomState, roomCounters } from "./room-state";
 
+/** A `booking-chat` frame around a message already encoded. */
+const chatFrame = (messageJson: string) => `{"event":"booking-chat","data":${messageJson}}`;
+
 type JoinData = z.infer<typeof JoinBookingData>;
 type ChatData = z.infer<typeof BookingChatData>;
 type MarkReadData = z.infer<typeof MarkReadSchema>;
@@ -56,7 +59,7 @@ export class RoomSockets {
       if (joined instanceof ChatError) return sendChatError(ws, joined, ownId);
       writeState(ws, joined.state);
       sendFrame(ws, joined.frame);
-      for (const message of joined.replay) sendFrame(ws, message);
+      for (const json of joined.replayJson) sendFrame(ws, chatFrame(json));
       return;
     }
     if (frame.event === "mark-read") {
@@ -77,7 +80,10 @@ export class RoomSockets {
   async join(
     socket: SocketState,
     data: JoinData,
-  ): Promise<{ state: SocketState; frame: string; replay: string[]; joinedJson: string } | ChatError> {
+  ): Promise<
+    | { state: SocketState; frame: string; replayJson: string[]; joinedJson: string; lastSeq: number }
+    | ChatError
+  > {
     const booking = this.state.booking();
     const limited = this.limit(socket, "join", undefined);
     if (limited) return limited;
@@ -98,15 +104,16 @@ export class RoomSockets {
       ...(replayThrough === undefined ? {} : { replayThrough }),
     };
     // Replayed in the same event as the join, so no live message can slip in between.
-    const replay =
+    const replayJson =
       sinceSeq === undefined || replayThrough === undefined
         ? []
         : this.replay(socket, sinceSeq, replayThrough);
     return {
       state: joined.state,
       frame: encode("booking-joined", payload),
-      replay,
+      replayJson,
       joinedJson: JSON.stringify(payload),
+      lastSeq: joined.lastSeq,
     };
   }
 
@@ -121,7 +128,7 @@ export class RoomSockets {
     const sent = send(booking, socket, data, booking ? this.state.conversation.log : null, this.limits());
     if (sent instanceof ChatError) return sent;
     const messageJson = JSON.stringify(presentMessage(data.bookingId, sent.message));
-    const frame = `{"event":"booking-chat","data":${messageJson}}`;
+    const frame = chatFrame(messageJson);
     if (sent.duplicate) return { frame, messageJson, duplicate: true };
     roomCounters.messages++;
     for (const peer of liveSockets(this.ctx)) {
@@ -169,7 +176,7 @@ export class RoomSockets {
     const reader = partyOf(view.booking, socket) ?? "admin";
     return view.log
       .after(sinceSeq, through - sinceSeq)
-      .map((m) => encode("booking-chat", messageFor(view, reader, m)));
+      .map((m) => JSON.stringify(messageFor(view, reader, m)));
   }
 
   /** Per-socket and per-user token buckets for sends and for joins; a refusal says when to try again. */

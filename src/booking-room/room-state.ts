@@ -6,6 +6,7 @@ import { type Forgetful, transaction } from "../storage/transaction";
 import { BookingEvents } from "./booking-events";
 import { type BookingRecord, BookingStore } from "./booking-store";
 import { bookingConsumers, type RoomFollowers } from "./consumers";
+import { Listeners } from "./listeners";
 import migrations from "./migrations/migrations.js";
 import { ReadState } from "./read-state";
 
@@ -21,6 +22,7 @@ export class RoomState {
   readonly events: BookingEvents;
   readonly reads: ReadState;
   readonly conversation: Conversation;
+  readonly listeners: Listeners;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -36,8 +38,19 @@ export class RoomState {
     );
     this.events = new BookingEvents(db);
     this.reads = new ReadState(db);
+    this.listeners = new Listeners(db, () => this.storage.exists());
     this.conversation = new Conversation(ctx, db, roomCounters, () =>
-      bookingConsumers({ env, counters: roomCounters, feedShards, view: () => this.followers() }),
+      bookingConsumers({
+        env,
+        counters: roomCounters,
+        feedShards,
+        view: () => this.followers(),
+        listeners: () => this.listeners.hubs(),
+        onListenerGone: (hub) => {
+          this.listeners.remove(hub);
+          this.conversation.refreshConsumers();
+        },
+      }),
     );
   }
 

@@ -8,12 +8,14 @@ import {
   type BookingChange,
   type ChatSummary,
   type ChatTokenResponse,
+  type ClientEvent,
   type CreateBookingBody,
   clientEventData,
   type HistoryQuery,
   type HistoryResponse,
 } from "../protocol";
-import type { FrameOf } from "../sockets/frames";
+import type { RemoteClient, RemoteReply } from "../socket-io/remote";
+import { ChatError, chatErrorPayload, type FrameOf } from "../sockets/frames";
 import { SocketObject } from "../sockets/socket-object";
 import { encode, type SocketState } from "../sockets/socket-state";
 import { type BookingRecord, holdsChatToken, partyOf, toPublicBooking } from "./booking-store";
@@ -136,6 +138,50 @@ export class BookingRoom extends SocketObject<typeof clientEventData> {
     if (!party) return null;
     const summary: ChatSummary = summaryFor(this.state.followers(), party);
     return { lastActivityAt: summary.lastActivityAt, json: JSON.stringify(summary) };
+  }
+
+  /**
+   * A Socket.IO connection's `join-booking`, `booking-chat` or `mark-read` (src/socket-io/hub.ts):
+   * the same checks, storage, ordering and errors as a socket here. A connection that joins makes its
+   * hub a listener, sent every message of this booking from then on.
+   */
+  async remote(client: RemoteClient, frame: ClientEvent): Promise<RemoteReply> {
+    const state: SocketState = {
+      v: 1,
+      id: client.connectionId,
+      userId: client.userId,
+      role: client.role,
+      // The hub lets a send through only from a connection that joined this booking.
+      joined: frame.event !== "join-booking",
+      jwtExpiresAt: client.jwtExpiresAt,
+    };
+    const ownId = frame.data.bookingId === this.state.booking()?.id ? frame.data.bookingId : undefined;
+    const refuse = (error: ChatError): RemoteReply => ({
+      emits: [{ event: "chat-error", data: JSON.stringify(chatErrorPayload(error, ownId)) }],
+      ack: JSON.stringify({ error: { code: error.code, message: error.message } }),
+    });
+    if (frame.event === "join-booking") {
+      const joined = await this.sockets.join(state, frame.data);
+      if (joined instanceof ChatError) return refuse(joined);
+      if (this.state.listeners.add(client.hub)) {
+        this.state.conversation.refreshConsumers();
+      }
+      const replay = joined.replayJson.map((data) => ({ event: "booking-chat", data }));
+      return {
+        emits: [{ event: "booking-joined", data: joined.joinedJson }, ...replay],
+        ack: joined.joinedJson,
+        joinedAtSeq: joined.lastSeq,
+      };
+    }
+    if (frame.event === "mark-read") {
+      const read = await this.sockets.markRead(state, frame.data);
+      return read instanceof ChatError ? refuse(read) : { emits: [], ack: "null" };
+    }
+    const sent = await this.sockets.send(state, frame.data);
+    if (sent instanceof ChatError) return refuse(sent);
+    // A new message reaches this connection through its hub, as everyone joined; a resend only here.
+    const emits = sent.duplicate ? [{ event: "booking-chat", data: sent.messageJson }] : [];
+    return { emits, ack: sent.messageJson };
   }
 
   // ---- sockets and the alarm (SocketObject hooks) ----

@@ -59,5 +59,5 @@ export const bookingEvents = sqliteTable("booking_events", {
  * consumer of the log, sent every message in full while any of its connections is joined here.
  */
 export const listeners = sqliteTable("listeners", {
-  name: text("name").primaryKey(),
+  hub: integer("hub").primaryKey(),
 });

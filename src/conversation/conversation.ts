@@ -91,17 +91,32 @@ export class Conversation {
     return Object.fromEntries(this.currentRunners().map((r) => [r.consumer.name, r.stored()]));
   }
 
+  /**
+   * The consumers changed (a listener came or went): runners of those still there keep their
+   * place; a new one starts at the end of the log. The places are stored at once, so that a
+   * restart before the next alarm does not start a new consumer past messages it never had.
+   */
+  refreshConsumers(): void {
+    const current = new Map(this.currentRunners().map((r) => [r.consumer.name, r]));
+    this.runners = this.consumers().map(
+      (consumer) => current.get(consumer.name) ?? this.runnerFor(consumer, {}),
+    );
+    this.recordPositions(this.runners);
+  }
+
   private currentRunners(): ConsumerRunner[] {
     if (this.runners) return this.runners;
     const stored = this.readPositions();
-    this.runners = this.consumers().map((consumer) => {
-      // A consumer added later (say, a new feed shard) hears what happens from now on.
-      const at: StoredPosition = stored[consumer.name] ?? { ...consumer.head(), failures: 0, retryAt: null };
-      return new ConsumerRunner(consumer, at, (runner) => {
-        if (runner.retryAt !== null) void this.alarmBy(runner.retryAt);
-      });
-    });
+    this.runners = this.consumers().map((consumer) => this.runnerFor(consumer, stored));
     return this.runners;
+  }
+
+  private runnerFor(consumer: Consumer, stored: StoredPositions): ConsumerRunner {
+    // A consumer added later (a new feed shard, a listener) hears what happens from now on.
+    const at: StoredPosition = stored[consumer.name] ?? { ...consumer.head(), failures: 0, retryAt: null };
+    return new ConsumerRunner(consumer, at, (runner) => {
+      if (runner.retryAt !== null) void this.alarmBy(runner.retryAt);
+    });
   }
 
   private nextAlarm(runners: ConsumerRunner[], now: number): number | null {

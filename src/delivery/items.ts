@@ -15,7 +15,10 @@ export type DeliveryItem =
     }
   | { kind: "read"; seq: number; frame: string };
 
-/** What a receiving object (an inbox, an admin feed shard) exposes over RPC. */
+/** A receiver's answer: `stop` when it no longer wants this source (a listener with nobody joined). */
+export type DeliveryAck = { stop: true } | undefined;
+
+/** What a receiving object (an inbox, an admin feed shard, a Socket.IO hub) exposes over RPC. */
 export interface DeliveryReceiver {
-  deliver(source: string, items: DeliveryItem[]): Promise<void>;
+  deliver(source: string, items: DeliveryItem[]): Promise<DeliveryAck>;
 }

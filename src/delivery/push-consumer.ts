@@ -3,7 +3,7 @@ import { longestPrefix, SuspectTracker } from "../conversation/isolate";
 import type { Position } from "../conversation/positions";
 import type { Counters } from "../metering/meter";
 import { recordDeadLetter } from "./dead-letters";
-import type { DeliveryItem, DeliveryReceiver } from "./items";
+import type { DeliveryAck, DeliveryItem, DeliveryReceiver } from "./items";
 
 /** A batch for one receiver: the items beyond a position, and the position they bring it to. */
 export type Batch = { items: DeliveryItem[]; through: Position };
@@ -20,6 +20,8 @@ export type PushOptions = {
   counters: Counters;
   /** Where items a receiver refuses for good are set aside (D1). */
   deadLetters: D1Database;
+  /** Called when the receiver says it no longer wants this source. */
+  onStop?: () => void;
 };
 
 /** A receiver that has not answered by then counts as failed, so a hung call never holds up the alarm. */
@@ -45,8 +47,9 @@ export class PushConsumer implements Consumer {
     // Nothing for this receiver (say, a party's own messages for its inbox): no call at all.
     if (items.length === 0) return through;
     try {
-      await this.deliver(items);
+      const ack = await this.deliver(items);
       this.suspects.cleared();
+      if (ack?.stop) this.options.onStop?.();
       return through;
     } catch (error) {
       // A receiver that refuses even an empty delivery is down: back off, as in any outage.
@@ -54,7 +57,9 @@ export class PushConsumer implements Consumer {
         throw error;
       });
       // It answers, so one bad item must not hold back the others: deliver the longest prefix that goes through.
-      const prefix = await longestPrefix(items.length - 1, (n) => this.deliver(items.slice(0, n)));
+      const prefix = await longestPrefix(items.length - 1, async (n) => {
+        await this.deliver(items.slice(0, n));
+      });
       if (prefix.sent > 0) return positionAfter(from, items, prefix.sent);
       const first = items[0];
       if (!first) throw error;
@@ -73,7 +78,7 @@ export class PushConsumer implements Consumer {
     }
   }
 
-  private async deliver(items: DeliveryItem[]): Promise<void> {
+  private async deliver(items: DeliveryItem[]): Promise<DeliveryAck> {
     this.stub ??= this.options.receiver();
     this.options.counters.calls++;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -81,7 +86,7 @@ export class PushConsumer implements Consumer {
       timer = setTimeout(() => reject(new Error("the receiver did not answer in time")), DELIVERY_TIMEOUT_MS);
     });
     try {
-      await Promise.race([this.stub.deliver(this.options.source, items), timeout]);
+      return (await Promise.race([this.stub.deliver(this.options.source, items), timeout])) ?? undefined;
     } catch (error) {
       // A stub that failed may be broken; the retry gets a fresh one.
       this.stub = null;

@@ -36,3 +36,13 @@ export function feedName(shard: number, shards: number): string {
 export function feedStub(env: Env, shard: number, shards: number) {
   return env.ADMIN_FEED.get(env.ADMIN_FEED.idFromName(`shard-${shard}-of-${shards}`));
 }
+
+/** The consumer name of a Socket.IO hub listening to a conversation. */
+export function sioListenerName(hub: number): string {
+  return `sio:${hub}`;
+}
+
+/** One Socket.IO hub: it holds the connections that land on it (src/socket-io/hub.ts). */
+export function sioHubStub(env: Env, hub: number) {
+  return env.SOCKET_IO_HUB.get(env.SOCKET_IO_HUB.idFromName(`hub-${hub}`));
+}

@@ -10,10 +10,6 @@ import { hasIllFormedText, MAX_FRAME_BYTES, MAX_JSON_DEPTH, nestsDeeperThan } fr
  * it with socket.io-parser to prove it is the same packet.
  */
 
-/** How often the server pings, and how long a client waits for a ping before it gives up. */
-export const PING_INTERVAL_MS = 25_000;
-export const PING_TIMEOUT_MS = 20_000;
-
 export type Incoming =
   | { kind: "ping" | "pong" | "close" | "ignored" }
   | { kind: "connect"; nsp: string; auth: unknown }
@@ -31,12 +27,12 @@ function engine(packet: EnginePacket): string {
 }
 
 /** The Engine.IO handshake: the session id and the heartbeat the client must expect. */
-export function openPacket(sid: string): string {
+export function openPacket(sid: string, ping: { intervalMs: number; timeoutMs: number }): string {
   const handshake = {
     sid,
     upgrades: [],
-    pingInterval: PING_INTERVAL_MS,
-    pingTimeout: PING_TIMEOUT_MS,
+    pingInterval: ping.intervalMs,
+    pingTimeout: ping.timeoutMs,
     maxPayload: MAX_FRAME_BYTES,
   };
   return engine({ type: "open", data: JSON.stringify(handshake) });

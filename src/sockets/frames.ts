@@ -1,5 +1,11 @@
 import type { z } from "zod";
-import { Envelope, type ErrorCode, MAX_FRAME_BYTES, parseUntrustedJson } from "../protocol";
+import {
+  Envelope,
+  type ErrorCode,
+  MAX_FRAME_BYTES,
+  parseUntrustedJson,
+  type ServerEventPayload,
+} from "../protocol";
 import { encode, sendFrame } from "./socket-state";
 
 /** A refusal of one frame; the socket stays open. */
@@ -12,18 +18,20 @@ export class ChatError {
   ) {}
 }
 
-/** Sends a refusal as `chat-error`, with whatever context the client needs to match it up. */
+/** A refusal as the `chat-error` payload, with whatever context the client needs to match it up. */
+export function chatErrorPayload(error: ChatError, bookingId?: string): ServerEventPayload<"chat-error"> {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(bookingId ? { bookingId } : {}),
+    ...(error.clientMessageId ? { clientMessageId: error.clientMessageId } : {}),
+    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+  };
+}
+
+/** Sends a refusal as `chat-error`. */
 export function sendChatError(ws: WebSocket, error: ChatError, bookingId?: string): void {
-  sendFrame(
-    ws,
-    encode("chat-error", {
-      code: error.code,
-      message: error.message,
-      ...(bookingId ? { bookingId } : {}),
-      ...(error.clientMessageId ? { clientMessageId: error.clientMessageId } : {}),
-      ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-    }),
-  );
+  sendFrame(ws, encode("chat-error", chatErrorPayload(error, bookingId)));
 }
 
 type Schemas = Record<string, z.ZodType>;

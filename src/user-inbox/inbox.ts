@@ -1,8 +1,11 @@
+import { z } from "zod";
 import { getConfig } from "../config";
-import type { DeliveryItem, DeliveryReceiver } from "../delivery/items";
+import type { DeliveryAck, DeliveryItem, DeliveryReceiver } from "../delivery/items";
 import { SeenPositions } from "../delivery/seen";
+import { sioHubStub } from "../delivery/targets";
 import { meter } from "../metering/meter";
-import { inboxEventData } from "../protocol";
+import { inboxEventData, UserRole } from "../protocol";
+import { HubRegistry } from "../socket-io/hub-registry";
 import { liveSockets } from "../sockets/accept";
 import { ChatError, type FrameOf, sendChatError } from "../sockets/frames";
 import { RateLimiter } from "../sockets/rate-limiter";
@@ -16,6 +19,9 @@ import migrations from "./migrations/migrations.js";
 
 const counters = meter("UserInbox");
 
+const WHO_KEY = "socketIoUser";
+const Who = z.object({ userId: z.string(), role: UserRole });
+
 /**
  * One user's inbox, wherever they are in the app: every event of their bookings that concerns
  * them, on every device they have connected, and the list behind `GET /chat/my-chats`.
@@ -27,15 +33,17 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
   private readonly chats: ChatList;
   private readonly seen = new SeenPositions();
   private readonly rateLimiter = new RateLimiter();
+  private readonly hubs: HubRegistry;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = meteredSql(ctx.storage.sql, counters);
     ctx.storage.transactionSync(() => prepareInboxStorage(sql, migrations));
     this.chats = new ChatList(durableDatabase(ctx.storage, sql));
+    this.hubs = new HubRegistry(ctx.storage);
   }
 
-  async deliver(source: string, items: DeliveryItem[]): Promise<void> {
+  async deliver(source: string, items: DeliveryItem[]): Promise<DeliveryAck> {
     const fresh = this.seen.fresh(source, items);
     const frames: string[] = [];
     const bookingId = source.startsWith("booking:") ? source.slice("booking:".length) : null;
@@ -58,6 +66,33 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
     if (frames.length === 0) return;
     const sockets = liveSockets(this.ctx);
     for (const frame of frames) for (const ws of sockets) sendFrame(ws, frame);
+    // The user's Socket.IO connections hear the same changes; message notifications they do not
+    // need, since the rooms they joined send them every message.
+    const changes = fresh
+      .filter((item) => item.kind !== "message")
+      .flatMap((item) => (item.kind === "event" ? item.frames : [item.frame]));
+    if (changes.length > 0) await this.forwardToSocketIo(changes);
+  }
+
+  /** Called by a Socket.IO hub when one of this user's connections lands on it. */
+  async attachHub(hub: number, who: { userId: string; role: UserRole }): Promise<void> {
+    this.ctx.storage.kv.put(WHO_KEY, who);
+    this.hubs.add(hub);
+  }
+
+  private async forwardToSocketIo(frames: string[]): Promise<void> {
+    const who = this.who();
+    if (!who) return;
+    await this.hubs.forward((hub) => {
+      counters.calls++;
+      return sioHubStub(this.env, hub).notifyUser(who, frames);
+    });
+  }
+
+  /** This inbox's user, as the hub that first attached said (an object does not know its own name). */
+  private who(): { userId: string; role: UserRole } | null {
+    const who = Who.safeParse(this.ctx.storage.kv.get(WHO_KEY));
+    return who.success ? who.data : null;
   }
 
   /** The stored half of `GET /chat/my-chats`; the Worker asks the live chats' rooms for the rest. */

@@ -28,7 +28,7 @@ function asClientSees(frame: string): Packet {
 
 describe("the Socket.IO codec", () => {
   it("speaks Engine.IO 4: handshake, ping, pong, no-op", () => {
-    const open = decodePacket(openPacket("abc"));
+    const open = decodePacket(openPacket("abc", { intervalMs: 25_000, timeoutMs: 20_000 }));
     expect(open.type).toBe("open");
     expect(JSON.parse(String(open.data))).toMatchObject({ sid: "abc", upgrades: [], pingInterval: 25_000 });
     expect([PING, PONG, NOOP].map((p) => decodePacket(p).type)).toEqual(["ping", "pong", "noop"]);

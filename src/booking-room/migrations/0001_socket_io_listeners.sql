@@ -1,3 +1,3 @@
 CREATE TABLE `listeners` (
-	`name` text PRIMARY KEY NOT NULL
+	`hub` integer PRIMARY KEY NOT NULL
 );
