@@ -30,6 +30,8 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
+      // Those drive the running service from Node (vitest.node.config.ts).
+      exclude: ["test/node/**"],
       setupFiles: ["./test/apply-migrations.ts"],
       testTimeout: 20_000,
     },

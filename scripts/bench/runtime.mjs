@@ -11,7 +11,10 @@ import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wran
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SERVICE = "spana-chat";
 
-/** Our Worker, built by `npm run build` into dist/, with wrangler.toml's bindings and .dev.vars. */
+/**
+ * Our Worker, built by `npm run build` into dist/, with wrangler.toml's bindings and .dev.vars.
+ * @param {{ stateDir: string, vars?: Record<string, string>, inspectorPort?: number }} options
+ */
 export async function startService({ stateDir, vars = {}, inspectorPort }) {
   const { workerOptions: w } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
   const runtime = await start(
