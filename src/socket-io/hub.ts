@@ -109,7 +109,7 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
     }
   }
 
-  /** Every interval: closes connections whose pongs stopped, pings the others. */
+  /** Every interval: closes connections whose pongs stopped or that never connected, pings the others. */
   override async alarm(): Promise<void> {
     counters.alarmsRun++;
     const now = Date.now();
@@ -118,9 +118,10 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
       const connection = this.read(ws);
       const lastHeard =
         this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? connection?.openedAt ?? 0;
-      if (!connection || now - lastHeard > ping.intervalMs + ping.timeoutMs) {
+      const reason = staleReason(connection, lastHeard, now, ping.intervalMs + ping.timeoutMs);
+      if (reason) {
         try {
-          ws.close(1001, "ping timeout");
+          ws.close(1001, reason);
         } catch {
           // Already closing.
         }
@@ -305,6 +306,17 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
     counters.alarmsSet++;
     await this.ctx.storage.setAlarm(Date.now() + getConfig(this.env).socketIoPing.intervalMs);
   }
+}
+
+/**
+ * Why a connection should be closed, if it should: no answer to pings within `limit`, or not
+ * connected to the namespace within it (Socket.IO's connectTimeout, 45 s by default, is the same).
+ */
+function staleReason(connection: Connection | null, lastHeard: number, now: number, limit: number) {
+  if (!connection) return "unknown connection";
+  if (now - lastHeard > limit) return "ping timeout";
+  if (connection.user === null && now - connection.openedAt > limit) return "connect timeout";
+  return null;
 }
 
 function joinedAt(connection: Connection, bookingId: string): number | undefined {

@@ -57,4 +57,14 @@ describe("the Socket.IO heartbeat", () => {
     // At the first alarm after interval + timeout: well within three intervals of that.
     expect(Date.now() - started).toBeLessThan(INTERVAL_MS * 3 + TIMEOUT_MS + 2_000);
   });
+
+  it("closes a connection that never connects to the namespace, as Socket.IO's connectTimeout", async () => {
+    const ws = new WebSocket(`${service.base.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
+    const closed = new Promise<string>((resolve) => ws.addEventListener("close", (e) => resolve(e.reason)));
+    // Answers every ping, but never sends the CONNECT packet (with the JWT).
+    ws.addEventListener("message", (e) => {
+      if (e.data === "2") ws.send("3");
+    });
+    expect(await closed).toBe("connect timeout");
+  });
 });

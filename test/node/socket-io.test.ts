@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { AcceptResponse, BookingResponse, HistoryResponse } from "../../src/protocol";
+import { AcceptResponse, BookingResponse, HistoryResponse, Message } from "../../src/protocol";
 import { call, runningService, SeedClient, type Service, settle, uniqueId, userJwt } from "./service";
 
 // The seed's apps, unchanged but for `transports: ["websocket"]`: the real socket.io-client
@@ -337,7 +337,7 @@ describe("acknowledgements", () => {
     await provider.client.emitWithAck("join-booking", { bookingId, chatToken: providerToken });
 
     const data = { bookingId, chatToken: customerToken, message: "On my way?", clientMessageId: "m-1" };
-    const stored = (await customer.client.emitWithAck("booking-chat", data)) as { id: string; seq: number };
+    const stored = Message.parse(await customer.client.emitWithAck("booking-chat", data));
     expect(stored).toMatchObject({ bookingId, seq: 1, content: "On my way?", clientMessageId: "m-1" });
     const again = await customer.client.emitWithAck("booking-chat", data);
     expect(again).toEqual(stored);
@@ -354,6 +354,11 @@ describe("acknowledgements", () => {
     // The provider heard the message once; the resend and the refused one reached nobody.
     expect(provider.client.all("booking-chat")).toHaveLength(1);
     expect(await history(bookingId)).toEqual([stored]);
+
+    // The provider reads it: the customer hears so, as on the native inbox.
+    expect(await provider.client.emitWithAck("mark-read", { bookingId, seq: 1 })).toBeNull();
+    expect(await customer.client.next("messages-read")).toEqual({ bookingId, readerId: provider.id, seq: 1 });
+    expect((await history(bookingId))[0]?.isRead).toBe(true);
   });
 });
 
