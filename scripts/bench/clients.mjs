@@ -132,6 +132,83 @@ export function serviceClients(runtime, runId) {
 }
 
 /**
+ * The seed's apps over Socket.IO (/socket.io/): one connection per user, JWT in the CONNECT packet,
+ * `join-booking` and `booking-chat` as events. The framing is written here by hand, byte for byte
+ * what socket.io-client puts on the wire (test/node/socket-io.test.ts runs the real client), so the
+ * harness's share of the two cores stays what it is for the native protocol. Frames reach
+ * `conn.onFrame` in the native shape, so the load harness is the same.
+ */
+export function socketIoClients(runtime, runId) {
+  const service = serviceClients(runtime, runId);
+  const adminJwt = userJwt("admin", `bench-sio-admin-${runId}`);
+
+  async function connectUser(jwt) {
+    const conn = await openSocket(`${runtime.ws}/socket.io/?EIO=4&transport=websocket`);
+    const ready = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no Socket.IO CONNECT answer")), TIMEOUT_MS);
+      conn.onPacket = (text) => {
+        if (text.startsWith("0{")) conn.send(`40${JSON.stringify({ token: jwt })}`);
+        else if (text.startsWith("40")) {
+          clearTimeout(timer);
+          resolve();
+        } else if (text.startsWith("44")) reject(new Error(`Socket.IO connect error: ${text}`));
+      };
+    });
+    conn.ws.onmessage = (e) => {
+      const text = e.data;
+      if (text === "2") return conn.send("3");
+      // 42["event",data]: handed on as {"event":"event","data":data} without parsing the data.
+      if (text.startsWith('42["')) {
+        const end = text.indexOf('",', 4);
+        return conn.onFrame(
+          `{"event":"${text.slice(4, end)}","data":${text.slice(end + 2, -1)}}`,
+          performance.now(),
+        );
+      }
+      conn.onPacket(text);
+    };
+    await ready;
+    conn.emit = (event, data) => conn.send(`42${JSON.stringify([event, data])}`);
+    return conn;
+  }
+
+  async function connect(booking, party) {
+    const conn = await connectUser(party.jwt);
+    const joined = nextFrame(conn, (f) => f.event === "booking-joined");
+    conn.emit("join-booking", { bookingId: booking.id, chatToken: party.chatToken });
+    await joined;
+    party.conn = conn;
+    party.send = (clientMessageId, message) =>
+      conn.emit("booking-chat", {
+        bookingId: booking.id,
+        chatToken: party.chatToken,
+        message,
+        clientMessageId,
+      });
+  }
+
+  return {
+    createBooking: service.createBooking,
+    connect,
+    async connectRoom(index) {
+      const booking = await service.createBooking(index);
+      for (const party of booking.parties) await connect(booking, party);
+      return booking;
+    },
+    /** An admin's connection watching every booking (`watch-feed`), as the native admin feed. */
+    async connectAdminFeed() {
+      const conn = await connectUser(await adminJwt);
+      const acked = new Promise((resolve) => {
+        conn.onPacket = (text) => text.startsWith("430") && resolve();
+      });
+      conn.send(`420${JSON.stringify(["watch-feed", {}])}`);
+      await acked;
+      return conn;
+    },
+  };
+}
+
+/**
  * A yardstick: two sockets per room, frames the same size as ours (a token-sized field included);
  * `durable` picks the twin that writes each frame to SQLite before relaying it.
  */

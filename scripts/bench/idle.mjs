@@ -1,8 +1,16 @@
 // Connection setup rate and memory: `sockets` sockets (two per booking) opened and joined as fast as
-// `concurrency` clients can, then held idle while the runtime's resident memory is read.
+// `concurrency` clients can, then held idle while the runtime's resident memory is read. With
+// `pingWindowMs`, also what holding them costs over that window: the server's CPU, and the alarms
+// its objects ran (Socket.IO's heartbeat).
 import { pool } from "./clients.mjs";
+import { cpuSeconds } from "./load.mjs";
 
-export async function measureIdle({ runtime, clients, sockets, concurrency = 50 }) {
+/** Long enough for the bookings' D1 copies (1.5-2.5 s after a write) to be over before the window. */
+const SETTLE_MS = 5_000;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function measureIdle({ runtime, clients, sockets, concurrency = 50, pingWindowMs = 0 }) {
   const bookingCount = Math.ceil(sockets / 2);
   const memoryAtStart = runtime.memory();
 
@@ -18,8 +26,24 @@ export async function measureIdle({ runtime, clients, sockets, concurrency = 50 
   await pool(parties.length, concurrency, (i) => clients.connect(parties[i].booking, parties[i].party));
   const setupPerSecond = parties.length / ((performance.now() - t) / 1000);
 
-  await new Promise((resolve) => setTimeout(resolve, 2_000)); // let the runtime settle (and hibernate)
+  await sleep(2_000); // let the runtime settle (and hibernate)
   const memoryHeld = runtime.memory();
+  let held = null;
+  if (pingWindowMs > 0) {
+    await sleep(SETTLE_MS);
+    const cpuBefore = cpuSeconds(runtime.pid);
+    const meterBefore = (await runtime.meter()).total;
+    await sleep(pingWindowMs);
+    const meterAfter = (await runtime.meter()).total;
+    held = {
+      windowMs: pingWindowMs,
+      serverCpuMs: (cpuSeconds(runtime.pid) - cpuBefore) * 1000,
+      alarmsRun: meterAfter.alarmsRun - meterBefore.alarmsRun,
+      calls: meterAfter.calls - meterBefore.calls,
+      rowsWritten:
+        meterAfter.rowsWritten + meterAfter.alarmsSet - meterBefore.rowsWritten - meterBefore.alarmsSet,
+    };
+  }
   for (const { party } of parties) party.conn.close();
   return {
     sockets: parties.length,
@@ -29,5 +53,6 @@ export async function measureIdle({ runtime, clients, sockets, concurrency = 50 
     memoryBeforeSockets,
     memoryHeld,
     kibPerSocket: ((memoryHeld.rssMiB - memoryBeforeSockets.rssMiB) * 1024) / parties.length,
+    held,
   };
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { baselineClients, pool, serviceClients } from "./clients.mjs";
+import { baselineClients, pool, serviceClients, socketIoClients } from "./clients.mjs";
 import { measureCosts } from "./costs.mjs";
 import { measureHistory } from "./history.mjs";
 import { measureIdle } from "./idle.mjs";
@@ -70,6 +70,9 @@ const SMOKE = {
   "burst-size": "5",
   out: "-",
 };
+/** The Socket.IO heartbeat for the idle measurement, faster than its 25 s default so a short window holds several rounds. */
+const BENCH_PING_MS = { full: 5_000, smoke: 1_000 };
+const PING_ROUNDS = 4;
 // Capacity, not the abuse limiter, is what is measured: the send limits are lifted for the run.
 const BENCH_VARS = {
   SEND_RATE_PER_SOCKET: "100000",
@@ -251,13 +254,33 @@ try {
   });
   log(`spana-chat: history ${JSON.stringify(results.history)}`);
   await shutdown(runtime);
+  // Idle sockets held as long as the Socket.IO connections below are, for what holding costs.
+  const pingMs = config.smoke ? BENCH_PING_MS.smoke : BENCH_PING_MS.full;
   runtime = await boot(startService, "service-idle", { vars: BENCH_VARS });
   results.idle.service = await measureIdle({
     runtime,
     clients: serviceClients(runtime, runId),
     sockets: config.idleSockets,
+    pingWindowMs: pingMs * PING_ROUNDS,
   });
   log(`spana-chat: idle ${JSON.stringify(results.idle.service)}`);
+  await shutdown(runtime);
+
+  log("spana-chat over Socket.IO: the seed's apps, one connection per user");
+  runtime = await boot(startService, "socket-io", { vars: BENCH_VARS });
+  results.load.socketIo = await loadSystem("socket.io", runtime, socketIoClients(runtime, runId));
+  await shutdown(runtime);
+  runtime = await boot(startService, "socket-io-idle", {
+    vars: { ...BENCH_VARS, SOCKET_IO_PING_INTERVAL_MS: String(pingMs) },
+  });
+  results.idle.socketIo = await measureIdle({
+    runtime,
+    clients: socketIoClients(runtime, runId),
+    sockets: config.idleSockets,
+    pingWindowMs: pingMs * PING_ROUNDS,
+  });
+  results.idle.socketIo.pingIntervalMs = pingMs;
+  log(`socket.io: idle ${JSON.stringify(results.idle.socketIo)}`);
   await shutdown(runtime);
 
   const report = describeRun(results);

@@ -109,6 +109,7 @@ export function describeRun({ config, load, idle, history, primitives }) {
     ["bare DO", load.baseline],
     ["bare + write", load.durable],
     ["spana-chat", load.service],
+    ["Socket.IO", load.socketIo],
   ]) {
     for (const st of result?.steps ?? []) {
       const d1step = st.d1 ? (st.d1.statements / Math.max(1, st.d1.messages)).toFixed(3) : "–";
@@ -118,6 +119,7 @@ export function describeRun({ config, load, idle, history, primitives }) {
     }
   }
   lines.push("", ...cpuRatios(load), "", ...costTable(load.service.costs, config));
+  lines.push("", ...socketIoTable(load, idle));
   lines.push(
     "",
     "What the runtime's building blocks cost on the same machine (primitives-worker.js, best of three runs):",
@@ -145,17 +147,72 @@ export function describeRun({ config, load, idle, history, primitives }) {
 /** Server CPU per message, ours against the bare object, at every offered rate both ladders ran. */
 function cpuRatios(load) {
   const bare = new Map((load.baseline?.steps ?? []).map((st) => [st.rate, st]));
+  const sio = new Map((load.socketIo?.steps ?? []).map((st) => [st.rate, st]));
   const rows = (load.service?.steps ?? []).filter((st) => bare.has(st.rate));
+  const ratio = (x, y) => (x && y ? `${(x / y).toFixed(1)}×` : "–");
   return [
     "Server CPU per message at the same offered rate (workerd user+system time per delivered message):",
     "",
-    "| offered (msgs/s) | bare DO (ms) | spana-chat (ms) | ours / bare |",
-    "|---:|---:|---:|---:|",
+    "| offered (msgs/s) | bare DO (ms) | spana-chat (ms) | ours / bare | over Socket.IO (ms) | Socket.IO / native |",
+    "|---:|---:|---:|---:|---:|---:|",
     ...rows.map((st) => {
       const b = bare.get(st.rate).serverCpuMsPerMessage;
-      return `| ${int(st.rate)} | ${ms(b)} | ${ms(st.serverCpuMsPerMessage)} | ${(st.serverCpuMsPerMessage / b).toFixed(1)}× |`;
+      const viaSio = sio.get(st.rate)?.serverCpuMsPerMessage;
+      return `| ${int(st.rate)} | ${ms(b)} | ${ms(st.serverCpuMsPerMessage)} | ${ratio(st.serverCpuMsPerMessage, b)} | ${ms(viaSio)} | ${ratio(viaSio, st.serverCpuMsPerMessage)} |`;
     }),
   ];
+}
+
+/** The seed's apps over Socket.IO next to the native protocol, from the same run. */
+function socketIoTable(load, idle) {
+  const sio = load.socketIo;
+  if (!sio) return [];
+  const n = load.service.sustained;
+  const s = sio.sustained;
+  const both = (f) => [f(load.service), f(sio)];
+  const cell = (native, viaSio, format, ratio = true) =>
+    `| ${format(native)} | ${format(viaSio)} | ${ratio && native && viaSio ? `${(viaSio / native).toFixed(2)}×` : ""} |`;
+  const lines = [
+    "The seed's apps over Socket.IO (`/socket.io/`, one connection per user, `join-booking` and " +
+      "`booking-chat` as events) next to the native per-booking socket, same run, same harness; the " +
+      "admin watches every booking with `watch-feed` (Socket.IO) or the admin feed sockets (native).",
+    "",
+    "| | native | Socket.IO | Socket.IO / native |",
+    "|---|---:|---:|---:|",
+    `| highest rate with p99 < 100 ms, nothing lost (msgs/s) ${cell(n?.rate, s?.rate, int)}`,
+    `| server CPU per message at that rate (ms) ${cell(n?.serverCpuMsPerMessage, s?.serverCpuMsPerMessage, ms)}`,
+  ];
+  const [nc, sc] = both((system) => system.costs?.personsPace);
+  if (nc && sc) {
+    lines.push(
+      `| at a person's pace: SQLite rows / message ${cell(nc.sqliteRows, sc.sqliteRows, (v) => v.toFixed(2))}`,
+      `| at a person's pace: calls to other objects / message ${cell(nc.calls, sc.calls, (v) => v.toFixed(2))}`,
+      `| at a person's pace: $ per million messages ${cell(nc.dollarsPerMillion, sc.dollarsPerMillion, (v) => v.toFixed(2))}`,
+    );
+  }
+  const ni = idle.service;
+  const si = idle.socketIo;
+  if (ni && si) {
+    lines.push(
+      `| connection setup (per second; upgrade, JWT, join) ${cell(ni.setupPerSecond, si.setupPerSecond, int)}`,
+      `| memory per idle joined connection (KiB of runtime RSS) ${cell(ni.kibPerSocket, si.kibPerSocket, int)}`,
+    );
+    if (ni.held && si.held) {
+      const perHour = (held, sockets) => (held.serverCpuMs / sockets) * (3_600_000 / held.windowMs);
+      const rounds = si.held.windowMs / si.pingIntervalMs;
+      const perRound = si.held.serverCpuMs / si.sockets / rounds;
+      lines.push(
+        `| server CPU holding idle connections (ms per connection per hour, measured over ${(si.held.windowMs / 1000).toFixed(0)} s) ${cell(perHour(ni.held, ni.sockets), perHour(si.held, si.sockets), ms, false)}`,
+        `| alarms run while holding them (per minute; one per Socket.IO hub each ping) ${cell((ni.held.alarmsRun * 60_000) / ni.held.windowMs, (si.held.alarmsRun * 60_000) / si.held.windowMs, ms, false)}`,
+        "",
+        `The Socket.IO connections were held with pings every ${si.pingIntervalMs / 1000} s (${rounds.toFixed(0)} rounds) so the window holds several: ` +
+          `${(perRound * 1000).toFixed(1)} µs of server CPU per connection per ping round, so at the default 25 s interval ` +
+          `(144 rounds an hour) an idle connected user costs about ${ms(perRound * 144)} ms of CPU an hour, and each hub ` +
+          "one alarm per round whatever it holds. Pongs are answered by the runtime without waking the hub.",
+      );
+    }
+  }
+  return lines;
 }
 
 /** What a message costs in billed units, at a person's pace and in bursts, and in dollars. */

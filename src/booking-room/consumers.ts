@@ -72,6 +72,8 @@ export function bookingConsumers(setup: Setup): Consumer[] {
       counters,
       deadLetters: env.DB,
       onStop: () => onListenerGone(hub),
+      // Its connections hear messages as booking sockets do: at once, not on the inboxes' schedule.
+      intervalMs: 0,
     });
   return [
     new D1Copy(env.DB, counters, {

@@ -10,6 +10,12 @@ export interface Consumer {
   readonly name: string;
   /** Batched consumers (the D1 copy) run when the alarm fires; the others run right after a write. */
   readonly batched: boolean;
+  /**
+   * For one that runs after writes: the least time between its runs while the conversation is
+   * busy (what arrives meanwhile shares a run). DELIVERY_INTERVAL_MS unless set; 0 runs it after
+   * every write, what arrives during a run following in the next.
+   */
+  readonly intervalMs?: number;
   /** The conversation's current end as this consumer sees it. */
   head(): Position;
   /** Hands on the next batch beyond `from`; resolves with how far it got. Rejects when the receiver failed. */

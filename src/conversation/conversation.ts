@@ -114,9 +114,10 @@ export class Conversation {
   private runnerFor(consumer: Consumer, stored: StoredPositions): ConsumerRunner {
     // A consumer added later (a new feed shard, a listener) hears what happens from now on.
     const at: StoredPosition = stored[consumer.name] ?? { ...consumer.head(), failures: 0, retryAt: null };
-    return new ConsumerRunner(consumer, at, (runner) => {
+    const onFailure = (runner: ConsumerRunner) => {
       if (runner.retryAt !== null) void this.alarmBy(runner.retryAt);
-    });
+    };
+    return new ConsumerRunner(consumer, at, onFailure, consumer.intervalMs);
   }
 
   private nextAlarm(runners: ConsumerRunner[], now: number): number | null {

@@ -22,6 +22,8 @@ export type PushOptions = {
   deadLetters: D1Database;
   /** Called when the receiver says it no longer wants this source. */
   onStop?: () => void;
+  /** See Consumer.intervalMs. */
+  intervalMs?: number;
 };
 
 /** A receiver that has not answered by then counts as failed, so a hung call never holds up the alarm. */
@@ -31,11 +33,13 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 export class PushConsumer implements Consumer {
   readonly batched = false;
   readonly name: string;
+  readonly intervalMs: number | undefined;
   private stub: DeliveryReceiver | null = null;
   private readonly suspects = new SuspectTracker();
 
   constructor(private readonly options: PushOptions) {
     this.name = options.name;
+    this.intervalMs = options.intervalMs;
   }
 
   head(): Position {
