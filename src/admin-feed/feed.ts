@@ -3,11 +3,14 @@ import type { DeliveryAck, DeliveryItem, DeliveryReceiver } from "../delivery/it
 import { SeenPositions } from "../delivery/seen";
 import { sioHubStub } from "../delivery/targets";
 import { errorResponse } from "../errors";
+import { meter } from "../metering/meter";
 import { HubRegistry } from "../socket-io/hub-registry";
 import { liveSockets } from "../sockets/accept";
 import { ChatError, sendChatError } from "../sockets/frames";
 import { SocketObject } from "../sockets/socket-object";
 import { sendFrame } from "../sockets/socket-state";
+
+const counters = meter("AdminFeed");
 
 /**
  * One shard of the admins' live view: every message and booking change of the bookings and
@@ -19,7 +22,7 @@ export class AdminFeed extends SocketObject<Record<string, never>> implements De
   protected readonly label = "admin feed";
   protected readonly clientEvents = {};
   private readonly seen = new SeenPositions();
-  private readonly hubs = new HubRegistry(this.ctx.storage);
+  private readonly hubs = new HubRegistry(this.ctx.storage, counters);
 
   async deliver(source: string, items: DeliveryItem[]): Promise<DeliveryAck> {
     const frames = this.seen

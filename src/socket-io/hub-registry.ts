@@ -1,5 +1,6 @@
 import type { DeliveryAck } from "../delivery/items";
 import { describeError } from "../log";
+import type { Counters } from "../metering/meter";
 
 const KEY = "socketIoHubs";
 
@@ -9,7 +10,10 @@ const KEY = "socketIoHubs";
  * them any more is dropped.
  */
 export class HubRegistry {
-  constructor(private readonly storage: DurableObjectStorage) {}
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly counters: Counters,
+  ) {}
 
   hubs(): number[] {
     const stored = this.storage.kv.get(KEY);
@@ -18,13 +22,14 @@ export class HubRegistry {
 
   add(hub: number): void {
     const hubs = this.hubs();
-    if (!hubs.includes(hub)) this.storage.kv.put(KEY, [...hubs, hub]);
+    if (!hubs.includes(hub)) this.store([...hubs, hub]);
   }
 
   /** Sends to every hub; drops those that answer `stop`, and logs (without content) those that fail. */
   async forward(send: (hub: number) => Promise<DeliveryAck | undefined>): Promise<void> {
     const hubs = this.hubs();
     if (hubs.length === 0) return;
+    this.counters.calls += hubs.length;
     const answers = await Promise.allSettled(hubs.map(send));
     const keep = hubs.filter((_, i) => {
       const answer = answers[i];
@@ -32,6 +37,11 @@ export class HubRegistry {
         console.error("socket.io: a hub did not answer", describeError(answer.reason));
       return !(answer?.status === "fulfilled" && answer.value?.stop);
     });
-    if (keep.length !== hubs.length) this.storage.kv.put(KEY, keep);
+    if (keep.length !== hubs.length) this.store(keep);
+  }
+
+  private store(hubs: number[]): void {
+    this.storage.kv.put(KEY, hubs);
+    this.counters.rowsWritten++;
   }
 }

@@ -141,13 +141,19 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
     const bookingId = source.startsWith("live:booking:") ? source.slice("live:booking:".length) : "";
     const joined = this.connections((c) => c.user !== null && joinedAt(c, bookingId) !== undefined);
     if (joined.length === 0) return { stop: true };
-    const fresh = this.seen.fresh(source, items);
+    // Each item becomes its Socket.IO packets once, however many connections hear it.
+    const fresh = this.seen.fresh(source, items).map((item) => ({
+      item,
+      packets: toPackets(item.kind === "event" ? item.frames : [item.frame]),
+    }));
     for (const [ws, c] of joined) {
       const afterSeq = joinedAt(c, bookingId) ?? 0;
-      for (const item of fresh) {
+      const isAdmin = c.user?.role === "admin";
+      for (const { item, packets } of fresh) {
         // Messages, unless the feed brings them; lifecycle events for admins (parties' come from their inboxes).
-        if (item.kind === "message" && !c.feed && item.seq > afterSeq) this.emitNative([ws], [item.frame]);
-        else if (item.kind === "event" && c.user?.role === "admin") this.emitNative([ws], item.frames);
+        const hears =
+          item.kind === "message" ? !c.feed && item.seq > afterSeq : item.kind === "event" && isAdmin;
+        if (hears) for (const packet of packets) sendFrame(ws, packet);
       }
     }
     return undefined;
@@ -197,6 +203,11 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
       if (error instanceof ApiError) return sendFrame(ws, connectError(error.message));
       throw error;
     }
+    const { maxSocketsPerUser } = getConfig(this.env).limits;
+    const same = (c: Connection) => c.user?.userId === identity.userId && c.user.role === identity.role;
+    if (this.connections(same).length >= maxSocketsPerUser) {
+      return sendFrame(ws, connectError(`Too many connections: at most ${maxSocketsPerUser} per user`));
+    }
     const user = { userId: identity.userId, role: identity.role, jwtExpiresAt: identity.expiresAt };
     this.write(ws, { ...connection, user });
     // The user's inbox sends this hub the user's lifecycle events from now on.
@@ -211,11 +222,7 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
   private async event(ws: WebSocket, connection: Connection, name: string, args: unknown[], ackId?: number) {
     const user = connection.user;
     if (!user) return;
-    if (user.jwtExpiresAt <= Date.now()) {
-      // As a native socket closes with 4401: the app connects again with a fresh token.
-      sendFrame(ws, SERVER_DISCONNECT);
-      return ws.close(4401, "jwt_expired");
-    }
+    if (closeIfExpired(ws, connection)) return;
     const reply = (r: RemoteReply) => {
       for (const e of r.emits) sendFrame(ws, eventPacket(e.event, e.data));
       if (ackId !== undefined) sendFrame(ws, ackPacket(ackId, r.ack));
@@ -227,7 +234,9 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
       });
     if (name === WATCH_FEED) {
       if (user.role !== "admin") return refuse("not_authorized", "Only admins can watch every booking");
-      const shards = await this.watchFeed(ws, connection);
+      const shards = connection.feed
+        ? getConfig(this.env).adminFeedShards
+        : await this.watchFeed(ws, connection);
       return reply({ emits: [], ack: JSON.stringify({ shards }) });
     }
     const parsed = parseEvent(name, args[0]);
@@ -268,19 +277,15 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
   // ---- internals ----
 
   private emitNative(sockets: WebSocket[], frames: string[]): void {
-    for (const frame of frames) {
-      const parsed = NativeFrame.safeParse(JSON.parse(frame));
-      if (!parsed.success) continue;
-      const packet = eventPacket(parsed.data.event, JSON.stringify(parsed.data.data));
-      for (const ws of sockets) sendFrame(ws, packet);
-    }
+    for (const packet of toPackets(frames)) for (const ws of sockets) sendFrame(ws, packet);
   }
 
+  /** The connections `match` picks; one whose JWT expired is closed instead, as a native socket. */
   private connections(match: (c: Connection) => boolean): [WebSocket, Connection][] {
     const found: [WebSocket, Connection][] = [];
     for (const ws of this.ctx.getWebSockets()) {
       const c = this.read(ws);
-      if (c && match(c)) found.push([ws, c]);
+      if (c && match(c) && !closeIfExpired(ws, c)) found.push([ws, c]);
     }
     return found;
   }
@@ -306,6 +311,18 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
     counters.alarmsSet++;
     await this.ctx.storage.setAlarm(Date.now() + getConfig(this.env).socketIoPing.intervalMs);
   }
+}
+
+/** Closes a connection whose JWT has expired (Socket.IO disconnect, then 4401, as a native socket). */
+function closeIfExpired(ws: WebSocket, connection: Connection): boolean {
+  if (!connection.user || connection.user.jwtExpiresAt > Date.now()) return false;
+  try {
+    sendFrame(ws, SERVER_DISCONNECT);
+    ws.close(4401, "jwt_expired");
+  } catch {
+    // Already closing.
+  }
+  return true;
 }
 
 /**
@@ -335,6 +352,14 @@ function chatError(code: string, message: string): string {
 }
 
 const NativeFrame = z.object({ event: z.string(), data: z.unknown() });
+
+/** Native frames (`{"event","data"}`, as the objects encode them) as Socket.IO event packets. */
+function toPackets(frames: string[]): string[] {
+  return frames.flatMap((frame) => {
+    const parsed = NativeFrame.safeParse(JSON.parse(frame));
+    return parsed.success ? [eventPacket(parsed.data.event, JSON.stringify(parsed.data.data))] : [];
+  });
+}
 
 /** A Socket.IO event as one of the booking events, parsed with the native protocol's schemas. */
 function parseEvent(

@@ -40,7 +40,7 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
     const sql = meteredSql(ctx.storage.sql, counters);
     ctx.storage.transactionSync(() => prepareInboxStorage(sql, migrations));
     this.chats = new ChatList(durableDatabase(ctx.storage, sql));
-    this.hubs = new HubRegistry(ctx.storage);
+    this.hubs = new HubRegistry(ctx.storage, counters);
   }
 
   async deliver(source: string, items: DeliveryItem[]): Promise<DeliveryAck> {
@@ -76,17 +76,17 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
 
   /** Called by a Socket.IO hub when one of this user's connections lands on it. */
   async attachHub(hub: number, who: { userId: string; role: UserRole }): Promise<void> {
-    this.ctx.storage.kv.put(WHO_KEY, who);
+    if (!this.who()) {
+      this.ctx.storage.kv.put(WHO_KEY, who);
+      counters.rowsWritten++;
+    }
     this.hubs.add(hub);
   }
 
   private async forwardToSocketIo(frames: string[]): Promise<void> {
     const who = this.who();
     if (!who) return;
-    await this.hubs.forward((hub) => {
-      counters.calls++;
-      return sioHubStub(this.env, hub).notifyUser(who, frames);
-    });
+    await this.hubs.forward((hub) => sioHubStub(this.env, hub).notifyUser(who, frames));
   }
 
   /** This inbox's user, as the hub that first attached said (an object does not know its own name). */

@@ -477,17 +477,38 @@ describe("transports", () => {
     expect(error.message).toContain('transports: ["websocket"]');
   });
 
-  it("closes the connection of a user whose JWT expired at their next event, as native sockets do", async () => {
+  it("closes a connection whose JWT expired, at its next event or delivery, as native sockets", async () => {
     const customer = await user("customer", "tess");
     const provider = await user("service_provider", "uma");
-    const { bookingId, customerToken } = await activeBooking(customer, provider);
-    const brief = await SeedClient.connect(base, await userJwt("customer", customer.id, "2s"));
-    open.push(brief);
-    await brief.emitWithAck("join-booking", { bookingId, chatToken: customerToken });
+    const { bookingId, customerToken, providerToken } = await activeBooking(customer, provider);
+    const briefCustomer = await SeedClient.connect(base, await userJwt("customer", customer.id, "2s"));
+    const briefProvider = await SeedClient.connect(
+      base,
+      await userJwt("service_provider", provider.id, "2s"),
+    );
+    open.push(briefCustomer, briefProvider);
+    await briefCustomer.emitWithAck("join-booking", { bookingId, chatToken: customerToken });
+    await briefProvider.emitWithAck("join-booking", { bookingId, chatToken: providerToken });
+    await provider.client.emitWithAck("join-booking", { bookingId, chatToken: providerToken });
     await settle(2_500);
-    const disconnected = new Promise((resolve) => brief.socket.once("disconnect", resolve));
-    brief.socket.emit("booking-chat", { bookingId, chatToken: customerToken, message: "Late" });
-    expect(await disconnected).toBe("io server disconnect");
+    const disconnected = (client: SeedClient) =>
+      new Promise((resolve) => client.socket.once("disconnect", resolve));
+
+    // An event from an expired connection is not handled.
+    const providerGone = disconnected(briefProvider);
+    briefProvider.socket.emit("booking-chat", { bookingId, chatToken: providerToken, message: "Late" });
+    expect(await providerGone).toBe("io server disconnect");
     expect(await history(bookingId)).toEqual([]);
+
+    // A message for an expired connection is not sent to it.
+    const customerGone = disconnected(briefCustomer);
+    await provider.client.emitWithAck("booking-chat", {
+      bookingId,
+      chatToken: providerToken,
+      message: "On time",
+    });
+    expect(await customerGone).toBe("io server disconnect");
+    expect(briefCustomer.all("booking-chat")).toEqual([]);
+    expect((await history(bookingId)).map((m) => m.content)).toEqual(["On time"]);
   });
 });

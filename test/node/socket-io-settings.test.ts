@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runningService, SeedClient, type Service, settle, userJwt } from "./service";
 
-// Engine.IO's heartbeat, on a fast clock: the hub's alarm pings every connection each interval,
-// the runtime answers their pongs while the hub hibernates, and the alarm closes those that stopped.
+// Socket.IO with tight settings: Engine.IO's heartbeat on a fast clock (the hub's alarm pings every
+// connection each interval, the runtime answers their pongs while the hub hibernates, and the alarm
+// closes those that stopped), and one hub holding at most two connections per user.
 
 const INTERVAL_MS = 400;
 const TIMEOUT_MS = 400;
@@ -13,6 +14,8 @@ beforeAll(async () => {
   service = await runningService({
     SOCKET_IO_PING_INTERVAL_MS: String(INTERVAL_MS),
     SOCKET_IO_PING_TIMEOUT_MS: String(TIMEOUT_MS),
+    SOCKET_IO_HUBS: "1",
+    MAX_SOCKETS_PER_USER: "2",
   });
 });
 
@@ -31,7 +34,7 @@ describe("the Socket.IO heartbeat", () => {
     });
 
     await settle(INTERVAL_MS * 4);
-    for (let hub = 0; hub < 4; hub++) await service.evict("SocketIoHub", `hub-${hub}`);
+    expect(await service.evict("SocketIoHub", "hub-0")).toBe(true);
     await settle(INTERVAL_MS * 4);
 
     // socket.io-client gives up after interval + timeout without a ping ("ping timeout").
@@ -66,5 +69,23 @@ describe("the Socket.IO heartbeat", () => {
       if (e.data === "2") ws.send("3");
     });
     expect(await closed).toBe("connect timeout");
+  });
+});
+
+describe("connections per user", () => {
+  it("refuses a user's connection beyond MAX_SOCKETS_PER_USER with a connect error, and counts closed ones out", async () => {
+    const jwt = await userJwt("customer", "many");
+    const first = await SeedClient.connect(service.base, jwt);
+    const second = await SeedClient.connect(service.base, jwt);
+    const third = new SeedClient(service.base, { token: jwt });
+    expect((await third.connectError()).message).toBe("Too many connections: at most 2 per user");
+    // Another user, or the same id in another role, is not counted with them.
+    const other = await SeedClient.connect(service.base, await userJwt("service_provider", "many"));
+
+    first.close();
+    await settle();
+    const again = await SeedClient.connect(service.base, jwt);
+    expect(again.socket.connected).toBe(true);
+    for (const client of [second, third, other, again]) client.close();
   });
 });
