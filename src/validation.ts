@@ -1,34 +1,34 @@
 import type { Context } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 import { ApiError } from "./errors";
 import { EntityId, parseUntrustedJson } from "./protocol";
 
-function describe(error: z.ZodError): string {
+function describe(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "Invalid request";
   return issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message;
 }
 
 /** Parses untrusted input or answers 400 with what is wrong. */
-export function parseOr400<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const parsed = schema.safeParse(input);
+export function parseOr400<T extends z.core.$ZodType>(schema: T, input: unknown): z.output<T> {
+  const parsed = z.safeParse(schema, input);
   if (!parsed.success) throw new ApiError(400, "invalid_request", describe(parsed.error));
   return parsed.data;
 }
 
 /** Parses a JSON body text; an empty body counts as `{}` where `emptyAllowed`. */
-export function parseJsonText<T extends z.ZodType>(
+export function parseJsonText<T extends z.core.$ZodType>(
   schema: T,
   text: string,
   emptyAllowed = false,
-): z.infer<T> {
+): z.output<T> {
   if (text.trim() === "" && emptyAllowed) return parseOr400(schema, {});
   const json = parseUntrustedJson(text);
   if (!json.ok) throw new ApiError(400, "invalid_request", `Body ${json.reason}`);
   return parseOr400(schema, json.value);
 }
 
-export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+export async function jsonBody<T extends z.core.$ZodType>(c: Context, schema: T): Promise<z.output<T>> {
   return parseJsonText(schema, await c.req.text());
 }
 

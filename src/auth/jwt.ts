@@ -14,8 +14,8 @@ const JWKS_ALGORITHMS = ["RS256", "ES256"];
 
 const Claims = z
   .object({
-    sub: EntityId.optional(),
-    id: EntityId.optional(),
+    sub: z.optional(EntityId),
+    id: z.optional(EntityId),
     role: JwtRoleClaim,
     exp: z.number(),
   })

@@ -82,7 +82,7 @@ function toListed(row: typeof messages.$inferSelect): ListedMessage {
     senderRole: row.senderRole,
     content: row.content,
     clientMessageId: row.clientMessageId,
-    metadata: Metadata.nullable().parse(row.metadata ?? null),
+    metadata: z.parse(z.nullable(Metadata), row.metadata ?? null),
     createdAt: row.createdAt,
   };
 }

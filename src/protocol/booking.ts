@@ -1,5 +1,5 @@
-import { z } from "zod";
-import { EntityId } from "./ids";
+import * as z from "zod/mini";
+import { EntityId, text } from "./ids";
 
 export const BookingStatus = z.enum([
   "pending_payment",
@@ -23,15 +23,15 @@ export const Booking = z.object({
   id: EntityId,
   customerId: EntityId,
   providerId: EntityId,
-  serviceId: z.string().nullable(),
-  scheduledAt: z.string().nullable(),
-  notes: z.string().nullable(),
+  serviceId: z.nullable(z.string()),
+  scheduledAt: z.nullable(z.string()),
+  notes: z.nullable(z.string()),
   status: BookingStatus,
   paymentStatus: PaymentStatus,
   providerAccepted: z.boolean(),
   chatActive: z.boolean(),
-  chatTerminatedAt: z.string().nullable(),
-  chatTerminationReason: TerminationReason.nullable(),
+  chatTerminatedAt: z.nullable(z.string()),
+  chatTerminationReason: z.nullable(TerminationReason),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -40,16 +40,16 @@ export type Booking = z.infer<typeof Booking>;
 /** Body of `POST /bookings`. */
 export const CreateBookingBody = z.strictObject({
   providerId: EntityId,
-  serviceId: z.string().min(1).max(128).optional(),
-  scheduledAt: z.iso.datetime({ offset: true }).optional(),
-  notes: z.string().max(2000).optional(),
+  serviceId: z.optional(text(1, 128)),
+  scheduledAt: z.optional(z.iso.datetime({ offset: true })),
+  notes: z.optional(z.string().check(z.maxLength(2000))),
 });
 export type CreateBookingBody = z.infer<typeof CreateBookingBody>;
 
 /** Optional body of `POST /bookings/:id/payment` (admin call or signed webhook). */
 export const PaymentBody = z.strictObject({
-  bookingId: EntityId.optional(),
-  paymentReference: z.string().min(1).max(200).optional(),
+  bookingId: z.optional(EntityId),
+  paymentReference: z.optional(text(1, 200)),
 });
 export type PaymentBody = z.infer<typeof PaymentBody>;
 

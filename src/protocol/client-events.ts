@@ -1,36 +1,36 @@
-import { z } from "zod";
-import { EntityId } from "./ids";
+import * as z from "zod/mini";
+import { Count, EntityId, Seq, text } from "./ids";
 import { ClientMessageId, Metadata } from "./message";
 
 /** Chat tokens are bounded so a huge string cannot cost an HMAC or a compare. */
-export const ChatToken = z.string().min(1).max(512);
+export const ChatToken = text(1, 512);
 
 export const JoinBookingData = z.strictObject({
   bookingId: EntityId,
-  chatToken: ChatToken.optional(),
+  chatToken: z.optional(ChatToken),
   /** Resume: replay every message after this seq, in order, before any live one. */
-  sinceSeq: z.number().int().nonnegative().optional(),
+  sinceSeq: z.optional(Count),
 });
 
 export const BookingChatData = z.strictObject({
   bookingId: EntityId,
   chatToken: ChatToken,
   message: z.string(),
-  clientMessageId: ClientMessageId.optional(),
-  metadata: Metadata.optional(),
+  clientMessageId: z.optional(ClientMessageId),
+  metadata: z.optional(Metadata),
 });
 
 /** Marks every message up to `seq` as read by the sender's party. */
 export const MarkReadData = z.strictObject({
   bookingId: EntityId,
-  seq: z.number().int().positive(),
+  seq: Seq,
 });
 
 /** A provider's message to the admins, sent over its inbox socket (`/me/ws`). */
 export const SupportChatData = z.strictObject({
   message: z.string(),
-  clientMessageId: ClientMessageId.optional(),
-  metadata: Metadata.optional(),
+  clientMessageId: z.optional(ClientMessageId),
+  metadata: z.optional(Metadata),
 });
 
 /** Schemas of the `data` of every event a client may send on a booking socket, by event name. */
@@ -52,6 +52,6 @@ export type ClientEvent = {
 
 /** The envelope of every text frame, both directions. */
 export const Envelope = z.object({
-  event: z.string().min(1).max(64),
+  event: text(1, 64),
   data: z.record(z.string(), z.unknown()),
 });

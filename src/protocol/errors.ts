@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** Every error code a client can see, over HTTP (`{error: {code, message}}`) or as `chat-error`. */
 export const ErrorCode = z.enum([

@@ -1,31 +1,38 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { Booking, BookingStatus } from "./booking";
-import { EntityId } from "./ids";
+import { Count, EntityId, text } from "./ids";
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./limits";
 import { Message, Metadata, SupportMessage } from "./message";
 import { PartyRole } from "./roles";
 
-const SeqCursor = z.coerce.number().int().nonnegative();
+const SeqCursor = z.coerce.number().check(z.int(), z.nonnegative());
+/** A page size in a query string: 1 to MAX_HISTORY_LIMIT, DEFAULT_HISTORY_LIMIT when absent. */
+const PageLimit = z._default(
+  z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_HISTORY_LIMIT)),
+  DEFAULT_HISTORY_LIMIT,
+);
 
 /** Query of `GET /chat/booking/:id`. `before` and `after` are seq cursors; at most one at a time. */
 export const HistoryQuery = z
   .strictObject({
-    limit: z.coerce.number().int().min(1).max(MAX_HISTORY_LIMIT).default(DEFAULT_HISTORY_LIMIT),
-    before: SeqCursor.optional(),
-    after: SeqCursor.optional(),
+    limit: PageLimit,
+    before: z.optional(SeqCursor),
+    after: z.optional(SeqCursor),
   })
-  .refine((q) => q.before === undefined || q.after === undefined, {
-    message: "use either before or after, not both",
-  });
+  .check(
+    z.refine((q) => q.before === undefined || q.after === undefined, {
+      message: "use either before or after, not both",
+    }),
+  );
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
 
 export const HistoryResponse = z.object({
   bookingId: EntityId,
   chatActive: z.boolean(),
-  chatTerminatedAt: z.string().nullable(),
+  chatTerminatedAt: z.nullable(z.string()),
   messages: z.array(Message),
   /** Pass as `before` to get the previous page; null when this page starts at the first message. */
-  nextBefore: z.number().int().nullable(),
+  nextBefore: z.nullable(z.int()),
 });
 export type HistoryResponse = z.infer<typeof HistoryResponse>;
 
@@ -50,8 +57,8 @@ export const ChatSummary = z.object({
   bookingId: EntityId,
   status: BookingStatus,
   chatActive: z.boolean(),
-  lastMessage: Message.nullable(),
-  unreadCount: z.number().int().nonnegative(),
+  lastMessage: z.nullable(Message),
+  unreadCount: Count,
   lastActivityAt: z.string(),
 });
 export type ChatSummary = z.infer<typeof ChatSummary>;
@@ -61,16 +68,16 @@ export type MyChatsResponse = z.infer<typeof MyChatsResponse>;
 
 /** Query of `GET /chat/admin/audit`. */
 export const AdminAuditQuery = z.strictObject({
-  adminId: EntityId.optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_LIMIT).default(DEFAULT_HISTORY_LIMIT),
+  adminId: z.optional(EntityId),
+  limit: PageLimit,
 });
 
 /** Query of `GET /admin/ws`: which admin feed shard to watch (required when there is more than one). */
-export const AdminFeedQuery = z.strictObject({ shard: z.coerce.number().int().nonnegative().optional() });
+export const AdminFeedQuery = z.strictObject({ shard: z.optional(SeqCursor) });
 
 /** `GET /admin/feed`: how the admin feed is sharded, and the socket path of each shard. */
 export const AdminFeedResponse = z.object({
-  shards: z.number().int().positive(),
+  shards: z.int().check(z.positive()),
   sockets: z.array(z.string()),
 });
 export type AdminFeedResponse = z.infer<typeof AdminFeedResponse>;
@@ -78,21 +85,21 @@ export type AdminFeedResponse = z.infer<typeof AdminFeedResponse>;
 /** Body of `POST /chat/support/messages` and `POST /chat/support/:providerId/messages`. */
 export const SupportMessageBody = z.strictObject({
   message: z.string(),
-  clientMessageId: z.string().min(1).max(64).optional(),
-  metadata: Metadata.optional(),
+  clientMessageId: z.optional(text(1, 64)),
+  metadata: z.optional(Metadata),
 });
 export type SupportMessageBody = z.infer<typeof SupportMessageBody>;
 
 export const SupportHistoryResponse = z.object({
   providerId: EntityId,
   messages: z.array(SupportMessage),
-  nextBefore: z.number().int().nullable(),
+  nextBefore: z.nullable(z.int()),
 });
 export type SupportHistoryResponse = z.infer<typeof SupportHistoryResponse>;
 
 export const SupportThreadSummary = z.object({
   providerId: EntityId,
-  messageCount: z.number().int().nonnegative(),
+  messageCount: Count,
   lastMessage: SupportMessage,
 });
 export const SupportThreadsResponse = z.object({ threads: z.array(SupportThreadSummary) });
@@ -101,13 +108,13 @@ const IsoDate = z.iso.datetime({ offset: true });
 
 /** Query of `GET /chat/admin/messages`. */
 export const AdminMessagesQuery = z.strictObject({
-  bookingId: EntityId.optional(),
-  senderId: EntityId.optional(),
-  chatType: z.enum(["booking", "admin"]).optional(),
-  since: IsoDate.optional(),
-  until: IsoDate.optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_LIMIT).default(DEFAULT_HISTORY_LIMIT),
-  cursor: z.string().min(1).max(300).optional(),
+  bookingId: z.optional(EntityId),
+  senderId: z.optional(EntityId),
+  chatType: z.optional(z.enum(["booking", "admin"])),
+  since: z.optional(IsoDate),
+  until: z.optional(IsoDate),
+  limit: PageLimit,
+  cursor: z.optional(text(1, 300)),
 });
 export type AdminMessagesQuery = z.infer<typeof AdminMessagesQuery>;
 
@@ -115,22 +122,22 @@ export type AdminMessagesQuery = z.infer<typeof AdminMessagesQuery>;
 export const ListedMessage = z.object({
   id: z.string(),
   chatType: z.enum(["booking", "admin"]),
-  bookingId: z.string().nullable(),
-  providerId: z.string().nullable(),
-  seq: z.number().int(),
+  bookingId: z.nullable(z.string()),
+  providerId: z.nullable(z.string()),
+  seq: z.int(),
   senderId: z.string(),
   senderRole: z.string(),
   content: z.string(),
-  clientMessageId: z.string().nullable(),
-  metadata: Metadata.nullable(),
+  clientMessageId: z.nullable(z.string()),
+  metadata: z.nullable(Metadata),
   createdAt: z.string(),
 });
 export type ListedMessage = z.infer<typeof ListedMessage>;
 
 export const AdminMessagesResponse = z.object({
   messages: z.array(ListedMessage),
-  total: z.number().int().nonnegative(),
-  nextCursor: z.string().nullable(),
+  total: Count,
+  nextCursor: z.nullable(z.string()),
 });
 export type AdminMessagesResponse = z.infer<typeof AdminMessagesResponse>;
 

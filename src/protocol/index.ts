@@ -8,4 +8,5 @@ export * from "./json-safety";
 export * from "./limits";
 export * from "./message";
 export * from "./roles";
+export * from "./routes";
 export * from "./server-events";

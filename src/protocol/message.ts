@@ -1,5 +1,5 @@
-import { z } from "zod";
-import { EntityId } from "./ids";
+import * as z from "zod/mini";
+import { EntityId, Seq, text } from "./ids";
 import { depthOf, keyCount } from "./json-safety";
 import { PartyRole } from "./roles";
 
@@ -13,11 +13,16 @@ export const Metadata = z
     (value) => typeof value === "object" && value !== null && !Array.isArray(value),
     "metadata must be a JSON object",
   )
-  .check((ctx) => {
-    const problem = metadataProblem(ctx.value);
-    if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
-  })
-  .meta({ type: "object", description: "Free-form JSON object, at most 2048 bytes, 16 levels and 100 keys" });
+  .check(
+    (ctx) => {
+      const problem = metadataProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+    },
+    z.meta({
+      type: "object",
+      description: "Free-form JSON object, at most 2048 bytes, 16 levels and 100 keys",
+    }),
+  );
 export type Metadata = z.infer<typeof Metadata>;
 
 export const MAX_METADATA_DEPTH = 16;
@@ -41,19 +46,19 @@ function metadataProblem(value: Record<string, unknown>): string | null {
   return null;
 }
 
-export const ClientMessageId = z.string().min(1).max(64);
+export const ClientMessageId = text(1, 64);
 
 /** A stored chat message, as broadcast and as returned by history. */
 export const Message = z.object({
   id: z.string(),
   bookingId: EntityId,
-  seq: z.number().int().positive(),
+  seq: Seq,
   senderId: EntityId,
   senderRole: PartyRole,
   content: z.string(),
   chatType: z.literal("booking"),
-  clientMessageId: z.string().nullable(),
-  metadata: Metadata.nullable(),
+  clientMessageId: z.nullable(z.string()),
+  metadata: z.nullable(Metadata),
   isRead: z.boolean(),
   createdAt: z.string(),
 });
@@ -63,13 +68,13 @@ export type Message = z.infer<typeof Message>;
 export const SupportMessage = z.object({
   id: z.string(),
   providerId: EntityId,
-  seq: z.number().int().positive(),
+  seq: Seq,
   senderId: EntityId,
   senderRole: z.enum(["provider", "admin"]),
   content: z.string(),
   chatType: z.literal("admin"),
-  clientMessageId: z.string().nullable(),
-  metadata: Metadata.nullable(),
+  clientMessageId: z.nullable(z.string()),
+  metadata: z.nullable(Metadata),
   isRead: z.boolean(),
   createdAt: z.string(),
 });

@@ -1,7 +1,7 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { Booking, TerminationReason } from "./booking";
 import { ErrorCode } from "./errors";
-import { EntityId } from "./ids";
+import { Count, EntityId, Seq } from "./ids";
 import { Message, SupportMessage } from "./message";
 import { PartyRole, UserRole } from "./roles";
 
@@ -23,18 +23,18 @@ export const serverEventData = {
     bookingId: EntityId,
     chatActive: z.boolean(),
     role: UserRole,
-    lastSeq: z.number().int().nonnegative(),
+    lastSeq: Count,
     /** With `sinceSeq`: the last seq this join replays; below `lastSeq`, join again from here for more. */
-    replayThrough: z.number().int().nonnegative().optional(),
+    replayThrough: z.optional(Count),
   }),
   "booking-chat": Message,
   "chat-error": z.object({
     code: ErrorCode,
     message: z.string(),
-    bookingId: z.string().optional(),
-    clientMessageId: z.string().optional(),
+    bookingId: z.optional(z.string()),
+    clientMessageId: z.optional(z.string()),
     /** With `rate_limited`: how long to wait before sending again. */
-    retryAfterMs: z.number().int().nonnegative().optional(),
+    retryAfterMs: z.optional(Count),
   }),
   "chat-token-received": z.object({
     bookingId: EntityId,
@@ -60,13 +60,13 @@ export const serverEventData = {
   /** On the inbox socket: a new message in one of the user's bookings, from the other party. */
   "booking-chat-notification": z.object({
     bookingId: EntityId,
-    seq: z.number().int().positive(),
+    seq: Seq,
     senderId: EntityId,
     senderRole: PartyRole,
     preview: z.string(),
   }),
   /** The other party read every message up to `seq`. */
-  "messages-read": z.object({ bookingId: EntityId, readerId: EntityId, seq: z.number().int().nonnegative() }),
+  "messages-read": z.object({ bookingId: EntityId, readerId: EntityId, seq: Count }),
   /** On the admin feed: a booking changed (token-free; admins see every transition). */
   "booking-updated": z.object({
     action: BookingChange,

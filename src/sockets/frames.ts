@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import {
   Envelope,
   type ErrorCode,
@@ -34,9 +34,9 @@ export function sendChatError(ws: WebSocket, error: ChatError, bookingId?: strin
   sendFrame(ws, encode("chat-error", chatErrorPayload(error, bookingId)));
 }
 
-type Schemas = Record<string, z.ZodType>;
+type Schemas = Record<string, z.core.$ZodType>;
 export type FrameOf<S extends Schemas> = {
-  [K in keyof S & string]: { event: K; data: z.infer<S[K]> };
+  [K in keyof S & string]: { event: K; data: z.output<S[K]> };
 }[keyof S & string];
 
 const encoder = new TextEncoder();
@@ -65,7 +65,7 @@ export function parseFrame<S extends Schemas>(
   // hasOwn, so "__proto__" or "toString" never find an inherited property.
   const schema = Object.hasOwn(schemas, event) ? schemas[event] : undefined;
   if (!schema) return new ChatError("invalid_payload", `Unknown event "${event}"`);
-  const parsed = schema.safeParse(data);
+  const parsed = z.safeParse(schema, data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";

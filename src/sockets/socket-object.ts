@@ -10,7 +10,7 @@ import { ChatError, type FrameOf, parseFrame, sendChatError } from "./frames";
 import { readIdentity } from "./identity-header";
 import { encode, readState, type SocketState, sendFrame } from "./socket-state";
 
-type Schemas = Record<string, z.ZodType>;
+type Schemas = Record<string, z.core.$ZodType>;
 
 /**
  * The base of every object that holds sockets (booking room, inbox, admin feed shard), in the

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
 import { io, type Socket } from "socket.io-client";
-import type { z } from "zod";
+import { z } from "zod";
 import { startService } from "../../scripts/bench/runtime.mjs";
 import { serverEventData } from "../../src/protocol";
 
@@ -56,13 +56,13 @@ let counter = 0;
 export const uniqueId = (name: string) => `${name}-${Date.now().toString(36)}-${++counter}`;
 
 /** An HTTP call as `jwt` that must answer `status`; its body, parsed with the protocol's `schema`. */
-export async function call<T extends z.ZodType>(
+export async function call<T extends z.core.$ZodType>(
   base: string,
   method: string,
   path: string,
   jwt: string,
   expect: { status: number; schema: T; body?: unknown },
-): Promise<z.infer<T>> {
+): Promise<z.output<T>> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { Authorization: `Bearer ${jwt}`, "Content-Type": "application/json" },
@@ -73,7 +73,7 @@ export async function call<T extends z.ZodType>(
   if (res.status !== expect.status) {
     throw new Error(`${method} ${path}: expected ${expect.status}, got ${res.status} ${text.slice(0, 300)}`);
   }
-  return expect.schema.parse(JSON.parse(text));
+  return z.parse(expect.schema, JSON.parse(text));
 }
 
 type ServerEvent = keyof typeof serverEventData;

@@ -1,0 +1,304 @@
+import * as z from "zod/mini";
+import { CreateBookingBody, PaymentBody } from "./booking";
+import {
+  AcceptResponse,
+  AdminAuditQuery,
+  AdminFeedResponse,
+  AdminMessagesQuery,
+  AdminMessagesResponse,
+  BookingResponse,
+  ChatTokenResponse,
+  DevTokenBody,
+  HistoryQuery,
+  HistoryResponse,
+  MyChatsResponse,
+  SupportHistoryResponse,
+  SupportMessageBody,
+  SupportThreadsResponse,
+} from "./http";
+import { Count } from "./ids";
+import { SupportMessage } from "./message";
+
+export const SupportMessageResponse = z.object({ message: SupportMessage });
+export const DevTokenResponse = z.object({ token: z.string() });
+export const HealthResponse = z.object({
+  ok: z.boolean(),
+  problems: z.array(z.string()),
+  /** Items consumers set aside; null when D1 could not be read. */
+  deadLetters: z.nullable(Count),
+});
+export const AdminAuditResponse = z.object({
+  entries: z.array(
+    z.object({ id: z.int(), adminId: z.string(), action: z.string(), target: z.string(), at: z.string() }),
+  ),
+});
+export const DeadLettersResponse = z.object({
+  deadLetters: z.array(
+    z.object({
+      id: z.int(),
+      source: z.string(),
+      consumer: z.string(),
+      position: z.string(),
+      error: z.string(),
+      /** What was refused, as JSON text. */
+      payload: z.nullable(z.string()),
+      createdAt: z.string(),
+    }),
+  ),
+});
+const JsonObject = z.record(z.string(), z.unknown());
+
+/** Errors a route may answer with, by status, beyond 400 invalid_request and 401 unauthorized. */
+type Errors = Partial<Record<403 | 404 | 409 | 413 | 429 | 503, string>>;
+
+/**
+ * One HTTP route: what it takes and what it answers. The server's OpenAPI document and the
+ * client SDK's typed calls are both built from this table, and a test checks the app serves
+ * exactly these routes, so the three cannot drift apart.
+ */
+export type HttpRoute = {
+  method: "GET" | "POST";
+  /** With `{name}` for each path parameter. */
+  path: string;
+  summary: string;
+  /** Who may call: a user's JWT, nobody in particular, or (payment) an admin JWT or a webhook signature. */
+  auth: "user" | "none" | "user-or-signature";
+  query?: z.ZodMiniObject;
+  body?: z.ZodMiniType;
+  /** A body the caller may leave out. */
+  bodyOptional?: true;
+  /** Request headers besides `Authorization`. */
+  headers?: Record<string, string>;
+  status: 200 | 201;
+  response: z.ZodMiniType;
+  errors?: Errors;
+};
+
+const LIFECYCLE_CONFLICTS =
+  "Illegal transition (`booking_closed`, `already_accepted`, `not_accepted`, `payment_required`, `invalid_transition`)";
+const lifecycle = (path: string, summary: string) =>
+  ({
+    method: "POST",
+    path: `/bookings/{id}/${path}`,
+    summary,
+    auth: "user",
+    status: 200,
+    response: BookingResponse,
+    errors: {
+      403: "Not this booking's party (`forbidden`)",
+      404: "No such booking",
+      409: LIFECYCLE_CONFLICTS,
+    },
+  }) as const satisfies HttpRoute;
+
+export const httpRoutes = {
+  health: {
+    method: "GET",
+    path: "/health",
+    summary: "Health: `{ok, problems, deadLetters}`; configuration problems are named, never their values",
+    auth: "none",
+    status: 200,
+    response: HealthResponse,
+    errors: { 503: "Misconfigured or D1 unreachable; `problems` says what" },
+  },
+  openApi: {
+    method: "GET",
+    path: "/openapi.json",
+    summary: "This document",
+    auth: "none",
+    status: 200,
+    response: JsonObject,
+  },
+  devToken: {
+    method: "POST",
+    path: "/dev/token",
+    summary: "Development only: mint a user JWT for the try-it page (404 unless ENVIRONMENT=development)",
+    auth: "none",
+    body: DevTokenBody,
+    status: 200,
+    response: DevTokenResponse,
+    errors: { 404: "Not a development deployment" },
+  },
+  devMeter: {
+    method: "GET",
+    path: "/dev/meter",
+    summary:
+      "Development only: what this isolate's objects have spent (SQLite rows, alarms, calls, D1 rows), for the benchmark",
+    auth: "none",
+    status: 200,
+    response: z.record(z.string(), z.record(z.string(), z.number())),
+    errors: { 404: "Not a development deployment" },
+  },
+  createBooking: {
+    method: "POST",
+    path: "/bookings",
+    summary: "Create a booking (customers)",
+    auth: "user",
+    body: CreateBookingBody,
+    status: 201,
+    response: BookingResponse,
+    errors: { 403: "Not a customer (`forbidden`)", 429: "Too many new bookings (`rate_limited`)" },
+  },
+  getBooking: {
+    method: "GET",
+    path: "/bookings/{id}",
+    summary: "A booking, for its parties and admins (never with chat tokens)",
+    auth: "user",
+    status: 200,
+    response: BookingResponse,
+    errors: { 403: "Not this booking's party (`forbidden`)", 404: "No such booking" },
+  },
+  confirmPayment: {
+    method: "POST",
+    path: "/bookings/{id}/payment",
+    summary:
+      "Confirm payment: an admin JWT, or the payment webhook signed with `X-Signature: t=<unix seconds>,v1=<hex>`",
+    auth: "user-or-signature",
+    headers: {
+      "X-Signature":
+        '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under PAYMENT_WEBHOOK_SECRET, within 5 minutes; the body must then name `bookingId`',
+    },
+    body: PaymentBody,
+    bodyOptional: true,
+    status: 200,
+    response: BookingResponse,
+    errors: {
+      403: "Not an admin (`forbidden`)",
+      404: "No such booking",
+      409: "Booking closed",
+      429: "Too many attempts (`rate_limited`)",
+    },
+  },
+  acceptBooking: {
+    ...lifecycle("accept", "Accept (the booking's provider); issues the provider's chat token"),
+    response: AcceptResponse,
+  },
+  declineBooking: lifecycle("decline", "Decline before accepting (the booking's provider)"),
+  startJob: lifecycle("start", "Start the job (the booking's provider)"),
+  completeJob: lifecycle("complete", "Complete the job (provider or admin); ends the chat"),
+  cancelBooking: lifecycle("cancel", "Cancel (customer, provider or admin); ends the chat"),
+  chatToken: {
+    method: "GET",
+    path: "/chat/booking/{id}/token",
+    summary: "The caller's own chat token",
+    auth: "user",
+    status: 200,
+    response: ChatTokenResponse,
+    errors: {
+      403: "Not this booking's party",
+      404: "Not issued yet (`token_not_issued`) or no such booking",
+    },
+  },
+  history: {
+    method: "GET",
+    path: "/chat/booking/{id}",
+    summary:
+      "Message history, ascending within a page; cursors by seq. Parties send their chat token in `X-Chat-Token`; admins need none",
+    auth: "user",
+    query: HistoryQuery,
+    headers: { "X-Chat-Token": "The caller's chat token (admins need none)" },
+    status: 200,
+    response: HistoryResponse,
+    errors: { 403: "Not this booking's party, or a wrong chat token", 404: "No such booking" },
+  },
+  myChats: {
+    method: "GET",
+    path: "/chat/my-chats",
+    summary: "The caller's chats, newest activity first",
+    auth: "user",
+    status: 200,
+    response: MyChatsResponse,
+  },
+  adminFeed: {
+    method: "GET",
+    path: "/admin/feed",
+    summary: "How the admins' live feed is sharded: one socket path per shard (admins)",
+    auth: "user",
+    status: 200,
+    response: AdminFeedResponse,
+    errors: { 403: "Not an admin" },
+  },
+  adminMessages: {
+    method: "GET",
+    path: "/chat/admin/messages",
+    summary: "Every message in D1, newest first, with a stable cursor (admins)",
+    auth: "user",
+    query: AdminMessagesQuery,
+    status: 200,
+    response: AdminMessagesResponse,
+    errors: { 403: "Not an admin" },
+  },
+  adminAudit: {
+    method: "GET",
+    path: "/chat/admin/audit",
+    summary:
+      "Every look admins took at users' conversations (joins, history, searches, the feed, support threads), newest first (admins)",
+    auth: "user",
+    query: AdminAuditQuery,
+    status: 200,
+    response: AdminAuditResponse,
+    errors: { 403: "Not an admin" },
+  },
+  deadLetters: {
+    method: "GET",
+    path: "/chat/admin/dead-letters",
+    summary: "What consumers set aside (a message D1 refused for good, say), newest first (admins)",
+    auth: "user",
+    status: 200,
+    response: DeadLettersResponse,
+    errors: { 403: "Not an admin" },
+  },
+  supportThreads: {
+    method: "GET",
+    path: "/chat/support",
+    summary: "Support threads (admins)",
+    auth: "user",
+    status: 200,
+    response: SupportThreadsResponse,
+    errors: { 403: "Not an admin" },
+  },
+  supportSend: {
+    method: "POST",
+    path: "/chat/support/messages",
+    summary:
+      "A provider writes in its own support thread (starting it); 200 with the stored message when this clientMessageId was already stored",
+    auth: "user",
+    body: SupportMessageBody,
+    status: 201,
+    response: SupportMessageResponse,
+    errors: { 403: "Not a provider", 429: "Too many posts (`rate_limited`)" },
+  },
+  supportReply: {
+    method: "POST",
+    path: "/chat/support/{providerId}/messages",
+    summary:
+      "An admin replies in a provider's thread; 200 with the stored message when this clientMessageId was already stored",
+    auth: "user",
+    body: SupportMessageBody,
+    status: 201,
+    response: SupportMessageResponse,
+    errors: { 403: "Not an admin", 409: "The provider has not started a thread (`thread_not_started`)" },
+  },
+  supportHistory: {
+    method: "GET",
+    path: "/chat/support/{providerId}",
+    summary: "A support thread (that provider or admins)",
+    auth: "user",
+    query: HistoryQuery,
+    status: 200,
+    response: SupportHistoryResponse,
+    errors: { 403: "Not that provider or an admin" },
+  },
+} as const satisfies Record<string, HttpRoute>;
+
+export type HttpRouteName = keyof typeof httpRoutes;
+
+/** The WebSocket routes, whose frames docs/protocol.md describes (the SDK opens them itself). */
+export const socketRoutes = {
+  bookingSocket: { path: "/bookings/{id}/ws", summary: "The booking's chat socket" },
+  inboxSocket: { path: "/me/ws", summary: "The caller's inbox socket" },
+  adminFeedSocket: {
+    path: "/admin/ws",
+    summary: "One shard of the admins' live feed (admins only); `shard` is required when there are several",
+  },
+} as const;
