@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds public/ (served as Workers static assets): the try-it page (web/app.ts bundled with the
-// client SDK, plus its HTML and CSS) and the SDK alone. public/ is generated; edit web/ and src/client/.
+// client SDK, plus its HTML and CSS) and the SDK alone. public/ is generated; edit web/ and sdk/src/.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { build } from "esbuild";
 
@@ -16,12 +16,14 @@ await build({
   outfile: `${root}public/app.js`,
   logLevel: "warning",
 });
-// The client SDK on its own, for apps and examples: import { createChatClient } from ".../spana-chat-client.js".
+// The client SDK on its own, minified with zod inside (as the package's browser bundle), for pages
+// and examples: import { createChatClient } from "/spana-chat-client.js".
 await build({
-  entryPoints: [`${root}src/client/index.ts`],
+  entryPoints: [`${root}sdk/src/index.ts`],
   bundle: true,
   format: "esm",
-  target: "es2022",
+  target: "es2020",
+  minify: true,
   outfile: `${root}public/spana-chat-client.js`,
   logLevel: "warning",
 });

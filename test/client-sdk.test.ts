@@ -2,7 +2,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { describe, expect, it, vi } from "vitest";
-import { type ChatClientError, createChatClient, type OpenSocket } from "../src/client";
+import { type ChatClientError, createChatClient, type OpenSocket } from "../sdk/src";
 import { type Message, REPLAY_LIMIT } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { BASE_URL } from "./helpers/api";

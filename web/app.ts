@@ -2,7 +2,7 @@
 // client SDK. Development only: it depends on POST /dev/token, which production does not serve.
 
 import { z } from "zod";
-import { type BookingChat, type ChatClient, ChatClientError, createChatClient } from "../src/client";
+import { type BookingChat, type ChatClient, ChatClientError, createChatClient } from "../sdk/src";
 import { BookingResponse, type ChatSummary, ChatTokenResponse, type Message } from "../src/protocol";
 
 const DevToken = z.object({ token: z.string() });

@@ -1,4 +1,4 @@
-import { ErrorBody, type ErrorCode } from "../protocol";
+import { ErrorBody, type ErrorCode } from "../../src/protocol";
 
 /** A refusal from the service: the HTTP status (or 0 on a socket) and its error code. */
 export class ChatClientError extends Error {
@@ -20,10 +20,10 @@ export async function request(
   http: HttpOptions,
   method: string,
   path: string,
-  options: { body?: unknown; headers?: Record<string, string> } = {},
+  options: { body?: unknown; headers?: Record<string, string>; anonymous?: boolean } = {},
 ): Promise<unknown> {
   const headers = new Headers(options.headers);
-  headers.set("Authorization", `Bearer ${await http.getToken()}`);
+  if (!options.anonymous) headers.set("Authorization", `Bearer ${await http.getToken()}`);
   if (options.body !== undefined) headers.set("Content-Type", "application/json");
   const response = await http.fetch(`${http.baseUrl}${path}`, {
     method,

@@ -6,10 +6,11 @@ import {
   type ServerEvent,
   type ServerEventName,
   type ServerEventPayload,
-} from "../protocol";
+} from "../../src/protocol";
 import { Connection, type ConnectionStatus } from "./connection";
 import { Emitter } from "./emitter";
 import { ChatClientError, type HttpOptions, request } from "./http";
+import { randomId } from "./random-id";
 import type { OpenSocket } from "./transport";
 
 type PendingSend = {
@@ -21,7 +22,7 @@ type PendingSend = {
 export type BookingChatOptions = {
   http: HttpOptions;
   wsUrl: string;
-  open: OpenSocket;
+  open: OpenSocket | null;
   bookingId: string;
   /** The caller's chat token; fetched from the API when omitted. Admins have none. */
   chatToken?: string;
@@ -65,6 +66,7 @@ export class BookingChat {
 
   /** Connects (fetching the chat token first if needed). Resolves once the first join is answered. */
   async connect(): Promise<ServerEventPayload<"booking-joined">> {
+    this.connection.assertCanOpen();
     if (!this.options.asAdmin && this.chatToken === undefined) {
       const path = `/chat/booking/${this.options.bookingId}/token`;
       this.chatToken = ChatTokenResponse.parse(await request(this.options.http, "GET", path)).chatToken;
@@ -95,7 +97,7 @@ export class BookingChat {
   send(text: string, options: { metadata?: Metadata; clientMessageId?: string } = {}): Promise<Message> {
     if (this.terminated)
       return Promise.reject(new ChatClientError(0, "chat_terminated", "The chat has ended"));
-    const clientMessageId = options.clientMessageId ?? crypto.randomUUID();
+    const clientMessageId = options.clientMessageId ?? randomId();
     const data = {
       bookingId: this.options.bookingId,
       chatToken: this.chatToken ?? "",

@@ -4,16 +4,17 @@ import {
   type ServerEventName,
   type ServerEventPayload,
   type SupportMessage,
-} from "../protocol";
+} from "../../src/protocol";
 import { Connection } from "./connection";
 import { Emitter } from "./emitter";
 import { ChatClientError, type HttpOptions, request } from "./http";
-import type { OpenSocket } from "./transport";
+import { randomId } from "./random-id";
+import { NoWebSocketError, type OpenSocket } from "./transport";
 
 export type FeedOptions = {
   url: string;
   getToken: () => Promise<string>;
-  open: OpenSocket;
+  open: OpenSocket | null;
   heartbeat?: { intervalMs: number; timeoutMs: number };
 };
 
@@ -92,7 +93,7 @@ export class Inbox extends Feed {
   private readonly pending = new Map<string, PendingSupport>();
 
   /** Providers: sends a support message; resolves with the stored message once acknowledged. */
-  sendSupport(text: string, clientMessageId: string = crypto.randomUUID()): Promise<SupportMessage> {
+  sendSupport(text: string, clientMessageId: string = randomId()): Promise<SupportMessage> {
     const frame = JSON.stringify({ event: "support-chat", data: { message: text, clientMessageId } });
     return new Promise((resolve, reject) => {
       this.pending.set(clientMessageId, { resolve, reject, frame });
@@ -142,7 +143,9 @@ export class AdminFeed {
     private readonly feedAt: (path: string) => FeedOptions,
   ) {}
 
+  /** Throws NoWebSocketError at once when there is no WebSocket to open the shards with. */
   start(): this {
+    if (!this.feedAt("/admin/ws").open) throw new NoWebSocketError();
     void this.open();
     return this;
   }

@@ -1,25 +1,24 @@
-import {
-  type AdminMessagesResponse,
-  AdminMessagesResponse as AdminMessagesSchema,
-  type MyChatsResponse,
-  MyChatsResponse as MyChatsSchema,
-  type SupportHistoryResponse,
-  SupportHistoryResponse as SupportHistorySchema,
-  type SupportMessage,
-  SupportMessage as SupportMessageSchema,
-} from "../protocol";
+import type { AdminMessagesQuery, MyChatsResponse, SupportMessage } from "../../src/protocol";
+import { createApi } from "./api";
 import { BookingChat, type BookingChatOptions } from "./booking-chat";
 import { AdminFeed, Inbox } from "./feeds";
 import { type HttpOptions, request } from "./http";
-import { type OpenSocket, openWebSocket } from "./transport";
+import { randomId } from "./random-id";
+import { type OpenSocket, platformWebSocket, type WebSocketConstructor, webSocketOpener } from "./transport";
 
 export type ChatClientOptions = {
   /** The service's HTTP base URL, e.g. `https://chat.example.com`. */
   baseUrl: string;
   /** Returns the user's current JWT; called on every (re)connect and request, so it may refresh. */
   getToken: () => Promise<string> | string;
-  /** Overrides for tests and unusual platforms. */
+  /**
+   * The WebSocket class to connect with, where the platform has none (Node.js before 22: pass
+   * the `ws` package's). Without one, anything that needs a socket throws NoWebSocketError at once.
+   */
+  WebSocket?: WebSocketConstructor;
+  /** The fetch to call the HTTP API with (the platform's by default). */
   fetch?: typeof fetch;
+  /** Overrides how sockets are opened (tests, unusual platforms). */
   openSocket?: OpenSocket;
   heartbeat?: { intervalMs: number; timeoutMs: number };
 };
@@ -32,8 +31,9 @@ export function createChatClient(options: ChatClientOptions) {
     getToken: async () => options.getToken(),
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
   };
+  const api = createApi(http);
   const wsUrl = baseUrl.replace(/^http/, "ws");
-  const open = options.openSocket ?? openWebSocket;
+  const open = options.openSocket ?? webSocketOpener(options.WebSocket ?? platformWebSocket());
   const feed = (path: string) => ({
     url: `${wsUrl}${path}`,
     getToken: http.getToken,
@@ -42,6 +42,13 @@ export function createChatClient(options: ChatClientOptions) {
   });
 
   return {
+    /**
+     * Every HTTP route as a typed call, named as in the protocol's route table:
+     * `api.createBooking({ body: { providerId } })`, `api.acceptBooking({ params: { id } })`,
+     * `api.history({ params: { id }, query: { before } })`. Replies are parsed with the service's
+     * schemas; refusals throw ChatClientError with the service's error code.
+     */
+    api,
     /** A booking's chat; call `connect()` on it. */
     booking(
       bookingId: string,
@@ -58,43 +65,28 @@ export function createChatClient(options: ChatClientOptions) {
       return new AdminFeed(http, feed).start();
     },
     /** `GET /chat/my-chats`. */
-    async myChats(): Promise<MyChatsResponse> {
-      return MyChatsSchema.parse(await request(http, "GET", "/chat/my-chats"));
+    myChats(): Promise<MyChatsResponse> {
+      return api.myChats();
     },
     support: {
       /** Providers: a message to the admins over HTTP. */
-      async send(text: string, clientMessageId: string = crypto.randomUUID()): Promise<SupportMessage> {
-        const body = await request(http, "POST", "/chat/support/messages", {
-          body: { message: text, clientMessageId },
-        });
-        return SupportMessageSchema.parse((body as { message: unknown }).message);
+      async send(text: string, clientMessageId = randomId()): Promise<SupportMessage> {
+        return (await api.supportSend({ body: { message: text, clientMessageId } })).message;
       },
       /** Admins: a reply in a provider's thread. */
-      async reply(
-        providerId: string,
-        text: string,
-        clientMessageId: string = crypto.randomUUID(),
-      ): Promise<SupportMessage> {
-        const path = `/chat/support/${providerId}/messages`;
-        const body = await request(http, "POST", path, { body: { message: text, clientMessageId } });
-        return SupportMessageSchema.parse((body as { message: unknown }).message);
+      async reply(providerId: string, text: string, clientMessageId = randomId()): Promise<SupportMessage> {
+        const body = { message: text, clientMessageId };
+        return (await api.supportReply({ params: { providerId }, body })).message;
       },
-      async history(
-        providerId: string,
-        page: { before?: number; limit?: number } = {},
-      ): Promise<SupportHistoryResponse> {
-        const query = new URLSearchParams();
-        for (const [key, value] of Object.entries(page))
-          if (value !== undefined) query.set(key, String(value));
-        return SupportHistorySchema.parse(await request(http, "GET", `/chat/support/${providerId}?${query}`));
+      history(providerId: string, page: { before?: number; limit?: number } = {}) {
+        return api.supportHistory({ params: { providerId }, query: page });
       },
     },
     /** Admins: search every message. */
-    async adminMessages(query: Record<string, string | number> = {}): Promise<AdminMessagesResponse> {
-      const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
-      return AdminMessagesSchema.parse(await request(http, "GET", `/chat/admin/messages?${params}`));
+    adminMessages(query: Partial<AdminMessagesQuery> = {}) {
+      return api.adminMessages({ query });
     },
-    /** Any other call, with the user's JWT: `request("POST", "/bookings", { body })`. */
+    /** Any call by method and path, with the user's JWT; its JSON body, unparsed. Prefer `api`. */
     request: (method: string, path: string, init?: { body?: unknown; headers?: Record<string, string> }) =>
       request(http, method, path, init),
   };

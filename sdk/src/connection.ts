@@ -1,12 +1,18 @@
-import { CloseCode, PING_FRAME, type ServerEvent, ServerEvent as ServerEventSchema } from "../protocol";
-import type { OpenSocket, SocketLike } from "./transport";
+import {
+  CloseCode,
+  PING_FRAME,
+  type ServerEvent,
+  ServerEvent as ServerEventSchema,
+} from "../../src/protocol";
+import { NoWebSocketError, type OpenSocket, type SocketLike } from "./transport";
 
 export type ConnectionStatus = "connecting" | "open" | "offline" | "stopped";
 
 export type ConnectionOptions = {
   url: string;
   getToken: () => Promise<string>;
-  open: OpenSocket;
+  /** Null when the runtime has no WebSocket and none was passed: starting then throws. */
+  open: OpenSocket | null;
   /** Called on every (re)connect, before anything else is sent; joins and resumes go here. */
   onOpen: (send: (frame: string) => void) => void;
   onFrame: (frame: ServerEvent) => void;
@@ -31,9 +37,15 @@ export class Connection {
 
   constructor(private readonly options: ConnectionOptions) {}
 
+  /** Starts connecting; throws NoWebSocketError at once when there is no WebSocket to connect with. */
   start(): void {
+    this.assertCanOpen();
     this.stopped = false;
     void this.connect();
+  }
+
+  assertCanOpen(): void {
+    if (!this.options.open) throw new NoWebSocketError();
   }
 
   /** Stops for good: no more reconnects. */
@@ -77,6 +89,7 @@ export class Connection {
     let socket: SocketLike;
     try {
       const token = await this.options.getToken();
+      if (!this.options.open) throw new NoWebSocketError();
       socket = await this.options.open(this.options.url, [SUBPROTOCOL, `bearer.${token}`]);
     } catch {
       return this.retry();

@@ -1,4 +1,4 @@
-import type { ServerEventName, ServerEventPayload } from "../protocol";
+import type { ServerEventName, ServerEventPayload } from "../../src/protocol";
 
 type Handler<K extends ServerEventName> = (data: ServerEventPayload<K>) => void;
 

@@ -1,0 +1,69 @@
+import type * as z from "zod/mini";
+import { type HttpRoute, type HttpRouteName, httpRoutes } from "../../src/protocol";
+import { type HttpOptions, request } from "./http";
+
+/** `{id: string}` for a path such as `/bookings/{id}/accept`. */
+type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
+  ? { [K in Name]: string } & PathParams<Rest>
+  : unknown;
+
+type HasParams<P extends string> = P extends `${string}{${string}}${string}` ? true : false;
+
+/** What a call to `route` takes: its path parameters, query, body and extra headers, each typed. */
+export type CallArgs<R extends HttpRoute> = (HasParams<R["path"]> extends true
+  ? { params: PathParams<R["path"]> }
+  : unknown) &
+  (R["query"] extends z.ZodMiniObject ? { query?: z.input<R["query"]> } : unknown) &
+  (R["body"] extends z.ZodMiniType
+    ? R["bodyOptional"] extends true
+      ? { body?: z.input<R["body"]> }
+      : { body: z.input<R["body"]> }
+    : unknown) & { headers?: Record<string, string> };
+
+/** What it answers, parsed with the protocol's schema. */
+export type CallResult<R extends HttpRoute> = z.output<R["response"]>;
+
+type Call<R extends HttpRoute> =
+  Record<string, never> extends CallArgs<R>
+    ? (args?: CallArgs<R>) => Promise<CallResult<R>>
+    : (args: CallArgs<R>) => Promise<CallResult<R>>;
+
+/** One typed method per HTTP route of the service, named as in the protocol's route table. */
+export type Api = { [K in HttpRouteName]: Call<(typeof httpRoutes)[K]> };
+
+type LooseArgs = {
+  params?: Record<string, string>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+  headers?: Record<string, string>;
+};
+
+/** The route's path with its parameters filled in, and its query string. */
+function urlOf(route: HttpRoute, args: LooseArgs): string {
+  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = args.params?.[name];
+    if (value === undefined) throw new TypeError(`${route.method} ${route.path}: params.${name} is required`);
+    return encodeURIComponent(value);
+  });
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(args.query ?? {}))
+    if (value !== undefined) query.set(key, String(value));
+  const search = query.toString();
+  return search ? `${path}?${search}` : path;
+}
+
+/** Every route of the table as a typed call: `api.acceptBooking({ params: { id } })`. */
+export function createApi(http: HttpOptions): Api {
+  const api: Record<string, (args?: LooseArgs) => Promise<unknown>> = {};
+  for (const [name, route] of Object.entries(httpRoutes) as [string, HttpRoute][]) {
+    api[name] = async (args = {}) => {
+      const json = await request(http, route.method, urlOf(route, args), {
+        body: args.body,
+        headers: args.headers,
+        anonymous: route.auth === "none",
+      });
+      return route.response.parse(json);
+    };
+  }
+  return api as unknown as Api;
+}

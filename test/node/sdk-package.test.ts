@@ -1,0 +1,132 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpRoutes, socketRoutes } from "../../src/protocol";
+import { runningService, type Service } from "./service";
+
+// The SDK as an app gets it: `npm pack` of sdk/ (built by `npm run build:sdk`), installed into a
+// scratch project, used from Node against the running service.
+
+const run = promisify(execFile);
+const ROOT = new URL("../..", import.meta.url).pathname;
+const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
+
+let service: Service;
+let app: string;
+
+beforeAll(async () => {
+  service = await runningService();
+  app = mkdtempSync(join(tmpdir(), "spana-sdk-app-"));
+  const packed = mkdtempSync(join(tmpdir(), "spana-sdk-pack-"));
+  await run("npm", ["pack", "--pack-destination", packed, "--loglevel=error"], { cwd: join(ROOT, "sdk") });
+  const tarball = readdirSync(packed).find((f) => f.endsWith(".tgz"));
+  if (!tarball) throw new Error("npm pack made no tarball");
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "an-app", private: true, type: "module" }));
+  // zod comes from npm's cache, which the repository's own install filled.
+  await run(
+    "npm",
+    ["install", join(packed, tarball), "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
+    { cwd: app },
+  );
+  rmSync(packed, { recursive: true, force: true });
+}, 120_000);
+
+afterAll(async () => {
+  await service?.stop();
+  if (app) rmSync(app, { recursive: true, force: true });
+});
+
+const node = (file: string, env: Record<string, string> = {}) =>
+  run(process.execPath, [file], { cwd: app, env: { ...process.env, ...env }, timeout: 20_000 });
+
+describe("the SDK package, installed from its tarball", () => {
+  it("runs the README's example against the service", async () => {
+    const example = readFileSync(join(ROOT, "sdk/examples/quickstart.mjs"), "utf8");
+    expect(readFileSync(join(ROOT, "README.md"), "utf8")).toContain(example.trim());
+    writeFileSync(join(app, "quickstart.mjs"), example);
+    const { stdout } = await node("quickstart.mjs", { SPANA_URL: service.base });
+    expect(stdout.trim()).toBe("#1 customer: Hi, when can you come?");
+  });
+
+  it("ships types that check the calls' parameters and type their replies", async () => {
+    writeFileSync(
+      join(app, "check.ts"),
+      `import { createChatClient, type Message, NoWebSocketError } from "@spana/chat-client";
+const client = createChatClient({ baseUrl: "http://localhost:8787", getToken: () => "jwt" });
+export async function check(): Promise<[string, Message | undefined, boolean]> {
+  const accepted = await client.api.acceptBooking({ params: { id: "b" } });
+  const page = await client.api.history({ params: { id: "b" }, query: { before: 10 } });
+  await client.api.health();
+  // @ts-expect-error the booking id is required
+  await client.api.getBooking({});
+  // @ts-expect-error providerId is required
+  await client.api.createBooking({ body: {} });
+  // @ts-expect-error a reply is typed, not any
+  const wrong: number = accepted.chatToken;
+  return [accepted.chatToken, page.messages[0], wrong === 0 || new Error() instanceof NoWebSocketError];
+}
+`,
+    );
+    const flags = ["--noEmit", "--strict", "--module", "esnext", "--moduleResolution", "bundler"];
+    await run(process.execPath, [TSC, ...flags, "--target", "es2022", "--lib", "es2022,dom", "check.ts"], {
+      cwd: app,
+    });
+  });
+
+  it("fails at once, with the documented message, where there is no WebSocket", async () => {
+    writeFileSync(
+      join(app, "no-websocket.mjs"),
+      `delete globalThis.WebSocket;
+const { createChatClient, NO_WEBSOCKET_MESSAGE } = await import("@spana/chat-client");
+const client = createChatClient({ baseUrl: process.env.SPANA_URL, getToken: () => "jwt" });
+const started = Date.now();
+try {
+  await client.booking("any").connect();
+  console.log("connected");
+} catch (error) {
+  console.log(JSON.stringify({ message: error.message, documented: error.message === NO_WEBSOCKET_MESSAGE, ms: Date.now() - started }));
+}
+try {
+  client.inbox();
+} catch (error) {
+  console.log(error.name);
+}
+`,
+    );
+    const { stdout } = await node("no-websocket.mjs", { SPANA_URL: service.base });
+    const [first, second] = stdout.trim().split("\n");
+    const result = JSON.parse(first ?? "{}");
+    expect(result).toMatchObject({ documented: true });
+    expect(result.message).toContain("Pass an implementation: createChatClient({ ..., WebSocket })");
+    expect(result.ms).toBeLessThan(1_000);
+    expect(second).toBe("NoWebSocketError");
+  });
+
+  it("has a typed call for every HTTP route of the OpenAPI document, and opens its sockets", async () => {
+    const res = await fetch(`${service.base}/openapi.json`);
+    const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const { stdout } = await node(
+      await writeScript(
+        "api-methods.mjs",
+        `const { createChatClient } = await import("@spana/chat-client");
+console.log(JSON.stringify(Object.keys(createChatClient({ baseUrl: "http://x", getToken: () => "" }).api)));`,
+      ),
+    );
+    const methods: string[] = JSON.parse(stdout);
+    const byCall = Object.entries(httpRoutes).map(([name, route]) => [name, `${route.method} ${route.path}`]);
+    expect(methods.sort()).toEqual(Object.keys(httpRoutes).sort());
+    const sockets = Object.values(socketRoutes).map((s) => `GET ${s.path}`);
+    expect(documented.sort()).toEqual([...byCall.map(([, route]) => route), ...sockets].sort());
+  });
+});
+
+async function writeScript(name: string, text: string): Promise<string> {
+  writeFileSync(join(app, name), text);
+  return name;
+}
