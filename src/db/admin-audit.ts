@@ -8,6 +8,7 @@ export type AuditAction =
   | "booking.join"
   | "booking.history"
   | "messages.search"
+  | "bookings.list"
   | "feed.watch"
   | "support.read"
   | "support.list"

@@ -1,6 +1,5 @@
 import { and, count, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { ApiError } from "../errors";
 import {
   type AdminMessagesQuery,
   type AdminMessagesResponse,
@@ -8,6 +7,7 @@ import {
   Metadata,
 } from "../protocol";
 import type { Database } from "./client";
+import { decodeCursor, encodeCursor } from "./cursor";
 import { messages } from "./schema";
 
 /**
@@ -16,18 +16,6 @@ import { messages } from "./schema";
  * millisecond in order.
  */
 const Cursor = z.tuple([z.string(), z.number().int(), z.string()]);
-
-function encodeCursor(row: { createdAt: string; seq: number; id: string }): string {
-  return Buffer.from(JSON.stringify([row.createdAt, row.seq, row.id])).toString("base64url");
-}
-
-function decodeCursor(cursor: string): [string, number, string] {
-  try {
-    return Cursor.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
-  } catch {
-    throw new ApiError(400, "invalid_request", "cursor is not valid");
-  }
-}
 
 /** Messages are stored with `toISOString()` times, so filters compare in the same form. */
 const iso = (value: string) => new Date(value).toISOString();
@@ -44,7 +32,7 @@ export async function listMessages(db: Database, q: AdminMessagesQuery): Promise
 
   const page = [...filters];
   if (q.cursor) {
-    const [createdAt, seq, id] = decodeCursor(q.cursor);
+    const [createdAt, seq, id] = decodeCursor(Cursor, q.cursor);
     const older = or(
       lt(messages.createdAt, createdAt),
       and(eq(messages.createdAt, createdAt), lt(messages.seq, seq)),
@@ -67,7 +55,7 @@ export async function listMessages(db: Database, q: AdminMessagesQuery): Promise
   return {
     messages: shown.map(toListed),
     total: totals[0]?.total ?? 0,
-    nextCursor: hasMore && last ? encodeCursor(last) : null,
+    nextCursor: hasMore && last ? encodeCursor([last.createdAt, last.seq, last.id]) : null,
   };
 }
 

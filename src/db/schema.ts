@@ -27,7 +27,12 @@ export const bookings = sqliteTable(
     /** Room-side version of this row; an older write never overwrites a newer one. */
     version: integer("version").notNull(),
   },
-  (t) => [index("bookings_customer_idx").on(t.customerId), index("bookings_provider_idx").on(t.providerId)],
+  (t) => [
+    index("bookings_customer_idx").on(t.customerId),
+    index("bookings_provider_idx").on(t.providerId),
+    // Admins list bookings newest first.
+    index("bookings_by_created").on(t.createdAt, t.id),
+  ],
 );
 
 /**

@@ -118,6 +118,22 @@ export const AdminMessagesQuery = z.strictObject({
 });
 export type AdminMessagesQuery = z.infer<typeof AdminMessagesQuery>;
 
+/** Query of `GET /chat/admin/bookings`: every booking, newest first, optionally of one status or party. */
+export const AdminBookingsQuery = z.strictObject({
+  status: z.optional(BookingStatus),
+  customerId: z.optional(EntityId),
+  providerId: z.optional(EntityId),
+  limit: PageLimit,
+  cursor: z.optional(text(1, 300)),
+});
+export type AdminBookingsQuery = z.infer<typeof AdminBookingsQuery>;
+
+export const AdminBookingsResponse = z.object({
+  bookings: z.array(Booking),
+  nextCursor: z.nullable(z.string()),
+});
+export type AdminBookingsResponse = z.infer<typeof AdminBookingsResponse>;
+
 /** A message as the admin listing shows it: either conversation kind, newest first. */
 export const ListedMessage = z.object({
   id: z.string(),

@@ -3,6 +3,8 @@ import { CreateBookingBody, PaymentBody } from "./booking";
 import {
   AcceptResponse,
   AdminAuditQuery,
+  AdminBookingsQuery,
+  AdminBookingsResponse,
   AdminFeedResponse,
   AdminMessagesQuery,
   AdminMessagesResponse,
@@ -226,6 +228,16 @@ export const httpRoutes = {
     query: AdminMessagesQuery,
     status: 200,
     response: AdminMessagesResponse,
+    errors: { 403: "Not an admin" },
+  },
+  adminBookings: {
+    method: "GET",
+    path: "/chat/admin/bookings",
+    summary: "Every booking as D1 mirrors it, newest first, with a stable cursor (admins)",
+    auth: "user",
+    query: AdminBookingsQuery,
+    status: 200,
+    response: AdminBookingsResponse,
     errors: { 403: "Not an admin" },
   },
   adminAudit: {

@@ -4,13 +4,20 @@ import { requireAllowedOrigin } from "../auth/origin";
 import { requireAdmin } from "../auth/require-admin";
 import { getConfig } from "../config";
 import { listAdminAccess, recordAdminAccess } from "../db/admin-audit";
+import { listBookings } from "../db/admin-bookings";
 import { listMessages } from "../db/admin-messages";
 import { database } from "../db/client";
 import { listDeadLetters } from "../delivery/dead-letters";
 import { feedStub } from "../delivery/targets";
 import { ApiError } from "../errors";
 import { jsonResponse } from "../json-response";
-import { AdminAuditQuery, AdminFeedQuery, type AdminFeedResponse, AdminMessagesQuery } from "../protocol";
+import {
+  AdminAuditQuery,
+  AdminBookingsQuery,
+  AdminFeedQuery,
+  type AdminFeedResponse,
+  AdminMessagesQuery,
+} from "../protocol";
 import { withIdentity } from "../sockets/identity-header";
 import { parseOr400 } from "../validation";
 
@@ -62,4 +69,10 @@ adminChatRoutes.get("/messages", async (c) => {
   const query = parseOr400(AdminMessagesQuery, c.req.query());
   await recordAdminAccess(c.env.DB, c.var.identity.userId, "messages.search", JSON.stringify(query));
   return jsonResponse(await listMessages(database(c.env.DB), query));
+});
+
+adminChatRoutes.get("/bookings", async (c) => {
+  const query = parseOr400(AdminBookingsQuery, c.req.query());
+  await recordAdminAccess(c.env.DB, c.var.identity.userId, "bookings.list", JSON.stringify(query));
+  return jsonResponse(await listBookings(database(c.env.DB), query));
 });

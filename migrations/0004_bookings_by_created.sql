@@ -1,0 +1,1 @@
+CREATE INDEX `bookings_by_created` ON `bookings` (`created_at`,`id`);
