@@ -1,89 +1,44 @@
 // The try-it page: signs in as a development user and drives the whole booking flow through the
-// client SDK. Development only: it depends on POST /dev/token, which production does not serve.
+// client SDK's typed calls. Development only: it depends on POST /dev/token, which production does not serve.
 
-import { z } from "zod";
-import { type BookingChat, type ChatClient, ChatClientError, createChatClient } from "../sdk/src";
-import { BookingResponse, type ChatSummary, ChatTokenResponse, type Message } from "../src/protocol";
+import { type BookingChat, ChatClientError } from "../sdk/src";
+import type { Booking, ChatSummary, Message } from "../src/protocol";
+import { $, describe, el, notice, time } from "./dom";
+import { forgetSession, type Role, restoreSession, type Session, signIn } from "./session";
+import { closedMessage, holdsToken, isClosed, providerSteps, stateOf, summaryOf } from "./states";
 
-const DevToken = z.object({ token: z.string() });
-
-type Role = "customer" | "service_provider" | "admin";
-type Session = { role: Role; userId: string; token: string; client: ChatClient };
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 let session: Session | null = null;
 let chat: BookingChat | null = null;
 let openBookingId: string | null = null;
 let readBy = 0;
 /** Bumped by every openChat, so a slower earlier call never draws into the current pane. */
 let generation = 0;
-const summaries = new Map<string, ChatSummary>();
+/** A list entry: a party's chat summary, or for admins a booking, which also names both parties. */
+type Entry = ChatSummary & Partial<Pick<Booking, "customerId" | "providerId" | "createdAt">>;
+const summaries = new Map<string, Entry>();
+const LIST_REFRESH_MS = 3_000;
 
-function notice(text: string | null): void {
-  $("notice").hidden = text === null;
-  $("notice").textContent = text ?? "";
-}
-
-/** An element with a class and text content, built without innerHTML so user text stays text. */
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text = "",
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  node.textContent = text;
-  return node;
-}
-
-function describe(error: unknown): string {
-  return error instanceof ChatClientError ? `${error.message} (${error.code})` : String(error);
-}
-
-/** What a person should read about a chat's state. */
-function stateOf(s: Pick<ChatSummary, "status" | "chatActive">): { label: string; kind: string } {
-  if (["completed", "cancelled", "declined"].includes(s.status))
-    return { label: `Closed (${s.status})`, kind: "closed" };
-  if (s.chatActive)
-    return { label: s.status === "in_progress" ? "Live · job in progress" : "Live", kind: "live" };
-  if (s.status === "pending_payment") return { label: "Waiting for payment", kind: "waiting" };
-  if (s.status === "paid_to_escrow") return { label: "Waiting for provider", kind: "waiting" };
-  return { label: "Waiting for payment", kind: "waiting" };
-}
-
-const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-
-async function signIn(role: Role, userId: string): Promise<void> {
-  const res = await fetch("/dev/token", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ role, userId }),
-  });
-  if (!res.ok) {
-    notice("Development sign-in is disabled on this server (it only works with ENVIRONMENT=development).");
-    return;
-  }
-  const { token } = DevToken.parse(await res.json());
-  const client = createChatClient({ baseUrl: location.origin, getToken: () => token });
-  session = { role, userId, token, client };
+async function start(next: Session): Promise<void> {
+  session = next;
   notice(null);
-  $("signin").hidden = true;
-  $("whoami").hidden = false;
-  $("whoami").textContent = `${userId} · ${role === "service_provider" ? "provider" : role}`;
+  document.body.classList.add("signed-in");
+  $("whoami-name").textContent =
+    `${next.userId} · ${next.role === "service_provider" ? "provider" : next.role}`;
+  $("customer-tools").hidden = next.role !== "customer";
+  $("admin-tools").hidden = next.role !== "admin";
+  $("list-title").textContent = next.role === "admin" ? "All bookings" : "My chats";
   // An admin's tools appear once the live feed is connected, so no change is missed.
-  if (role === "admin") await watchFeed(client);
-  else listenToInbox(client);
+  if (next.role === "admin") await watchFeed(next);
+  else listenToInbox(next);
   $("app").hidden = false;
-  $("customer-tools").hidden = role !== "customer";
-  $("admin-tools").hidden = role !== "admin";
+  // Parties learn of a new booking only from the list (no event names it before payment); an admin's
+  // feed brings every change, and each listing is an audited look, so admins list on demand.
+  if (next.role !== "admin") setInterval(() => void refreshBookings(), LIST_REFRESH_MS);
   await refreshBookings();
 }
 
-function listenToInbox(client: ChatClient): void {
+function listenToInbox({ client }: Session): void {
   const inbox = client.inbox();
-  // New bookings arrive as summaries, not events; a slow poll keeps the list current.
-  setInterval(() => void refreshBookings(), 3_000);
-  const refresh = () => void refreshBookings();
   for (const event of [
     "chat-token-received",
     "booking-accepted",
@@ -93,77 +48,108 @@ function listenToInbox(client: ChatClient): void {
     "booking-chat-notification",
   ] as const) {
     inbox.on(event, (data) => {
-      refresh();
+      void refreshBookings();
       // Before the chat opens, the open pane reloads on each step; afterwards its own socket says it all.
-      const reopen = event !== "booking-chat-notification" && event !== "chat-terminated";
+      const reopen = event !== "booking-chat-notification" && (event !== "chat-terminated" || chat === null);
       if (reopen && data.bookingId === openBookingId) void openChat(data.bookingId);
     });
   }
 }
 
-function watchFeed(client: ChatClient): Promise<void> {
+function watchFeed({ client }: Session): Promise<void> {
   const feed = client.adminFeed();
   const add = (text: string) => {
-    const li = document.createElement("li");
+    const li = el("li", "", text);
     li.dataset.testid = "feed-item";
-    li.textContent = text;
     $("feed").prepend(li);
   };
   feed.on("booking-updated", ({ action, booking }) => {
-    add(`${time(booking.updatedAt)} · booking ${booking.id.slice(0, 8)} ${action}`);
-    summaries.set(booking.id, {
-      ...booking,
-      bookingId: booking.id,
-      lastMessage: null,
-      unreadCount: 0,
-      lastActivityAt: booking.updatedAt,
-    });
+    add(`${time(booking.updatedAt)} · booking ${booking.id} ${action}`);
+    summaries.set(booking.id, summaryOf(booking));
     renderBookings();
+    if (booking.id === openBookingId) showSteps(booking);
   });
   feed.on("booking-chat", (m) => add(`${time(m.createdAt)} · ${m.senderId}: ${m.content}`));
   feed.on("support-chat", (m) => add(`${time(m.createdAt)} · support ${m.providerId}: ${m.content}`));
   return feed.ready;
 }
 
+/** Parties list their chats; admins list every booking, from the admin search over D1. */
 async function refreshBookings(): Promise<void> {
-  if (!session || session.role === "admin") return;
-  const { chats } = await session.client.myChats().catch(() => ({ chats: [] as ChatSummary[] }));
-  for (const c of chats) summaries.set(c.bookingId, c);
-  renderBookings();
+  if (!session) return;
+  try {
+    if (session.role === "admin") {
+      const { bookings } = await session.client.api.adminBookings({ query: { limit: 50 } });
+      for (const b of bookings) {
+        const known = summaries.get(b.id);
+        // The live feed may already know a newer state than D1's copy.
+        if (!known || known.lastActivityAt <= b.updatedAt) summaries.set(b.id, summaryOf(b));
+      }
+    } else {
+      const { chats } = await session.client.api.myChats();
+      for (const c of chats) summaries.set(c.bookingId, c);
+    }
+    renderBookings();
+  } catch (error) {
+    notice(`Could not load the list: ${describe(error)}`);
+  }
 }
+
+/** Admins: newest booking first; parties: most recent activity first, as my-chats orders them. */
+const newestFirst = (a: Entry, b: Entry) =>
+  session?.role === "admin"
+    ? (b.createdAt ?? "").localeCompare(a.createdAt ?? "")
+    : b.lastActivityAt.localeCompare(a.lastActivityAt);
 
 function renderBookings(): void {
   const list = $("bookings");
-  list.replaceChildren();
   if (summaries.size === 0) {
-    list.innerHTML = '<li class="empty">No bookings yet</li>';
+    const empty = session?.role === "admin" ? "No bookings yet" : "No chats yet";
+    list.replaceChildren(el("li", "empty", empty));
     return;
   }
-  for (const s of summaries.values()) {
-    const li = document.createElement("li");
-    li.dataset.testid = "booking-item";
-    li.dataset.bookingId = s.bookingId;
-    li.classList.toggle("selected", s.bookingId === openBookingId);
-    const state = stateOf(s);
-    const unread =
-      s.unreadCount > 0 ? `<span class="unread" data-testid="unread">${s.unreadCount}</span>` : "";
-    li.innerHTML = `<div><strong>Booking ${s.bookingId.slice(0, 8)}</strong></div>
-      <div class="row">${unread}<span class="badge ${state.kind}" data-testid="booking-state">${state.label}</span></div>`;
-    li.firstElementChild?.append(el("div", "meta", s.lastMessage ? s.lastMessage.content : s.bookingId));
-    li.addEventListener("click", () => void openChat(s.bookingId));
-    list.append(li);
-  }
+  list.replaceChildren(
+    ...[...summaries.values()].sort(newestFirst).map((s) => {
+      const li = el("li", s.bookingId === openBookingId ? "selected" : "");
+      li.dataset.testid = "booking-item";
+      li.dataset.bookingId = s.bookingId;
+      const state = stateOf(s);
+      const heading = s.customerId
+        ? `${s.customerId} → ${s.providerId}`
+        : (s.lastMessage?.content ?? "No messages yet");
+      const title = el("div", "title", heading);
+      const badges = el("div", "badges");
+      if (s.unreadCount > 0) {
+        const unread = el("span", "unread", String(s.unreadCount));
+        unread.dataset.testid = "unread";
+        badges.append(unread);
+      }
+      const badge = el("span", `badge ${state.kind}`, state.label);
+      badge.dataset.testid = "booking-state";
+      badges.append(badge);
+      const text = el("div", "text");
+      const id = el("div", "meta", s.bookingId);
+      id.dataset.testid = "booking-id";
+      text.append(title, id);
+      li.append(text, badges);
+      li.addEventListener("click", () => void openChat(s.bookingId));
+      return li;
+    }),
+  );
 }
 
 function renderMessage(m: Message): void {
   const mine = m.senderId === session?.userId;
-  const li = document.createElement("li");
-  li.className = `message${mine ? " mine" : ""}`;
+  const li = el("li", `message${mine ? " mine" : ""}`);
   li.dataset.testid = "message";
   li.dataset.seq = String(m.seq);
   const sentAt = el("span", "time", time(m.createdAt));
   sentAt.dataset.testid = "message-time";
-  li.append(el("span", "sender", mine ? "" : m.senderRole), el("span", "text", m.content), sentAt);
+  li.append(
+    el("span", "sender", mine ? "" : `${m.senderId} · ${m.senderRole}`),
+    el("span", "text", m.content),
+    sentAt,
+  );
   $("messages").append(li);
   if (mine && m.isRead) readBy = Math.max(readBy, m.seq);
   renderReadMarks();
@@ -174,135 +160,181 @@ function renderMessage(m: Message): void {
 function renderReadMarks(): void {
   for (const li of $("messages").querySelectorAll<HTMLElement>(".message.mine")) {
     const read = Number(li.dataset.seq) <= readBy;
-    const time = li.querySelector(".time");
-    if (!time) continue;
-    time.textContent = `${time.textContent?.replace(/ ✓✓$/, "") ?? ""}${read ? " ✓✓" : ""}`;
+    const sentAt = li.querySelector(".time");
+    if (!sentAt) continue;
+    sentAt.textContent = `${sentAt.textContent?.replace(/ ✓✓$/, "") ?? ""}${read ? " ✓✓" : ""}`;
     li.dataset.read = String(read);
   }
 }
 
-/** Only the next steps that make sense for this booking. */
-function showProviderActions(b: { status: string; providerAccepted: boolean; paymentStatus: string }): void {
-  const closed = ["completed", "cancelled", "declined"].includes(b.status);
-  const paid = b.paymentStatus === "paid_to_escrow";
-  const show = (action: string, visible: boolean) => {
-    const button = $("provider-actions").querySelector<HTMLElement>(`[data-action="${action}"]`);
+/** Only the next steps that make sense for this booking, for whoever may take them. */
+function showSteps(b: Booking): void {
+  const steps = providerSteps(b);
+  const show = (container: string, action: string, visible: boolean) => {
+    const button = $(container).querySelector<HTMLElement>(`[data-action="${action}"]`);
     if (button) button.hidden = !visible;
   };
-  show("accept", !closed && !b.providerAccepted);
-  show("start", b.status === "confirmed" && paid);
-  show("complete", !closed && b.providerAccepted && paid);
+  show("provider-actions", "accept", steps.accept);
+  show("provider-actions", "start", steps.start);
+  show("provider-actions", "complete", steps.complete);
+  show("admin-actions", "payment", !isClosed(b) && b.paymentStatus !== "paid_to_escrow");
+  show("admin-actions", "complete", !isClosed(b) && b.providerAccepted);
+  show("admin-actions", "cancel", !isClosed(b));
 }
 
 function setLive(live: boolean, label: string, kind: string): void {
   $("chat-state").textContent = label;
   $("chat-state").className = `badge ${kind}`;
-  const canWrite = live && session?.role !== "admin";
-  $<HTMLInputElement>("message").disabled = !canWrite;
-  const send = $("composer").querySelector("button");
-  if (send) send.disabled = !canWrite;
+  const admin = session?.role === "admin";
+  const canWrite = live && !admin;
+  const input = $<HTMLInputElement>("message");
+  input.disabled = !canWrite;
+  input.placeholder = admin
+    ? "Admins watch chats read-only"
+    : live
+      ? "Write a message"
+      : kind === "closed"
+        ? "This chat is closed"
+        : "The chat opens once the booking is paid and accepted";
+  $<HTMLButtonElement>("send-button").disabled = !canWrite;
 }
 
-const CLOSED_MESSAGES: Record<string, string> = {
-  completed: "Chat has been terminated as the job is completed",
-  cancelled: "Chat has been terminated as the booking was cancelled",
-  declined: "Chat has been terminated as the provider declined the booking",
-};
-
-function closedMessage(booking: { status: string }): string {
-  return CLOSED_MESSAGES[booking.status] ?? "This chat is closed";
-}
-
-function showClosed(message: string): void {
-  setLive(false, "Closed", "closed");
-  const li = document.createElement("li");
-  li.className = "system";
+function showClosed(message: string, booking: Booking | null): void {
+  setLive(false, booking ? stateOf(booking).label : "Closed", "closed");
+  if (booking) showSteps(booking);
+  else for (const button of document.querySelectorAll<HTMLElement>(".steps button")) button.hidden = true;
+  const li = el("li", "system", message);
   li.dataset.testid = "chat-closed";
-  li.textContent = message;
   $("messages").append(li);
 }
 
 async function openChat(bookingId: string): Promise<void> {
   if (!session) return;
+  const { client, role } = session;
   const mine = ++generation;
   const stale = () => mine !== generation;
   chat?.close();
   chat = null;
   openBookingId = bookingId;
   readBy = 0;
+  document.body.classList.add("chat-open");
   renderBookings();
-  $("chat-title").textContent = `Booking ${bookingId.slice(0, 8)}`;
+  $<HTMLInputElement>("admin-booking").value = bookingId;
+  $("chat-title").textContent = `Booking ${bookingId}`;
+  $("copy-id").hidden = false;
   $("messages").replaceChildren();
-  $("provider-actions").hidden = session.role !== "service_provider";
-  const booking = BookingResponse.parse(await session.client.request("GET", `/bookings/${bookingId}`));
-  if (stale()) return;
-  const state = stateOf(booking.booking);
-  showProviderActions(booking.booking);
-  setLive(false, state.label, state.kind);
-  const asAdmin = session.role === "admin";
+  $("provider-actions").hidden = role !== "service_provider";
   try {
+    const { booking } = await client.api.getBooking({ params: { id: bookingId } });
+    if (stale()) return;
+    const state = stateOf(booking);
+    showSteps(booking);
+    setLive(false, state.label, state.kind);
+    // Before the viewer's token exists there is nothing to read yet, and asking for it would be a 404.
+    if (!holdsToken(role, booking)) return;
+    const asAdmin = role === "admin";
     const chatToken = asAdmin
       ? undefined
-      : ChatTokenResponse.parse(await session.client.request("GET", `/chat/booking/${bookingId}/token`))
-          .chatToken;
-    const page = await session.client.booking(bookingId, { asAdmin, chatToken }).history({ limit: 50 });
+      : (await client.api.chatToken({ params: { id: bookingId } })).chatToken;
+    const page = await client.booking(bookingId, { asAdmin, chatToken }).history({ limit: 50 });
     if (stale()) return;
     for (const m of page.messages) renderMessage(m);
+    if (isClosed(booking)) return showClosed(closedMessage(booking), booking);
     const last = page.messages.at(-1)?.seq ?? 0;
-    const resumed = session.client.booking(bookingId, { asAdmin, chatToken, sinceSeq: last });
+    const resumed = client.booking(bookingId, { asAdmin, chatToken, sinceSeq: last });
     chat = resumed;
     resumed.on("booking-chat", (m) => {
       renderMessage(m);
-      if (m.senderId !== session?.userId && session?.role !== "admin") resumed.markRead(m.seq);
+      if (m.senderId !== session?.userId && !asAdmin) resumed.markRead(m.seq);
     });
     resumed.on("messages-read", ({ seq }) => {
       readBy = Math.max(readBy, seq);
       renderReadMarks();
     });
     resumed.on("chatroom-ready", () => setLive(true, "Live", "live"));
-    resumed.on("chat-terminated", ({ message }) => showClosed(message));
+    resumed.on("chat-terminated", ({ message }) => {
+      void client.api.getBooking({ params: { id: bookingId } }).then(
+        (latest) => !stale() && showClosed(message, latest.booking),
+        () => !stale() && showClosed(message, null),
+      );
+    });
     const joined = await resumed.connect();
-    if (stale()) {
-      resumed.close();
-      return;
-    }
+    if (stale()) return resumed.close();
     setLive(joined.chatActive, state.label, state.kind);
     const lastFromOther = page.messages.filter((m) => m.senderId !== session?.userId).at(-1);
-    if (lastFromOther && session.role !== "admin") resumed.markRead(lastFromOther.seq);
+    if (lastFromOther && !asAdmin) resumed.markRead(lastFromOther.seq);
   } catch (error) {
-    if (error instanceof ChatClientError && error.code === "chat_terminated")
-      showClosed(closedMessage(booking.booking));
-    else if (error instanceof ChatClientError && error.code === "token_not_issued")
-      setLive(false, state.label, state.kind);
-    else notice(describe(error));
+    if (stale()) return;
+    if (error instanceof ChatClientError && error.code === "chat_terminated") {
+      const latest = await client.api.getBooking({ params: { id: bookingId } }).catch(() => null);
+      showClosed(latest ? closedMessage(latest.booking) : "This chat is closed", latest?.booking ?? null);
+    } else notice(describe(error));
   }
 }
 
-async function act(path: string, bookingId: string | null): Promise<void> {
-  if (!session || !bookingId) return;
+function closeChat(): void {
+  generation++;
+  chat?.close();
+  chat = null;
+  openBookingId = null;
+  document.body.classList.remove("chat-open");
+  renderBookings();
+}
+
+/** The booking an admin acts on: the open one, or a full id (or a unique start of one) typed in. */
+function adminTarget(): string | null {
+  const typed = $<HTMLInputElement>("admin-booking").value.trim();
+  if (!typed) return null;
+  const matches = [...summaries.keys()].filter((id) => id.startsWith(typed));
+  return summaries.has(typed) ? typed : matches.length === 1 ? (matches[0] ?? typed) : typed;
+}
+
+type Step = "payment" | "accept" | "start" | "complete" | "cancel";
+
+async function act(step: Step, bookingId: string): Promise<void> {
+  if (!session) return;
+  const { api } = session.client;
+  const params = { id: bookingId };
   try {
-    await session.client.request("POST", `/bookings/${bookingId}/${path}`);
+    if (step === "payment") await api.confirmPayment({ params });
+    if (step === "accept") await api.acceptBooking({ params });
+    if (step === "start") await api.startJob({ params });
+    if (step === "complete") await api.completeJob({ params });
+    if (step === "cancel") await api.cancelBooking({ params });
     notice(null);
     await refreshBookings();
-    if (bookingId === openBookingId) await openChat(bookingId);
+    // A closing step is shown by the chat's own socket; everything else reloads the pane.
+    if (bookingId === openBookingId && ((step !== "complete" && step !== "cancel") || !chat))
+      await openChat(bookingId);
   } catch (error) {
     notice(describe(error));
   }
 }
 
-$("signin").addEventListener("submit", (event) => {
+$("signin").addEventListener("submit", async (event) => {
   event.preventDefault();
-  void signIn($<HTMLSelectElement>("role").value as Role, $<HTMLInputElement>("user").value.trim());
+  const role = $<HTMLSelectElement>("role").value as Role;
+  try {
+    await start(await signIn(role, $<HTMLInputElement>("user").value.trim()));
+  } catch (error) {
+    notice(`Could not sign in: ${error instanceof Error ? error.message : String(error)}`);
+  }
 });
+
+$("signout").addEventListener("click", () => {
+  forgetSession();
+  location.reload();
+});
+
+$("notice-close").addEventListener("click", () => notice(null));
 
 $("new-booking").addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!session) return;
   try {
     const providerId = $<HTMLInputElement>("provider-id").value.trim();
-    const { booking } = BookingResponse.parse(
-      await session.client.request("POST", "/bookings", { body: { providerId } }),
-    );
+    const { booking } = await session.client.api.createBooking({ body: { providerId } });
+    summaries.set(booking.id, summaryOf(booking));
     await refreshBookings();
     await openChat(booking.id);
   } catch (error) {
@@ -324,14 +356,27 @@ $("composer").addEventListener("submit", async (event) => {
 });
 
 $("provider-actions").addEventListener("click", (event) => {
-  const action = (event.target as HTMLElement).dataset.action;
-  if (action) void act(action, openBookingId);
+  const action = (event.target as HTMLElement).dataset.action as Step | undefined;
+  if (action && openBookingId) void act(action, openBookingId);
 });
 
-$("admin-form").addEventListener("click", (event) => {
+$("admin-actions").addEventListener("click", (event) => {
   const action = (event.target as HTMLElement).dataset.action;
-  const bookingId = $<HTMLInputElement>("admin-booking").value.trim();
-  if (action === "pay") void act("payment", bookingId);
-  if (action === "complete") void act("complete", bookingId);
+  if (!action) return;
+  const bookingId = adminTarget();
+  if (!bookingId) return notice("Pick a booking from the list (or paste its full id) first.");
   if (action === "watch") void openChat(bookingId);
+  else void act(action as Step, bookingId);
 });
+
+$("copy-id").addEventListener("click", () => {
+  if (openBookingId) void navigator.clipboard?.writeText(openBookingId).catch(() => {});
+});
+
+$("back").addEventListener("click", closeChat);
+
+$("refresh").addEventListener("click", () => void refreshBookings());
+
+const restored = restoreSession();
+if (restored) void start(restored);
+else forgetSession();
