@@ -19,7 +19,7 @@ const Optional = z
   .optional()
   .transform((v) => (v ? v : undefined));
 
-const ConfigSchema = z.object({
+export const ConfigSchema = z.object({
   ENVIRONMENT: z.string().default("production"),
   JWT_SECRET: Optional.pipe(Secret.optional()),
   JWT_JWKS_URL: Optional.pipe(z.url().optional()),

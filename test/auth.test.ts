@@ -102,8 +102,21 @@ describe("user JWTs", () => {
     const unknown = await openSocket(crypto.randomUUID(), p.customer);
     expect(unknown.response.status).toBe(404);
     expect(field(await unknown.response.json(), "error", "code")).toBe("booking_not_found");
-    const notUpgrade = await api("GET", `/bookings/${booking.id}/ws`, { jwt: p.customer.jwt });
-    expect(notUpgrade.status).toBe(426);
+  });
+
+  it("answers a plain GET on each socket route with 426 and Upgrade: websocket, as documented", async () => {
+    const p = await parties();
+    const booking = await createBooking(p);
+    for (const [path, user] of [
+      [`/bookings/${booking.id}/ws`, p.customer],
+      ["/me/ws", p.provider],
+      ["/admin/ws", p.admin],
+    ] as const) {
+      const res = await api("GET", path, { jwt: user.jwt });
+      expect(res.status, path).toBe(426);
+      expect(res.headers.get("Upgrade"), path).toBe("websocket");
+      expect(res.body, path).toMatchObject({ error: { code: "invalid_request" } });
+    }
   });
 
   it("answers unknown routes with the JSON error shape", async () => {

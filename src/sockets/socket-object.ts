@@ -52,7 +52,7 @@ export abstract class SocketObject<Events extends Schemas> extends DurableObject
     const identity = readIdentity(request);
     if (!identity) return errorResponse(401, "unauthorized", "Missing caller identity");
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return errorResponse(426, "invalid_request", "Expected a WebSocket upgrade");
+      return errorResponse(426, "invalid_request", "Expected a WebSocket upgrade", { Upgrade: "websocket" });
     }
     const refusal = this.onBeforeConnect(identity);
     if (refusal) return refusal;
