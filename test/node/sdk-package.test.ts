@@ -51,6 +51,17 @@ describe("the SDK package, installed from its tarball", () => {
     expect(stdout.trim()).toBe("#1 customer: Hi, when can you come?");
   });
 
+  it("sends without crypto.randomUUID, as on React Native's Hermes", async () => {
+    writeFileSync(
+      join(app, "hermes-like.mjs"),
+      `Object.defineProperty(Crypto.prototype, "randomUUID", { value: undefined });
+if (typeof crypto.randomUUID !== "undefined") throw new Error("randomUUID is still there");
+await import("./quickstart.mjs");`,
+    );
+    const { stdout } = await node("hermes-like.mjs", { SPANA_URL: service.base });
+    expect(stdout.trim()).toBe("#1 customer: Hi, when can you come?");
+  });
+
   it("ships types that check the calls' parameters and type their replies", async () => {
     writeFileSync(
       join(app, "check.ts"),
