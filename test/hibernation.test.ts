@@ -2,6 +2,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { describe, expect, it, vi } from "vitest";
+import { HistoryResponse } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
 import { activeChat } from "./helpers/flow";
@@ -92,13 +93,14 @@ describe("a room that hibernates or is evicted between messages", () => {
 });
 
 describe("socket credentials", () => {
-  it("closes a socket with 4401 once its JWT has expired", async () => {
+  it("closes a socket with 4401 once its JWT has expired, and its frame is neither stored nor delivered", async () => {
     const chat = await activeChat();
     const jwt = await signUserJwt(chat.customer.id, "customer", { expiresIn: "2s" });
     const expiresAt = decodeJwt(jwt).exp ?? 0;
     const socket = await connect(chat.bookingId, chat.customer, { jwt });
     socket.send("join-booking", { bookingId: chat.bookingId, chatToken: chat.customerToken });
     await socket.expect("booking-joined");
+    const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
 
     await vi.waitUntil(() => Date.now() > expiresAt * 1000, { timeout: 5_000, interval: 100 });
     socket.send("booking-chat", {
@@ -109,6 +111,18 @@ describe("socket credentials", () => {
     await vi.waitUntil(() => socket.closed, { timeout: 5_000 });
     expect(socket.closed?.code).toBe(4401);
     expect(socket.received.filter((f) => f.event === "booking-chat")).toEqual([]);
+
+    // The room handles frames in order: once the provider's own message is back, "late" is decided.
+    provider.send("booking-chat", {
+      bookingId: chat.bookingId,
+      chatToken: chat.providerToken,
+      message: "after",
+    });
+    expect(await provider.expect("booking-chat")).toMatchObject({ seq: 1, content: "after" });
+    const history = await api("GET", `/chat/booking/${chat.bookingId}`, { jwt: chat.admin.jwt });
+    expect(history.status).toBe(200);
+    expect(HistoryResponse.parse(history.body).messages.map((m) => m.content)).toEqual(["after"]);
+    provider.close();
   });
 });
 

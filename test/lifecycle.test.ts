@@ -295,6 +295,34 @@ describe("ending the chat", () => {
     expect(payment.status).toBe(200);
   });
 
+  for (const [ending, by] of [
+    ["cancel", "customer"],
+    ["decline", "provider"],
+  ] as const) {
+    it(`refuses every lifecycle action after a ${ending}, whoever may otherwise take it`, async () => {
+      const p = await parties();
+      const booking = await createBooking(p);
+      expect((await act(ending, booking.id, p[by].jwt)).status).toBe(200);
+      const attempts = [
+        ["payment", p.admin],
+        ["accept", p.provider],
+        ["decline", p.provider],
+        ["start", p.provider],
+        ["complete", p.provider],
+        ["complete", p.admin],
+        ["cancel", p.customer],
+        ["cancel", p.admin],
+      ] as const;
+      for (const [action, user] of attempts) {
+        const res = await act(action, booking.id, user.jwt);
+        expect(res.status, `${action} by ${user.role}`).toBe(409);
+        expect(field(res.body, "error", "code"), `${action} by ${user.role}`).toBe("booking_closed");
+      }
+      const after = await api("GET", `/bookings/${booking.id}`, { jwt: p.admin.jwt });
+      expect(field(after.body, "booking", "status")).toBe(ending === "cancel" ? "cancelled" : "declined");
+    });
+  }
+
   it("never reopens a terminated chat, even when the missing token arrives later", async () => {
     const p = await parties();
     const booking = await createBooking(p);
