@@ -102,6 +102,29 @@ describe("the D1 outbox", () => {
     customer.close();
   });
 
+  it("copies each message to D1 exactly once over rounds of sends and flushes", async () => {
+    const chat = await activeChat();
+    const room = bookingRoom(env, chat.bookingId);
+    const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
+    await settleD1(room);
+    const copiedBefore = meter("BookingRoom").d1MessagesCopied;
+    let sent = 0;
+    for (const round of [3, 2]) {
+      for (let i = 0; i < round; i++) {
+        customer.send("booking-chat", {
+          bookingId: chat.bookingId,
+          chatToken: chat.customerToken,
+          message: `m${++sent}`,
+        });
+        await customer.expect("booking-chat");
+      }
+      await settleD1(room);
+      expect(await d1Seqs(chat.bookingId)).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
+    }
+    expect(meter("BookingRoom").d1MessagesCopied - copiedBefore).toBe(5);
+    customer.close();
+  });
+
   it("batches D1 writes: under load, far fewer statements than messages", async () => {
     const chat = await activeChat();
     const room = bookingRoom(env, chat.bookingId);

@@ -67,6 +67,7 @@ export class D1Copy implements Consumer {
     });
     try {
       await this.write([...mirror, ...inserts(rows.length)]);
+      this.counters.d1MessagesCopied += rows.length;
       this.suspects.cleared();
       return through(rows.length, head.event);
     } catch (error) {
@@ -87,6 +88,7 @@ export class D1Copy implements Consumer {
         event = head.event;
       }
       const prefix = await longestPrefix(rows.length, (n) => this.write(inserts(n)));
+      this.counters.d1MessagesCopied += prefix.sent;
       if (prefix.sent > 0 || rows.length === 0) return through(prefix.sent, event);
       const first = pending[0];
       if (!first) throw prefix.error;

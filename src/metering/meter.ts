@@ -17,6 +17,8 @@ export type Counters = {
   d1RowsWritten: number;
   /** D1 statements sent. */
   d1Statements: number;
+  /** Messages sent to D1; each message goes once, unless a flush is repeated after a crash. */
+  d1MessagesCopied: number;
   /** Chat messages stored (booking and support), the unit costs are divided by. */
   messages: number;
 };
@@ -31,6 +33,7 @@ function zero(): Counters {
     calls: 0,
     d1RowsWritten: 0,
     d1Statements: 0,
+    d1MessagesCopied: 0,
     messages: 0,
   };
 }
