@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { api } from "./helpers/api";
-import { accept, activeChat, createBooking, pay } from "./helpers/flow";
+import { accept, activeChat, chatToken, createBooking, pay } from "./helpers/flow";
 import { connect, inbox, openSocket, openSocketAt } from "./helpers/socket";
 import { newAdmin, newCustomer, newProvider, type TestUser } from "./helpers/users";
 
@@ -256,8 +256,20 @@ describe("authorization matrix", () => {
     const s = await scene();
     const fresh = await createBooking(s);
     await pay(fresh.id, s.admin);
-    await expect(accept(fresh.id, s.otherProvider)).rejects.toThrow();
+    const token = await chatToken(fresh.id, s.customer);
+
+    // Paying again is a repeat, not a new payment: the customer's chat token stays the same.
+    const again = await api("POST", `/bookings/${fresh.id}/payment`, { jwt: s.admin.jwt });
+    expect(again.status).toBe(200);
+    expect(await chatToken(fresh.id, s.customer)).toBe(token);
+
     const admin = await newAdmin();
-    expect((await api("POST", `/bookings/${fresh.id}/accept`, { jwt: admin.jwt })).status).toBe(403);
+    for (const user of [s.otherProvider, admin]) {
+      const res = await api("POST", `/bookings/${fresh.id}/accept`, { jwt: user.jwt });
+      expect(res.status, user.role).toBe(403);
+      expect(res.body, user.role).toMatchObject({ error: { code: "forbidden" } });
+    }
+    // The booking's own provider still can.
+    expect((await accept(fresh.id, s.provider)).booking).toMatchObject({ providerAccepted: true });
   });
 });

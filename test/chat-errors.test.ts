@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAX_MESSAGE_CHARS } from "../src/protocol";
-import { api } from "./helpers/api";
+import { api, field } from "./helpers/api";
 import { accept, activeChat, chatToken, createBooking, parties, pay } from "./helpers/flow";
 import { connect, joined } from "./helpers/socket";
 
@@ -207,6 +207,11 @@ describe("chat-error", () => {
     expect(await provider.expect("booking-chat")).toEqual(stored);
     await provider.barrier();
     expect(provider.pending()).toEqual([]);
+    // The id decides, not the text: a resend with other content still gets the stored copy.
+    customer.send("booking-chat", { ...data, message: "once, edited" });
+    expect(await customer.expect("booking-chat")).toEqual(stored);
+    const history = await api("GET", `/chat/booking/${chat.bookingId}`, { jwt: chat.admin.jwt });
+    expect(field(history.body, "messages")).toEqual([{ ...stored, isRead: false }]);
 
     // Client message ids belong to their sender: the provider's "dup-1" is a message of its own.
     provider.send("booking-chat", { ...data, chatToken: chat.providerToken, message: "mine" });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { HistoryResponse, PING_FRAME } from "../src/protocol";
 import { api, BASE_URL, field } from "./helpers/api";
 import { activeChat, createBooking, parties } from "./helpers/flow";
-import { connect, joined, openSocket, openSocketAt } from "./helpers/socket";
+import { connect, joined, openSocket } from "./helpers/socket";
 
 describe("abuse limits", () => {
   it("rate-limits a flooding socket with a retry hint, storing only what it accepted, gap-free", async () => {
@@ -86,8 +86,18 @@ describe("abuse limits", () => {
       ok.webSocket?.accept();
       ok.webSocket?.close();
     }
-    const inbox = await openSocketAt("/me/ws", p.customer, { protocols: [] });
-    inbox.socket?.close();
+    // The inbox checks the origin as the booking socket does.
+    const inboxAt = (origin: string) =>
+      exports.default.fetch(`${BASE_URL}/me/ws`, {
+        headers: { Upgrade: "websocket", Authorization: `Bearer ${p.customer.jwt}`, Origin: origin },
+      });
+    const evilInbox = await inboxAt("https://evil.example");
+    expect(evilInbox.status).toBe(403);
+    expect(field(await evilInbox.json(), "error", "code")).toBe("origin_not_allowed");
+    const inbox = await inboxAt("https://app.spana.test");
+    expect(inbox.status).toBe(101);
+    inbox.webSocket?.accept();
+    inbox.webSocket?.close();
   });
 
   it("answers the heartbeat", async () => {
