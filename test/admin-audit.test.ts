@@ -1,7 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api } from "./helpers/api";
 import { activeChat } from "./helpers/flow";
-import { adminFeed, joined } from "./helpers/socket";
+import { adminFeed, connect, joined } from "./helpers/socket";
 
 type Entry = { adminId: string; action: string; target: string; at: string };
 
@@ -46,5 +47,32 @@ describe("the admin audit trail", () => {
       headers: { "X-Chat-Token": chat.customerToken },
     });
     expect(await auditOf(chat.admin.jwt, chat.customer.id)).toEqual([]);
+  });
+
+  it("lets no admin look unrecorded: while the trail cannot be written, access is refused", async () => {
+    const chat = await activeChat();
+    const { admin } = chat;
+    const trigger = `audit_down_${admin.id.replaceAll(/[^A-Za-z0-9]/g, "")}`;
+    await env.DB.exec(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON admin_audit WHEN NEW.admin_id = '${admin.id}' BEGIN SELECT RAISE(ABORT, 'injected audit outage'); END;`,
+    );
+    try {
+      for (const path of [
+        `/chat/booking/${chat.bookingId}`,
+        `/chat/admin/messages?bookingId=${chat.bookingId}`,
+      ]) {
+        const res = await api("GET", path, { jwt: admin.jwt });
+        expect(res.status, path).toBe(503);
+        expect(res.body, path).toMatchObject({ error: { code: "unavailable" } });
+        expect(res.headers.get("Retry-After"), path).toBe("5");
+      }
+      const socket = await connect(chat.bookingId, admin);
+      socket.send("join-booking", { bookingId: chat.bookingId });
+      expect(await socket.expect("chat-error")).toMatchObject({ code: "unavailable" });
+      socket.close();
+    } finally {
+      await env.DB.exec(`DROP TRIGGER ${trigger}`);
+    }
+    expect((await api("GET", `/chat/booking/${chat.bookingId}`, { jwt: admin.jwt })).status).toBe(200);
   });
 });

@@ -124,6 +124,28 @@ describe("socket credentials", () => {
     expect(HistoryResponse.parse(history.body).messages.map((m) => m.content)).toEqual(["after"]);
     provider.close();
   });
+
+  it("delivers nothing to a socket whose JWT has expired: the next broadcast closes it with 4401", async () => {
+    const chat = await activeChat();
+    const jwt = await signUserJwt(chat.customer.id, "customer", { expiresIn: "2s" });
+    const expiresAt = decodeJwt(jwt).exp ?? 0;
+    const customer = await connect(chat.bookingId, chat.customer, { jwt });
+    customer.send("join-booking", { bookingId: chat.bookingId, chatToken: chat.customerToken });
+    await customer.expect("booking-joined");
+    const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
+
+    await vi.waitUntil(() => Date.now() > expiresAt * 1000, { timeout: 5_000, interval: 100 });
+    provider.send("booking-chat", {
+      bookingId: chat.bookingId,
+      chatToken: chat.providerToken,
+      message: "secret",
+    });
+    expect(await provider.expect("booking-chat")).toMatchObject({ seq: 1, content: "secret" });
+    await vi.waitUntil(() => customer.closed, { timeout: 5_000 });
+    expect(customer.closed?.code).toBe(4401);
+    expect(customer.received.filter((f) => f.event === "booking-chat")).toEqual([]);
+    provider.close();
+  });
 });
 
 describe("probing", () => {

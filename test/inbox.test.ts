@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import { MyChatsResponse } from "../src/protocol";
+import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
 import { accept, createBooking, parties, pay } from "./helpers/flow";
 import { inbox, joined, openSocketAt } from "./helpers/socket";
@@ -182,14 +183,45 @@ describe("my chats and read state", () => {
       false,
     ]);
 
-    // Going backwards or past the end changes nothing.
+    // Going backwards or past the end (even by one) changes nothing.
     customer.send("mark-read", { bookingId: booking.id, seq: 1 });
+    customer.send("mark-read", { bookingId: booking.id, seq: 4 });
+    expect(await customer.expect("chat-error")).toMatchObject({ code: "invalid_payload" });
     customer.send("mark-read", { bookingId: booking.id, seq: 99 });
     expect(await customer.expect("chat-error")).toMatchObject({ code: "invalid_payload" });
     await provider.barrier();
     expect(provider.pending()).toEqual([]);
     expect((await myChats(p.customer))[0]?.unreadCount).toBe(1);
     for (const s of [provider, customer, admin]) s.close();
+  });
+
+  it("counts only the other party's messages as unread, also when the room recounts after an eviction", async () => {
+    const p = await parties();
+    const booking = await createBooking(p);
+    await pay(booking.id, p.admin);
+    const { chatToken: providerToken } = await accept(booking.id, p.provider);
+    const customerToken = (
+      (await api("GET", `/chat/booking/${booking.id}/token`, { jwt: p.customer.jwt })).body as {
+        chatToken: string;
+      }
+    ).chatToken;
+    const customer = await joined(booking.id, p.customer, customerToken);
+    const provider = await joined(booking.id, p.provider, providerToken);
+    const say = async (from: typeof customer, chatToken: string, message: string) => {
+      from.send("booking-chat", { bookingId: booking.id, chatToken, message });
+      await from.expect("booking-chat");
+    };
+    await say(customer, customerToken, "c1");
+    await say(customer, customerToken, "c2");
+    await say(provider, providerToken, "p1");
+    await say(customer, customerToken, "c3");
+    customer.close();
+    provider.close();
+
+    // Evicted, the room has no running counts left and counts from its log.
+    await evictDurableObject(bookingRoom(env, booking.id));
+    expect((await myChats(p.provider))[0]?.unreadCount).toBe(3);
+    expect((await myChats(p.customer))[0]?.unreadCount).toBe(1);
   });
 
   it("lists the caller's chats, newest activity first", async () => {
