@@ -153,8 +153,8 @@ export const mutations = [
   {
     id: "d1-mirror-rewrites-same-version",
     file: "src/booking-room/consumers.ts",
-    find: "setWhere: sql`excluded.version > ${bookings.version}`,",
-    replace: "setWhere: sql`excluded.version >= ${bookings.version}`,",
+    find: "excluded.version > ",
+    replace: "excluded.version >= ",
     what: "the D1 mirror rewrites a booking row with the version it already has",
     tests: ["test/outbox.test.ts"],
     equivalent:
