@@ -92,17 +92,22 @@ describe("a room that hibernates or is evicted between messages", () => {
   });
 });
 
+/** A live chat whose customer joined with a JWT that has since expired; the provider joined too. */
+async function customerWithExpiredJwt() {
+  const chat = await activeChat();
+  const jwt = await signUserJwt(chat.customer.id, "customer", { expiresIn: "2s" });
+  const expiresAt = decodeJwt(jwt).exp ?? 0;
+  const socket = await connect(chat.bookingId, chat.customer, { jwt });
+  socket.send("join-booking", { bookingId: chat.bookingId, chatToken: chat.customerToken });
+  await socket.expect("booking-joined");
+  const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
+  await vi.waitUntil(() => Date.now() > expiresAt * 1000, { timeout: 5_000, interval: 100 });
+  return { chat, socket, provider };
+}
+
 describe("socket credentials", () => {
   it("closes a socket with 4401 once its JWT has expired, and its frame is neither stored nor delivered", async () => {
-    const chat = await activeChat();
-    const jwt = await signUserJwt(chat.customer.id, "customer", { expiresIn: "2s" });
-    const expiresAt = decodeJwt(jwt).exp ?? 0;
-    const socket = await connect(chat.bookingId, chat.customer, { jwt });
-    socket.send("join-booking", { bookingId: chat.bookingId, chatToken: chat.customerToken });
-    await socket.expect("booking-joined");
-    const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
-
-    await vi.waitUntil(() => Date.now() > expiresAt * 1000, { timeout: 5_000, interval: 100 });
+    const { chat, socket, provider } = await customerWithExpiredJwt();
     socket.send("booking-chat", {
       bookingId: chat.bookingId,
       chatToken: chat.customerToken,
@@ -126,15 +131,7 @@ describe("socket credentials", () => {
   });
 
   it("delivers nothing to a socket whose JWT has expired: the next broadcast closes it with 4401", async () => {
-    const chat = await activeChat();
-    const jwt = await signUserJwt(chat.customer.id, "customer", { expiresIn: "2s" });
-    const expiresAt = decodeJwt(jwt).exp ?? 0;
-    const customer = await connect(chat.bookingId, chat.customer, { jwt });
-    customer.send("join-booking", { bookingId: chat.bookingId, chatToken: chat.customerToken });
-    await customer.expect("booking-joined");
-    const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
-
-    await vi.waitUntil(() => Date.now() > expiresAt * 1000, { timeout: 5_000, interval: 100 });
+    const { chat, socket: customer, provider } = await customerWithExpiredJwt();
     provider.send("booking-chat", {
       bookingId: chat.bookingId,
       chatToken: chat.providerToken,

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 import { MyChatsResponse } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
-import { accept, createBooking, parties, pay } from "./helpers/flow";
+import { accept, activeChat, createBooking, parties, pay } from "./helpers/flow";
 import { inbox, joined, openSocketAt } from "./helpers/socket";
 import { signUserJwt, type TestUser } from "./helpers/users";
 
@@ -196,32 +196,24 @@ describe("my chats and read state", () => {
   });
 
   it("counts only the other party's messages as unread, also when the room recounts after an eviction", async () => {
-    const p = await parties();
-    const booking = await createBooking(p);
-    await pay(booking.id, p.admin);
-    const { chatToken: providerToken } = await accept(booking.id, p.provider);
-    const customerToken = (
-      (await api("GET", `/chat/booking/${booking.id}/token`, { jwt: p.customer.jwt })).body as {
-        chatToken: string;
-      }
-    ).chatToken;
-    const customer = await joined(booking.id, p.customer, customerToken);
-    const provider = await joined(booking.id, p.provider, providerToken);
+    const chat = await activeChat();
+    const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
+    const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
     const say = async (from: typeof customer, chatToken: string, message: string) => {
-      from.send("booking-chat", { bookingId: booking.id, chatToken, message });
+      from.send("booking-chat", { bookingId: chat.bookingId, chatToken, message });
       await from.expect("booking-chat");
     };
-    await say(customer, customerToken, "c1");
-    await say(customer, customerToken, "c2");
-    await say(provider, providerToken, "p1");
-    await say(customer, customerToken, "c3");
+    await say(customer, chat.customerToken, "c1");
+    await say(customer, chat.customerToken, "c2");
+    await say(provider, chat.providerToken, "p1");
+    await say(customer, chat.customerToken, "c3");
     customer.close();
     provider.close();
 
     // Evicted, the room has no running counts left and counts from its log.
-    await evictDurableObject(bookingRoom(env, booking.id));
-    expect((await myChats(p.provider))[0]?.unreadCount).toBe(3);
-    expect((await myChats(p.customer))[0]?.unreadCount).toBe(1);
+    await evictDurableObject(bookingRoom(env, chat.bookingId));
+    expect((await myChats(chat.provider))[0]?.unreadCount).toBe(3);
+    expect((await myChats(chat.customer))[0]?.unreadCount).toBe(1);
   });
 
   it("lists the caller's chats, newest activity first", async () => {

@@ -7,13 +7,26 @@
 //   npm run test:mutations -- --quick         only the test files each mutation names
 //   npm run test:mutations -- --only a,b      some mutations
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { mutations } from "./list.mjs";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
+// The project's own Node (22), also when this script was started with the system's.
+const NODE = existsSync(join(ROOT, "node_modules/.bin/node"))
+  ? join(ROOT, "node_modules/.bin/node")
+  : process.execPath;
 const { values: args } = parseArgs({
   options: { quick: { type: "boolean" }, only: { type: "string" }, help: { type: "boolean" } },
 });
@@ -39,7 +52,7 @@ function scratchCopy() {
     cpSync(join(ROOT, file), join(dir, file));
   }
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-  run(dir, process.execPath, ["scripts/build-web.mjs"]);
+  run(dir, NODE, ["scripts/build-web.mjs"]);
   return dir;
 }
 
@@ -49,7 +62,13 @@ function run(cwd, command, argv, timeoutMs = 15 * 60_000) {
     encoding: "utf8",
     timeout: timeoutMs,
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", WRANGLER_SEND_METRICS: "false" },
+    env: {
+      ...process.env,
+      PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
+      FORCE_COLOR: "0",
+      NO_COLOR: "1",
+      WRANGLER_SEND_METRICS: "false",
+    },
   });
   return { ok: result.status === 0, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
 }
