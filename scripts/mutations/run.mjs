@@ -63,7 +63,8 @@ function run(cwd, command, argv, timeoutMs = 15 * 60_000) {
     timeout: timeoutMs,
     maxBuffer: 64 * 1024 * 1024,
     env: {
-      ...process.env,
+      // Without npm's own variables: npm_config_local_prefix would send a nested `npm run` back to ROOT.
+      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("npm_"))),
       PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
       FORCE_COLOR: "0",
       NO_COLOR: "1",
@@ -79,18 +80,12 @@ const vitest = (dir) => join(dir, "node_modules/vitest/vitest.mjs");
 function runSuite(dir, mutation) {
   const files = args.quick ? (mutation?.tests ?? []) : [];
   if (mutation?.suite === "node") {
-    const built = run(dir, "npm", ["run", "build", "--silent"]);
+    // The Node-side tests run the built Worker and the packed SDK.
+    const built = run(dir, "npm", ["run", "pretest:node", "--silent"]);
     if (!built.ok) return built;
-    return run(dir, process.execPath, [
-      vitest(dir),
-      "run",
-      "--config",
-      "vitest.node.config.ts",
-      "--bail=1",
-      ...files,
-    ]);
+    return run(dir, NODE, [vitest(dir), "run", "--config", "vitest.node.config.ts", "--bail=1", ...files]);
   }
-  return run(dir, process.execPath, [vitest(dir), "run", "--bail=1", ...files]);
+  return run(dir, NODE, [vitest(dir), "run", "--bail=1", ...files]);
 }
 
 /** The first failing test's name and the first assertion line, to show what caught it. */
@@ -123,8 +118,10 @@ try {
       dir,
       args.quick ? { ...sample, tests: chosen.flatMap((m) => m.tests ?? []) } : sample,
     );
-    if (!baseline.ok)
-      throw new Error(`the ${suite} suite fails without any mutation:\n${caughtBy(baseline.output)}`);
+    if (!baseline.ok) {
+      console.error(baseline.output.split("\n").slice(-60).join("\n"));
+      throw new Error(`the ${suite} suite fails without any mutation: ${caughtBy(baseline.output)}`);
+    }
   }
   for (const mutation of chosen) {
     const restore = apply(dir, mutation);
