@@ -63,8 +63,7 @@ function run(cwd, command, argv, timeoutMs = 15 * 60_000) {
     timeout: timeoutMs,
     maxBuffer: 64 * 1024 * 1024,
     env: {
-      // Without npm's own variables: npm_config_local_prefix would send a nested `npm run` back to ROOT.
-      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("npm_"))),
+      ...process.env,
       PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
       FORCE_COLOR: "0",
       NO_COLOR: "1",
