@@ -1,6 +1,6 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api } from "./helpers/api";
+import { refuseInsertsInD1 } from "./helpers/d1";
 import { activeChat } from "./helpers/flow";
 import { adminFeed, connect, joined } from "./helpers/socket";
 
@@ -52,9 +52,10 @@ describe("the admin audit trail", () => {
   it("lets no admin look unrecorded: while the trail cannot be written, access is refused", async () => {
     const chat = await activeChat();
     const { admin } = chat;
-    const trigger = `audit_down_${admin.id.replaceAll(/[^A-Za-z0-9]/g, "")}`;
-    await env.DB.exec(
-      `CREATE TRIGGER ${trigger} BEFORE INSERT ON admin_audit WHEN NEW.admin_id = '${admin.id}' BEGIN SELECT RAISE(ABORT, 'injected audit outage'); END;`,
+    const repair = await refuseInsertsInD1(
+      "admin_audit",
+      `NEW.admin_id = '${admin.id}'`,
+      "injected audit outage",
     );
     try {
       for (const path of [
@@ -71,7 +72,7 @@ describe("the admin audit trail", () => {
       expect(await socket.expect("chat-error")).toMatchObject({ code: "unavailable" });
       socket.close();
     } finally {
-      await env.DB.exec(`DROP TRIGGER ${trigger}`);
+      await repair();
     }
     expect((await api("GET", `/chat/booking/${chat.bookingId}`, { jwt: admin.jwt })).status).toBe(200);
   });

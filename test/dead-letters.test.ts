@@ -2,34 +2,17 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
-import { settleD1 } from "./helpers/d1";
+import { d1Seqs, refuseInsertsInD1, settleD1 } from "./helpers/d1";
 import { activeChat } from "./helpers/flow";
 import { joined } from "./helpers/socket";
-
-/** D1 refuses one message by its content (a real refusal, as the outbox tests inject an outage). */
-async function poisonInD1(content: string) {
-  const trigger = `poison_${crypto.randomUUID().replaceAll("-", "")}`;
-  await env.DB.exec(
-    `CREATE TRIGGER ${trigger} BEFORE INSERT ON messages WHEN NEW.content = '${content}' BEGIN SELECT RAISE(ABORT, 'injected bad row'); END;`,
-  );
-  return () => env.DB.exec(`DROP TRIGGER ${trigger}`);
-}
-
-async function d1Seqs(bookingId: string): Promise<number[]> {
-  const { results } = await env.DB.prepare(
-    "SELECT seq FROM messages WHERE chat_type = 'booking' AND conversation_id = ? ORDER BY seq",
-  )
-    .bind(bookingId)
-    .all<{ seq: number }>();
-  return results.map((r) => r.seq);
-}
 
 describe("a message that a consumer refuses for good", () => {
   it("is set aside as a dead letter, visible to admins and on /health, and everything after it is copied", async () => {
     const chat = await activeChat();
     const room = bookingRoom(env, chat.bookingId);
     const poison = `poison-${chat.bookingId}`;
-    const cure = await poisonInD1(poison);
+    // D1 refuses this one message by its content (a real refusal, where the outbox tests inject an outage).
+    const cure = await refuseInsertsInD1("messages", `NEW.content = '${poison}'`, "injected bad row");
     const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
     for (const message of ["one", poison, "three", "four"]) {
       customer.send("booking-chat", { bookingId: chat.bookingId, chatToken: chat.customerToken, message });
@@ -66,14 +49,11 @@ describe("a message that a consumer refuses for good", () => {
   it("is not confused with an outage: while D1 refuses everything, nothing is set aside", async () => {
     const chat = await activeChat();
     const room = bookingRoom(env, chat.bookingId);
-    const trigger = `outage_${chat.bookingId.replaceAll("-", "")}`;
-    await env.DB.exec(
-      `CREATE TRIGGER ${trigger} BEFORE INSERT ON messages WHEN NEW.conversation_id = '${chat.bookingId}' BEGIN SELECT RAISE(ABORT, 'injected outage'); END;`,
-    );
-    // The whole conversation is refused, and so is any probe of it: the trigger stands for D1 being down.
-    await env.DB.exec(
-      `CREATE TRIGGER ${trigger}_probe BEFORE INSERT ON dead_letters WHEN NEW.source = 'booking:${chat.bookingId}' BEGIN SELECT RAISE(ABORT, 'injected outage'); END;`,
-    );
+    // The whole conversation is refused, and so is any probe of it: the triggers stand for D1 being down.
+    const repairs = [
+      await refuseInsertsInD1("messages", `NEW.conversation_id = '${chat.bookingId}'`, "injected outage"),
+      await refuseInsertsInD1("dead_letters", `NEW.source = 'booking:${chat.bookingId}'`, "injected outage"),
+    ];
     const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
     for (const message of ["a", "b"]) {
       customer.send("booking-chat", { bookingId: chat.bookingId, chatToken: chat.customerToken, message });
@@ -85,7 +65,7 @@ describe("a message that a consumer refuses for good", () => {
       .bind(`booking:${chat.bookingId}`)
       .all();
     expect(results).toEqual([]);
-    await env.DB.exec(`DROP TRIGGER ${trigger}; DROP TRIGGER ${trigger}_probe;`);
+    for (const repair of repairs) await repair();
     await vi.waitUntil(
       async () => {
         await settleD1(room).catch(() => {});

@@ -7,20 +7,11 @@ import { feedShardOf, feedStub, inboxStub } from "../src/delivery/targets";
 import { type Counters, meter, meterSnapshot } from "../src/metering/meter";
 import { bookingRoom } from "../src/rooms";
 import type { UserInbox } from "../src/user-inbox/inbox";
-import { settleD1 } from "./helpers/d1";
+import { d1Seqs, settleD1 } from "./helpers/d1";
 import { type ActiveChat, activeChat } from "./helpers/flow";
 import { adminFeed, inbox, joined, type TestSocket } from "./helpers/socket";
 
 const feedShards = Number(env.ADMIN_FEED_SHARDS);
-
-async function d1Seqs(bookingId: string): Promise<number[]> {
-  const { results } = await env.DB.prepare(
-    "SELECT seq FROM messages WHERE chat_type = 'booking' AND conversation_id = ? ORDER BY seq",
-  )
-    .bind(bookingId)
-    .all<{ seq: number }>();
-  return results.map((r) => r.seq);
-}
 
 function spent(before: Record<string, Counters>, kind: string, counter: keyof Counters): number {
   return meter(kind)[counter] - (before[kind]?.[counter] ?? 0);

@@ -4,33 +4,19 @@ import { describe, expect, it } from "vitest";
 import { meter } from "../src/metering/meter";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
-import { settleD1 } from "./helpers/d1";
+import { d1Seqs, refuseInsertsInD1, settleD1 } from "./helpers/d1";
 import { activeChat } from "./helpers/flow";
 import { joined } from "./helpers/socket";
-
-/** A real D1 failure for one booking only: D1 itself refuses the insert. */
-async function breakD1For(bookingId: string) {
-  const trigger = `fail_${bookingId.replaceAll("-", "")}`;
-  await env.DB.exec(
-    `CREATE TRIGGER ${trigger} BEFORE INSERT ON messages WHEN NEW.conversation_id = '${bookingId}' BEGIN SELECT RAISE(ABORT, 'injected D1 outage'); END;`,
-  );
-  return () => env.DB.exec(`DROP TRIGGER ${trigger}`);
-}
-
-async function d1Seqs(bookingId: string): Promise<number[]> {
-  const { results } = await env.DB.prepare(
-    "SELECT seq FROM messages WHERE chat_type = 'booking' AND conversation_id = ? ORDER BY seq",
-  )
-    .bind(bookingId)
-    .all<{ seq: number }>();
-  return results.map((r) => r.seq);
-}
 
 describe("the D1 outbox", () => {
   it("accepts and delivers messages while D1 fails, then writes each exactly once after it recovers", async () => {
     const chat = await activeChat();
     const room = bookingRoom(env, chat.bookingId);
-    const repairD1 = await breakD1For(chat.bookingId);
+    const repairD1 = await refuseInsertsInD1(
+      "messages",
+      `NEW.conversation_id = '${chat.bookingId}'`,
+      "injected D1 outage",
+    );
     const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
     const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
 

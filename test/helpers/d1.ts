@@ -1,4 +1,5 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import type { StoredPositions } from "../../src/conversation/positions";
 
@@ -30,4 +31,32 @@ export async function settleD1(stub: DurableObjectStub): Promise<void> {
     },
     { timeout: 5_000, interval: 20 },
   );
+}
+
+/**
+ * Makes D1 itself refuse inserts into `table` of rows matching `when` (SQL over `NEW`), with
+ * `reason` as the error, until the returned function undoes it: a real refusal, not a mock.
+ */
+export async function refuseInsertsInD1(
+  table: string,
+  when: string,
+  reason: string,
+): Promise<() => Promise<void>> {
+  const trigger = `refuse_${crypto.randomUUID().replaceAll("-", "")}`;
+  await env.DB.exec(
+    `CREATE TRIGGER ${trigger} BEFORE INSERT ON ${table} WHEN ${when} BEGIN SELECT RAISE(ABORT, '${reason}'); END;`,
+  );
+  return async () => {
+    await env.DB.exec(`DROP TRIGGER ${trigger}`);
+  };
+}
+
+/** The seqs of a booking's messages that D1 holds, ascending. */
+export async function d1Seqs(bookingId: string): Promise<number[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT seq FROM messages WHERE chat_type = 'booking' AND conversation_id = ? ORDER BY seq",
+  )
+    .bind(bookingId)
+    .all<{ seq: number }>();
+  return results.map((r) => r.seq);
 }
