@@ -289,18 +289,20 @@ function adminTarget(): string | null {
   return summaries.has(typed) ? typed : matches.length === 1 ? (matches[0] ?? typed) : typed;
 }
 
-type Step = "payment" | "accept" | "start" | "complete" | "cancel";
+/** Each step a button can take, and the route that takes it. */
+const STEP_ROUTES = {
+  payment: "confirmPayment",
+  accept: "acceptBooking",
+  start: "startJob",
+  complete: "completeJob",
+  cancel: "cancelBooking",
+} as const;
+type Step = keyof typeof STEP_ROUTES;
 
 async function act(step: Step, bookingId: string): Promise<void> {
   if (!session) return;
-  const { api } = session.client;
-  const params = { id: bookingId };
   try {
-    if (step === "payment") await api.confirmPayment({ params });
-    if (step === "accept") await api.acceptBooking({ params });
-    if (step === "start") await api.startJob({ params });
-    if (step === "complete") await api.completeJob({ params });
-    if (step === "cancel") await api.cancelBooking({ params });
+    await session.client.api[STEP_ROUTES[step]]({ params: { id: bookingId } });
     notice(null);
     await refreshBookings();
     // A closing step is shown by the chat's own socket; everything else reloads the pane.
