@@ -14,6 +14,11 @@ export const TEST_BINDINGS = {
   SEND_RATE_PER_USER: "40",
   SEND_BURST_PER_USER: "120",
   MAX_SOCKETS_PER_USER: "4",
+  // Every frame counts against a socket's budget (tests send bursts and fuzz far past a person's
+  // pace); the flood tests go past these.
+  FRAME_RATE_PER_SOCKET: "50",
+  FRAME_BURST_PER_SOCKET: "600",
+  SOCKET_IO_CONNECT_TIMEOUT_MS: "3000",
   ALLOWED_ORIGINS: "https://app.spana.test",
   // Three admin feed shards (wrangler.toml has four): tests hear every shard, as admins do.
   ADMIN_FEED_SHARDS: "3",

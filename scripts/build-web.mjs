@@ -1,18 +1,23 @@
 #!/usr/bin/env node
 // Builds public/ (served as Workers static assets): the try-it page (web/app.ts bundled with the
 // client SDK, plus its HTML and CSS) and the SDK alone. public/ is generated; edit web/ and sdk/src/.
-import { copyFileSync, mkdirSync } from "node:fs";
+//
+// `--dev` (npm start) adds a source map for the page; every other build (deploy, the tests) leaves
+// it out and removes one an earlier development build left, so no source map is ever deployed.
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
+const dev = process.argv.includes("--dev");
 mkdirSync(`${root}public`, { recursive: true });
+if (!dev) rmSync(`${root}public/app.js.map`, { force: true });
 await build({
   entryPoints: [`${root}web/app.ts`],
   bundle: true,
   format: "esm",
   target: "es2022",
   minify: true,
-  sourcemap: true,
+  sourcemap: dev,
   outfile: `${root}public/app.js`,
   logLevel: "warning",
 });

@@ -1,7 +1,7 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "./auth/authenticate";
+import { type AppEnv, authenticateRequest } from "./auth/authenticate";
 import { corsForAllowedOrigins } from "./auth/origin";
 import { configProblems } from "./config";
 import { countDeadLetters } from "./delivery/dead-letters";
@@ -34,8 +34,9 @@ app.use(
 );
 
 /**
- * Health: configuration problems (named, never their values) and how many items consumers have
- * set aside. Red (503) while the configuration is wrong or D1 cannot be read.
+ * Health: configuration problems (named, never their values); red (503) while the configuration is
+ * wrong or D1 cannot be read. How many items consumers have set aside is for admins only (send an
+ * admin JWT), since it tells an outsider how the service is doing.
  */
 app.get("/health", async (c) => {
   const problems = configProblems(c.env);
@@ -46,7 +47,9 @@ app.get("/health", async (c) => {
     console.error("health: D1 unreachable", describeError(error));
     problems.push("D1 is unreachable");
   }
-  return c.json({ ok: problems.length === 0, problems, deadLetters }, problems.length === 0 ? 200 : 503);
+  const body = { ok: problems.length === 0, problems };
+  const details = (await callerIsAdmin(c)) ? { deadLetters } : {};
+  return c.json({ ...body, ...details }, problems.length === 0 ? 200 : 503);
 });
 app.get("/openapi.json", () => Response.json(openApiDocument()));
 app.route("/bookings", socketRoutes);
@@ -58,6 +61,16 @@ app.route("/chat/admin", adminChatRoutes);
 app.route("/chat/support", supportRoutes);
 app.route("/chat", chatRoutes);
 app.route("/", socketIoRoutes);
+
+/** Whether the request carries a valid admin JWT; never throws (a health check must answer). */
+async function callerIsAdmin(c: Context<AppEnv>): Promise<boolean> {
+  if (!c.req.header("Authorization")) return false;
+  try {
+    return (await authenticateRequest(c)).role === "admin";
+  } catch {
+    return false;
+  }
+}
 
 app.notFound(() => errorResponse(404, "not_found", "No such route"));
 

@@ -39,10 +39,13 @@ export const ConfigSchema = z.object({
   JOIN_BURST_PER_SOCKET: limit(5),
   JOIN_RATE_PER_USER: limit(2),
   JOIN_BURST_PER_USER: limit(10),
+  FRAME_RATE_PER_SOCKET: limit(20),
+  FRAME_BURST_PER_SOCKET: limit(100),
   ADMIN_FEED_SHARDS: limit(1),
   SOCKET_IO_HUBS: limit(4),
   SOCKET_IO_PING_INTERVAL_MS: limit(25_000),
   SOCKET_IO_PING_TIMEOUT_MS: limit(20_000),
+  SOCKET_IO_CONNECT_TIMEOUT_MS: limit(5_000),
 });
 
 /** A positive integer var with a default; vars arrive as strings (or numbers from wrangler.toml). */
@@ -77,6 +80,12 @@ export type Limits = {
   joinBurstPerSocket: number;
   joinRatePerUser: number;
   joinBurstPerUser: number;
+  /**
+   * Every frame a socket sends, whatever it is: a token bucket per connection. Past it frames are
+   * dropped unread; a connection that keeps going is closed (see sockets/frame-budget.ts).
+   */
+  frameRatePerSocket: number;
+  frameBurstPerSocket: number;
 };
 
 export type Config = {
@@ -90,6 +99,8 @@ export type Config = {
   /** Engine.IO's heartbeat (Socket.IO's defaults): the server pings every interval, and a
    * connection that has not answered within interval + timeout is closed (by either side). */
   socketIoPing: { intervalMs: number; timeoutMs: number };
+  /** How long a Socket.IO connection may stay open without sending its CONNECT packet. */
+  socketIoConnectTimeoutMs: number;
   environment: string;
   jwtSecret: string | undefined;
   jwksUrl: string | undefined;
@@ -180,10 +191,13 @@ function toConfig(c: z.infer<typeof ConfigSchema>): Config {
       joinBurstPerSocket: c.JOIN_BURST_PER_SOCKET,
       joinRatePerUser: c.JOIN_RATE_PER_USER,
       joinBurstPerUser: c.JOIN_BURST_PER_USER,
+      frameRatePerSocket: c.FRAME_RATE_PER_SOCKET,
+      frameBurstPerSocket: c.FRAME_BURST_PER_SOCKET,
     },
     adminFeedShards: c.ADMIN_FEED_SHARDS,
     socketIoHubs: c.SOCKET_IO_HUBS,
     socketIoPing: { intervalMs: c.SOCKET_IO_PING_INTERVAL_MS, timeoutMs: c.SOCKET_IO_PING_TIMEOUT_MS },
+    socketIoConnectTimeoutMs: c.SOCKET_IO_CONNECT_TIMEOUT_MS,
     environment: c.ENVIRONMENT,
     jwtSecret: c.JWT_SECRET,
     jwksUrl: c.JWT_JWKS_URL,

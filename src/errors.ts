@@ -15,11 +15,23 @@ export class ApiError extends HTTPException {
 }
 
 /** A failure the booking room reports back over RPC (exceptions lose their class across RPC). */
-export type RoomFailure = { ok: false; status: ContentfulStatusCode; code: ErrorCode; message: string };
+export type RoomFailure = {
+  ok: false;
+  status: ContentfulStatusCode;
+  code: ErrorCode;
+  message: string;
+  /** With `rate_limited`: when to try again. */
+  retryAfterMs?: number;
+};
 export type RoomResult<T> = { ok: true; value: T } | RoomFailure;
 
-export function fail(status: ContentfulStatusCode, code: ErrorCode, message: string): RoomFailure {
-  return { ok: false, status, code, message };
+export function fail(
+  status: ContentfulStatusCode,
+  code: ErrorCode,
+  message: string,
+  retryAfterMs?: number,
+): RoomFailure {
+  return { ok: false, status, code, message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
 }
 
 export function ok<T>(value: T): RoomResult<T> {
@@ -28,8 +40,12 @@ export function ok<T>(value: T): RoomResult<T> {
 
 /** Unwraps a room result in a route, turning a failure into the matching HTTP error. */
 export function unwrap<T>(result: RoomResult<T>): T {
-  if (!result.ok) throw new ApiError(result.status, result.code, result.message);
-  return result.value;
+  if (result.ok) return result.value;
+  const headers =
+    result.retryAfterMs === undefined
+      ? undefined
+      : { "Retry-After": String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))) };
+  throw new ApiError(result.status, result.code, result.message, headers);
 }
 
 /** The one JSON shape of every HTTP error. */

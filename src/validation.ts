@@ -28,8 +28,20 @@ export function parseJsonText<T extends z.core.$ZodType>(
   return parseOr400(schema, json.value);
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** The request body as text; a body that is not valid UTF-8 is refused, never patched with U+FFFD. */
+export async function bodyText(c: Context): Promise<string> {
+  const bytes = await c.req.arrayBuffer();
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new ApiError(400, "invalid_request", "Body is not valid UTF-8");
+  }
+}
+
 export async function jsonBody<T extends z.core.$ZodType>(c: Context, schema: T): Promise<z.output<T>> {
-  return parseJsonText(schema, await c.req.text());
+  return parseJsonText(schema, await bodyText(c));
 }
 
 export function bookingIdParam(c: Context): string {

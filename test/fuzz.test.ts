@@ -3,9 +3,9 @@ import { SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { HistoryResponse } from "../src/protocol";
 import { type ApiResponse, api } from "./helpers/api";
-import { activeChat } from "./helpers/flow";
+import { type ActiveChat, activeChat } from "./helpers/flow";
 import { joined, openSocket } from "./helpers/socket";
-import { signUserJwt } from "./helpers/users";
+import { newAdmin, signUserJwt, type TestUser } from "./helpers/users";
 
 /** A small seeded PRNG (mulberry32), so every run fuzzes the same inputs and a failure reproduces. */
 function random(seed: number) {
@@ -128,7 +128,13 @@ describe("fuzzing", () => {
   it("answers 2,000 bad frames with chat-errors while a good client keeps chatting, and stores nothing bad", async () => {
     const chat = await activeChat();
     const other = await activeChat();
-    const attacker = await joined(chat.bookingId, chat.customer, chat.customerToken);
+    // Every frame counts against its socket's budget (FRAME_BURST_PER_SOCKET), so the attacker
+    // spreads the 2,000 over as many sockets as it may hold.
+    const attackers = await Promise.all(
+      Array.from({ length: Number(env.MAX_SOCKETS_PER_USER) }, () =>
+        joined(chat.bookingId, chat.customer, chat.customerToken),
+      ),
+    );
     const good = await joined(chat.bookingId, chat.provider, chat.providerToken);
     const next = random(20261124);
     const frames = badFrames(
@@ -144,6 +150,7 @@ describe("fuzzing", () => {
 
     let goodSent = 0;
     for (let i = 0; i < frames.length; i++) {
+      const attacker = attackers[i % attackers.length] as (typeof attackers)[number];
       attacker.sendRaw(frames[i] as string | ArrayBuffer);
       const reply = await attacker.next();
       expect(reply.event, `frame ${i}`).toBe("chat-error");
@@ -160,10 +167,10 @@ describe("fuzzing", () => {
         goodSent++;
         const ack = await good.expect("booking-chat");
         expect(ack.content).toBe(`good ${i}`);
-        expect(await attacker.expect("booking-chat")).toEqual(ack);
+        for (const a of attackers) expect(await a.expect("booking-chat")).toEqual(ack);
       }
     }
-    expect(attacker.closed).toBeNull();
+    for (const a of attackers) expect(a.closed).toBeNull();
     expect(good.closed).toBeNull();
 
     const history = HistoryResponse.parse(
@@ -176,12 +183,16 @@ describe("fuzzing", () => {
       (await api("GET", `/chat/booking/${other.bookingId}`, { jwt: other.admin.jwt })).body,
     );
     expect(otherHistory.messages).toEqual([]);
-    attacker.close();
+    for (const a of attackers) a.close();
     good.close();
   });
 
   it("refuses bad JWTs at the upgrade and bad HTTP bodies and params with 4xx, leaking nothing", async () => {
     const chat = await activeChat();
+    // Reads are limited per user per minute (READS_PER_USER): the fuzz reads as several users.
+    const second = await activeChat();
+    const readers = [chat, second];
+    const admins = [chat.admin, second.admin, await newAdmin()];
     const next = random(7);
     const secret = new TextEncoder().encode(env.JWT_SECRET);
     const badJwts = [
@@ -225,13 +236,15 @@ describe("fuzzing", () => {
       responses.push(
         await api("POST", "/bookings", { jwt: chat.customer.jwt, rawBody: String(values()).slice(0, 100) }),
       );
+      const reader = readers[i % readers.length] as ActiveChat;
+      const admin = admins[i % admins.length] as TestUser;
       responses.push(
         await api(
           "GET",
-          `/chat/booking/${chat.bookingId}?limit=${encodeURIComponent(String(values()).slice(0, 50))}`,
+          `/chat/booking/${reader.bookingId}?limit=${encodeURIComponent(String(values()).slice(0, 50))}`,
           {
-            jwt: chat.customer.jwt,
-            headers: { "X-Chat-Token": chat.customerToken },
+            jwt: reader.customer.jwt,
+            headers: { "X-Chat-Token": reader.customerToken },
           },
         ),
       );
@@ -241,18 +254,21 @@ describe("fuzzing", () => {
           headers: { "X-Signature": `sha256=${Math.floor(next() * 1e16).toString(16)}` },
         }),
       );
-      responses.push(
-        await api("GET", `/chat/booking/${encodeURIComponent(`bad_${i}`)}`, { jwt: chat.admin.jwt }),
-      );
+      responses.push(await api("GET", `/chat/booking/${encodeURIComponent(`bad_${i}`)}`, { jwt: admin.jwt }));
       responses.push(
         await api("GET", `/chat/admin/messages?since=${encodeURIComponent(String(values()).slice(0, 40))}`, {
-          jwt: chat.admin.jwt,
+          jwt: admin.jwt,
         }),
       );
     }
     const accepted = responses.filter((r) => r.status < 400);
     // Only a weird value that happens to be a valid limit may pass (e.g. limit=1).
-    for (const r of accepted) expect(r.text).toContain(`"bookingId":"${chat.bookingId}"`);
+    for (const r of accepted) {
+      expect([chat.bookingId, second.bookingId].some((id) => r.text.includes(`"bookingId":"${id}"`))).toBe(
+        true,
+      );
+    }
+    for (const r of responses) expect(r.status, r.text).not.toBe(429);
     for (const r of [...responses, ...payments]) {
       if (r.status >= 400) {
         expect(r.status).toBeLessThan(500);

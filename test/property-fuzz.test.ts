@@ -7,6 +7,7 @@ import { api } from "./helpers/api";
 import { settleD1 } from "./helpers/d1";
 import { activeChat, createBooking, parties } from "./helpers/flow";
 import { joined, type TestSocket } from "./helpers/socket";
+import { RawSocketIo } from "./helpers/socket-io";
 
 /** Fixed, so a failure reproduces; fast-check shrinks it to a minimal input first. */
 const SEED = 20_261_128;
@@ -40,19 +41,22 @@ describe("property-based fuzzing over the protocol", () => {
         event: "booking-chat",
         data: { bookingId: chat.bookingId, chatToken: chat.customerToken, ...data },
       });
-    const frames = fc.oneof(
-      fc
-        .record(
-          { message: text, clientMessageId: fc.string({ maxLength: 70 }), metadata },
-          { requiredKeys: ["message"] },
-        )
-        .map(send),
-      fc
-        .tuple(fc.constantFrom("booking-chat", "join-booking", "mark-read", "support-chat", "ping"), json)
-        .map(([event, data]) => JSON.stringify({ event, data })),
-      fc.json({ maxDepth: 30 }),
-      fc.string({ unit: "binary", maxLength: 200 }),
-    );
+    const frames = fc
+      .oneof(
+        fc
+          .record(
+            { message: text, clientMessageId: fc.string({ maxLength: 70 }), metadata },
+            { requiredKeys: ["message"] },
+          )
+          .map(send),
+        fc
+          .tuple(fc.constantFrom("booking-chat", "join-booking", "mark-read", "support-chat", "ping"), json)
+          .map(([event, data]) => JSON.stringify({ event, data })),
+        fc.json({ maxDepth: 30 }),
+        fc.string({ unit: "binary", maxLength: 200 }),
+      )
+      // U+FFFD is how invalid UTF-8 arrives, and closes the socket by design (test/frame-budget.test.ts).
+      .filter((frame) => !frame.includes("\uFFFD"));
     const accepted = new Map<number, Message>();
     await fc.assert(
       fc.asyncProperty(frames, async (frame) => {
@@ -101,6 +105,106 @@ describe("property-based fuzzing over the protocol", () => {
       ),
     ).toEqual(history.map(exact));
     for (const socket of [sender, listener, bystander]) socket.close();
+  });
+
+  it("Socket.IO packets: no crash, nobody's connection closed, and what is accepted is stored and sent as is", async () => {
+    const chat = await activeChat();
+    const other = await activeChat();
+    const sender = await RawSocketIo.connect(chat.customer.jwt);
+    const bystander = await RawSocketIo.connect(other.customer.jwt);
+    const listener = await joined(chat.bookingId, chat.provider, chat.providerToken);
+    const join = { bookingId: chat.bookingId, chatToken: chat.customerToken };
+    expect(await sender.emitWithAck("join-booking", join, 1)).toMatchObject({ bookingId: chat.bookingId });
+    expect(await sender.emitWithAck("booking-chat", { ...join, message: "first" }, 2)).toMatchObject({
+      seq: 1,
+    });
+    const data = fc.oneof(
+      fc
+        .record(
+          { message: text, clientMessageId: fc.string({ maxLength: 70 }), metadata },
+          { requiredKeys: [] },
+        )
+        .map((fields) => ({ ...join, ...fields })),
+      json,
+    );
+    const ackId = fc.oneof(
+      fc.constant(""),
+      fc.nat({ max: 10_000 }).map(String),
+      fc.constantFrom("9007199254740993", "431234567890123456789012", "00", "-1"),
+    );
+    const nsp = fc.constantFrom("", "", "/admin,", "/,", "/x?y=1,", `/${"n".repeat(300)},`);
+    const name = fc.constantFrom(
+      "booking-chat",
+      "join-booking",
+      "mark-read",
+      "watch-feed",
+      "support-chat",
+      "x",
+    );
+    const message = fc
+      .record(
+        { message: text, clientMessageId: fc.string({ maxLength: 70 }), metadata },
+        { requiredKeys: ["message"] },
+      )
+      .map((fields) => ({ ...join, ...fields }));
+    const packets = fc
+      .oneof(
+        fc.tuple(ackId, message).map(([id, d]) => `42${id}${JSON.stringify(["booking-chat", d])}`),
+        fc.tuple(nsp, ackId, name, data).map(([n, id, e, d]) => `42${n}${id}${JSON.stringify([e, d])}`),
+        // Binary events and acks (attachments follow in frames the hub never gets), acks, connect errors.
+        fc
+          .tuple(fc.constantFrom("451-", "461-", "43", "44", "40/x,"), json)
+          .map(([head, d]) => `${head}${JSON.stringify(d)}`),
+        fc
+          .tuple(
+            fc.constantFrom("4", "42", "2", "3", "5", "6", "0", "7", "9"),
+            fc.string({ unit: "binary", maxLength: 60 }),
+          )
+          .map(([head, rest]) => `${head}${rest}`),
+        fc.string({ unit: "binary", maxLength: 200 }),
+      )
+      // A close ("1"), a disconnect ("41") or U+FFFD (invalid UTF-8) end the connection by design.
+      .filter((p) => !p.startsWith("1") && !p.startsWith("41") && !p.includes("\uFFFD"));
+    let barrier = 1_000_000;
+    await fc.assert(
+      fc.asyncProperty(packets, async (packet) => {
+        const from = sender.packets.length;
+        sender.send(packet);
+        // The room answers in order: once this read mark is acknowledged, the packet's answer is in.
+        const id = ++barrier;
+        sender.emit("mark-read", { bookingId: chat.bookingId, seq: 1 }, id);
+        await sender.until((heard) => heard.some((p) => p.startsWith(`43${id}[`)));
+        const otherNamespace = packet.startsWith("42/") && !packet.startsWith("42/,");
+        for (const answer of sender.packets.slice(from)) {
+          expect(answer).not.toContain("internal_error");
+          // An acknowledgement carries back the id as sent: a safe integer in its own digits.
+          if (answer.startsWith("43")) {
+            const ack = /^43(\d+)\[/.exec(answer)?.[1];
+            expect(ack !== undefined && Number.isSafeInteger(Number(ack)), answer).toBe(true);
+          }
+          // Nothing on another namespace is acted on as if it were on "/".
+          if (otherNamespace) expect(answer.startsWith('42["booking-joined"'), answer).toBe(false);
+        }
+        expect(sender.closed).toBeNull();
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+    await listener.barrier();
+    expect(sender.closed).toBeNull();
+    expect(bystander.closed).toBeNull();
+    expect(listener.closed).toBeNull();
+    expect(bystander.events("booking-chat")).toEqual([]);
+    const history = HistoryResponse.parse(
+      (await api("GET", `/chat/booking/${chat.bookingId}?limit=100`, { jwt: chat.admin.jwt })).body,
+    ).messages;
+    expect(history.length).toBeGreaterThan(1);
+    const exact = (m: Message) => JSON.stringify([m.seq, m.id, m.content, m.clientMessageId, m.metadata]);
+    // Every message stored reached the other party and came back to the sender, exactly as stored.
+    expect(listener.all("booking-chat").map(exact)).toEqual(history.map(exact));
+    expect((sender.events("booking-chat") as Message[]).map(exact)).toEqual(history.map(exact));
+    sender.close();
+    bystander.close();
+    listener.close();
   });
 
   it("HTTP bodies: every route that takes one answers 2xx or 4xx with the error shape, never 5xx", async () => {

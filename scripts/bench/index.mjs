@@ -73,13 +73,17 @@ const SMOKE = {
 /** The Socket.IO heartbeat for the idle measurement, faster than its 25 s default so a short window holds several rounds. */
 const BENCH_PING_MS = { full: 5_000, smoke: 1_000 };
 const PING_ROUNDS = 4;
-// Capacity, not the abuse limiter, is what is measured: the send limits are lifted for the run.
+// Capacity, not the abuse limiter, is what is measured: the send limits, the frame budget and the
+// read limit are lifted for the run.
 const BENCH_VARS = {
   SEND_RATE_PER_SOCKET: "100000",
   SEND_BURST_PER_SOCKET: "100000",
   SEND_RATE_PER_USER: "100000",
   SEND_BURST_PER_USER: "100000",
+  FRAME_RATE_PER_SOCKET: "100000",
+  FRAME_BURST_PER_SOCKET: "100000",
 };
+const BENCH_RATELIMITS = { READS_PER_USER: { simple: { limit: 1_000_000, period: 60 } } };
 
 const { values: raw } = parseArgs({ options: OPTIONS, strict: true });
 if (raw.help) {
@@ -238,7 +242,11 @@ try {
 
   log("spana-chat: our Worker");
   const inspectorPort = config.profile ? config.inspectorPort : undefined;
-  runtime = await boot(startService, "service", { vars: BENCH_VARS, inspectorPort });
+  runtime = await boot(startService, "service", {
+    vars: BENCH_VARS,
+    ratelimits: BENCH_RATELIMITS,
+    inspectorPort,
+  });
   results.load.service = await loadSystem(
     "spana-chat",
     runtime,
@@ -256,7 +264,7 @@ try {
   await shutdown(runtime);
   // Idle sockets held as long as the Socket.IO connections below are, for what holding costs.
   const pingMs = config.smoke ? BENCH_PING_MS.smoke : BENCH_PING_MS.full;
-  runtime = await boot(startService, "service-idle", { vars: BENCH_VARS });
+  runtime = await boot(startService, "service-idle", { vars: BENCH_VARS, ratelimits: BENCH_RATELIMITS });
   results.idle.service = await measureIdle({
     runtime,
     clients: serviceClients(runtime, runId),
@@ -267,7 +275,7 @@ try {
   await shutdown(runtime);
 
   log("spana-chat over Socket.IO: the seed's apps, one connection per user");
-  runtime = await boot(startService, "socket-io", { vars: BENCH_VARS });
+  runtime = await boot(startService, "socket-io", { vars: BENCH_VARS, ratelimits: BENCH_RATELIMITS });
   results.load.socketIo = await loadSystem("socket.io", runtime, socketIoClients(runtime, runId));
   await shutdown(runtime);
   runtime = await boot(startService, "socket-io-idle", {

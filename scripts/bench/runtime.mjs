@@ -12,10 +12,12 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SERVICE = "spana-chat";
 
 /**
- * Our Worker, built by `npm run build` into dist/, with wrangler.toml's bindings and .dev.vars.
- * @param {{ stateDir: string, vars?: Record<string, string>, inspectorPort?: number }} options
+ * Our Worker, built by `npm run build` into dist/, with wrangler.toml's bindings and .dev.vars;
+ * `vars` and `ratelimits` (by binding name, e.g. `{ READS_PER_USER: { simple: { limit, period } } }`)
+ * override wrangler.toml's.
+ * @param {{ stateDir: string, vars?: Record<string, string>, ratelimits?: Record<string, object>, inspectorPort?: number }} options
  */
-export async function startService({ stateDir, vars = {}, inspectorPort }) {
+export async function startService({ stateDir, vars = {}, ratelimits = {}, inspectorPort }) {
   const { workerOptions: w } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
   const runtime = await start(
     SERVICE,
@@ -35,7 +37,9 @@ export async function startService({ stateDir, vars = {}, inspectorPort }) {
       bindings: { ...w.bindings, ...vars },
       d1Databases: w.d1Databases,
       durableObjects: w.durableObjects,
-      ratelimits: w.ratelimits,
+      ratelimits: Object.fromEntries(
+        Object.entries(w.ratelimits ?? {}).map(([name, limit]) => [name, { ...limit, ...ratelimits[name] }]),
+      ),
     },
     inspectorPort,
   );

@@ -9,9 +9,21 @@ import {
 } from "../../src/protocol";
 import { Connection, type ConnectionStatus } from "./connection";
 import { Emitter } from "./emitter";
-import { ChatClientError, type HttpOptions, request } from "./http";
+import {
+  ChatClientError,
+  type HttpOptions,
+  REPLACEMENT_CHARACTER,
+  replacementRefused,
+  request,
+} from "./http";
 import { randomId } from "./random-id";
 import type { OpenSocket } from "./transport";
+
+/**
+ * Sends awaiting their acknowledgement at once: a backlog kept while offline goes out this many at
+ * a time, within the server's send burst and far within its frame budget.
+ */
+const MAX_IN_FLIGHT = 20;
 
 type PendingSend = {
   frame: string;
@@ -41,6 +53,8 @@ export type BookingChatOptions = {
 export class BookingChat {
   private readonly events = new Emitter();
   private readonly pending = new Map<string, PendingSend>();
+  /** The pending sends out on the current connection. */
+  private readonly inFlight = new Set<string>();
   private readonly connection: Connection;
   private chatToken: string | undefined;
   /** Highest seq delivered to the app; null until the first join says where "now" is. */
@@ -106,9 +120,10 @@ export class BookingChat {
       ...(options.metadata ? { metadata: options.metadata } : {}),
     };
     const frame = JSON.stringify({ event: "booking-chat", data });
+    if (frame.includes(REPLACEMENT_CHARACTER)) return Promise.reject(replacementRefused());
     return new Promise((resolve, reject) => {
       this.pending.set(clientMessageId, { frame, resolve, reject });
-      if (this.joined) this.connection.send(frame);
+      this.sendPending();
     });
   }
 
@@ -164,7 +179,30 @@ export class BookingChat {
   }
 
   private status(status: ConnectionStatus): void {
-    if (status !== "open") this.joined = false;
+    if (status !== "open") {
+      this.joined = false;
+      this.inFlight.clear();
+    }
+  }
+
+  /** Sends what is pending and not yet out on this connection, at most MAX_IN_FLIGHT at a time. */
+  private sendPending(): void {
+    if (!this.joined) return;
+    for (const [id, pending] of this.pending) {
+      if (this.inFlight.size >= MAX_IN_FLIGHT) return;
+      if (this.inFlight.has(id)) continue;
+      if (!this.connection.send(pending.frame)) return;
+      this.inFlight.add(id);
+    }
+  }
+
+  /** A pending send is answered (stored, or refused): it leaves the queue, and the next goes out. */
+  private settle(clientMessageId: string): PendingSend | undefined {
+    const pending = this.pending.get(clientMessageId);
+    this.pending.delete(clientMessageId);
+    this.inFlight.delete(clientMessageId);
+    this.sendPending();
+    return pending;
   }
 
   private receive(frame: ServerEvent): void {
@@ -179,16 +217,16 @@ export class BookingChat {
             : null;
         this.events.emit("booking-joined", frame.data);
         // Everything not yet acknowledged goes out again, in order; the server stores each once.
-        for (const pending of this.pending.values()) this.connection.send(pending.frame);
+        this.inFlight.clear();
+        this.sendPending();
         this.continueReplay();
         return;
       case "booking-chat":
         this.deliver(frame.data);
         return;
       case "chat-error": {
-        const pending = frame.data.clientMessageId ? this.pending.get(frame.data.clientMessageId) : undefined;
-        if (pending && frame.data.clientMessageId) {
-          this.pending.delete(frame.data.clientMessageId);
+        const pending = frame.data.clientMessageId ? this.settle(frame.data.clientMessageId) : undefined;
+        if (pending) {
           pending.reject(
             new ChatClientError(0, frame.data.code, frame.data.message, frame.data.retryAfterMs),
           );
@@ -203,6 +241,7 @@ export class BookingChat {
       case "chat-terminated":
         this.terminated = true;
         this.events.emit("chat-terminated", frame.data);
+        this.inFlight.clear();
         for (const [id, pending] of this.pending) {
           this.pending.delete(id);
           pending.reject(new ChatClientError(0, "chat_terminated", frame.data.message));
@@ -215,11 +254,8 @@ export class BookingChat {
   }
 
   private deliver(message: Message): void {
-    const pending = message.clientMessageId ? this.pending.get(message.clientMessageId) : undefined;
-    if (pending && message.clientMessageId) {
-      this.pending.delete(message.clientMessageId);
-      pending.resolve(message);
-    }
+    const pending = message.clientMessageId ? this.settle(message.clientMessageId) : undefined;
+    pending?.resolve(message);
     // Replays and resends can repeat a message; the app sees each seq once, in order.
     const last = this.lastSeq ?? 0;
     if (message.seq <= last) return;

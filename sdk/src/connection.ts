@@ -22,6 +22,8 @@ export type ConnectionOptions = {
 };
 
 const SUBPROTOCOL = "spana-chat.v1";
+/** Enough doublings of any initial delay to reach the ceiling. */
+const LONGEST_BACKOFF_ATTEMPT = 16;
 
 /**
  * One logical connection that survives network loss: reconnects with jittered exponential
@@ -123,8 +125,10 @@ export class Connection {
     this.socket = null;
     this.clearTimers();
     if (this.stopped) return;
-    // 1008 and 4xxx mean retrying cannot help, except 4401 (expired JWT): a new one is fetched.
-    if (
+    // 1008 and 4xxx mean retrying cannot help, except 4401 (expired JWT: a new one is fetched) and
+    // 4429 (too many frames: back after the longest pause).
+    if (code === CloseCode.tooManyFrames) this.attempt = Math.max(this.attempt, LONGEST_BACKOFF_ATTEMPT);
+    else if (
       code === CloseCode.policyViolation ||
       (code >= 4000 && code < 5000 && code !== CloseCode.jwtExpired)
     ) {

@@ -7,7 +7,13 @@ import {
 } from "../../src/protocol";
 import { Connection } from "./connection";
 import { Emitter } from "./emitter";
-import { ChatClientError, type HttpOptions, request } from "./http";
+import {
+  ChatClientError,
+  type HttpOptions,
+  REPLACEMENT_CHARACTER,
+  replacementRefused,
+  request,
+} from "./http";
 import { randomId } from "./random-id";
 import { NoWebSocketError, type OpenSocket } from "./transport";
 
@@ -95,6 +101,7 @@ export class Inbox extends Feed {
   /** Providers: sends a support message; resolves with the stored message once acknowledged. */
   sendSupport(text: string, clientMessageId: string = randomId()): Promise<SupportMessage> {
     const frame = JSON.stringify({ event: "support-chat", data: { message: text, clientMessageId } });
+    if (frame.includes(REPLACEMENT_CHARACTER)) return Promise.reject(replacementRefused());
     return new Promise((resolve, reject) => {
       this.pending.set(clientMessageId, { resolve, reject, frame });
       this.connection.send(frame);

@@ -13,6 +13,16 @@ export class ChatClientError extends Error {
   }
 }
 
+/**
+ * U+FFFD is how a server sees text that was not valid UTF-8, so it closes a socket whose frame
+ * holds one (1007): the SDK refuses such a send instead of letting the connection loop.
+ */
+export const REPLACEMENT_CHARACTER = "\uFFFD";
+
+export function replacementRefused(): ChatClientError {
+  return new ChatClientError(0, "invalid_payload", "Text may not contain U+FFFD (the replacement character)");
+}
+
 export type HttpOptions = { baseUrl: string; getToken: () => Promise<string>; fetch: typeof fetch };
 
 /** Calls the HTTP API with the user's JWT; returns the JSON body or throws a ChatClientError. */

@@ -12,12 +12,18 @@ export type Identity = { userId: string; role: UserRole; expiresAt: number };
 const HMAC_ALGORITHMS = ["HS256"];
 const JWKS_ALGORITHMS = ["RS256", "ES256"];
 
+/** Longer tokens are refused before anything decodes or verifies them. */
+export const MAX_JWT_CHARS = 8192;
+/** How far ahead of our clock a token's `iat` may be: clocks drift, tokens are not minted in the future. */
+const IAT_SKEW_SECONDS = 60;
+
 const Claims = z
   .object({
     sub: z.optional(EntityId),
     id: z.optional(EntityId),
     role: JwtRoleClaim,
     exp: z.number(),
+    iat: z.optional(z.number()),
   })
   .refine((c) => c.sub !== undefined || c.id !== undefined, { message: "sub or id is required" });
 
@@ -48,8 +54,35 @@ function remoteKeys(url: string): JWTVerifyGetKey {
 
 export class InvalidJwtError extends Error {}
 
-/** Verifies a user JWT: pinned algorithms, `exp` required, `iss`/`aud` when configured, a known role. */
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const BASE64URL_VALUE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * Whether `segment` is base64url as an encoder writes it: no padding, no other characters, and no
+ * bits set past the last byte. Decoders accept `sig=` or a changed last character for the same
+ * bytes, which would give one token several spellings (and several cache or replay keys).
+ */
+export function isCanonicalBase64Url(segment: string): boolean {
+  if (!BASE64URL.test(segment) || segment.length % 4 === 1) return false;
+  const last = BASE64URL_VALUE.indexOf(segment.at(-1) ?? "A");
+  if (segment.length % 4 === 2) return (last & 0b1111) === 0;
+  if (segment.length % 4 === 3) return (last & 0b11) === 0;
+  return true;
+}
+
+/** A compact JWS of bounded size whose three parts are canonical base64url. */
+function isWellFormedToken(token: string): boolean {
+  if (token.length > MAX_JWT_CHARS) return false;
+  const parts = token.split(".");
+  return parts.length === 3 && parts.every(isCanonicalBase64Url);
+}
+
+/**
+ * Verifies a user JWT: at most MAX_JWT_CHARS of canonical base64url, pinned algorithms, `exp`
+ * required, no `iat` in the future, `iss`/`aud` when configured, a known role.
+ */
 export async function verifyUserJwt(token: string, config: Config): Promise<Identity> {
+  if (!isWellFormedToken(token)) throw new InvalidJwtError("token is malformed or too long");
   const options = {
     requiredClaims: ["exp"],
     issuer: config.jwtIssuer,
@@ -64,6 +97,9 @@ export async function verifyUserJwt(token: string, config: Config): Promise<Iden
         });
     const claims = Claims.safeParse(payload);
     if (!claims.success) throw new InvalidJwtError("token claims are invalid");
+    if (claims.data.iat !== undefined && claims.data.iat > Date.now() / 1000 + IAT_SKEW_SECONDS) {
+      throw new InvalidJwtError("token is issued in the future");
+    }
     const userId = claims.data.sub ?? claims.data.id ?? "";
     // An `exp` centuries away would overflow to Infinity in milliseconds; it means "does not expire soon".
     const expiresAt = Math.min(claims.data.exp * 1000, Number.MAX_SAFE_INTEGER);

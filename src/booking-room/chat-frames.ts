@@ -8,6 +8,7 @@ import type { SocketState } from "../sockets/socket-state";
 import { type BookingRecord, holdsChatToken, partyOf } from "./booking-store";
 
 const OTHER_BOOKING = "Booking not found on this connection; connect to /bookings/{bookingId}/ws";
+const NOT_A_PARTY = "Not a participant of this booking";
 
 export type JoinResult = { state: SocketState; lastSeq: number; chatActive: boolean };
 
@@ -21,8 +22,7 @@ export function join(
   if (!booking || !messages) return new ChatError("booking_not_found", "Booking not found");
   if (data.bookingId !== booking.id) return new ChatError("booking_not_found", OTHER_BOOKING);
   if (state.role !== "admin") {
-    if (partyOf(booking, state) === null)
-      return new ChatError("not_authorized", "Not a participant of this booking");
+    if (partyOf(booking, state) === null) return new ChatError("not_authorized", NOT_A_PARTY);
     if (!holdsChatToken(booking, state, data.chatToken))
       return new ChatError("invalid_token", "Invalid chat token");
     if (booking.chatTerminatedAt !== null) return terminated();
@@ -82,8 +82,10 @@ export function markRead(
   if (data.bookingId !== booking.id) return new ChatError("booking_not_found", OTHER_BOOKING);
   if (!state.joined) return new ChatError("not_joined", "Join the booking before marking messages read");
   const party = partyOf(booking, state);
-  if (party === null)
-    return new ChatError("not_authorized", "Admins can watch but their reading marks nothing");
+  if (party === null) {
+    const why = state.role === "admin" ? "Admins can watch but their reading marks nothing" : NOT_A_PARTY;
+    return new ChatError("not_authorized", why);
+  }
   if (data.seq > messages.lastSeq()) {
     return new ChatError("invalid_payload", "seq is beyond the last message of this booking");
   }

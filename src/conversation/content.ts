@@ -7,8 +7,12 @@ import {
   metadataBytes,
 } from "../protocol";
 
-/** Text that shows nothing: white space and invisible characters (zero-width spaces, joiners, BOM...). */
-const BLANK = /^[\s\p{Default_Ignorable_Code_Point}]*$/u;
+/**
+ * Text that shows nothing: white space, invisible characters (zero-width spaces, joiners, BOM,
+ * Hangul fillers...) and the blank Braille pattern U+2800, which renders as a space but is no
+ * white space to Unicode.
+ */
+const BLANK = /^[\s\p{Default_Ignorable_Code_Point}\u2800]*$/u;
 
 /** Why a message's text or metadata cannot be stored, or null when it can. */
 export function contentError(

@@ -54,10 +54,21 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 export const CloseCode = {
   /** The server closed in answer to the client's own close. */
   normal: 1000,
+  /**
+   * A text frame that was not valid UTF-8. The runtime hands such text over with U+FFFD in place of
+   * the bad bytes, so a frame containing U+FFFD is treated as one: never send U+FFFD.
+   */
+  invalidData: 1007,
   /** The socket carries no state the room recognizes (never expected in practice). */
   policyViolation: 1008,
   /** The JWT the socket was opened with has expired; reconnect with a fresh one. */
   jwtExpired: 4401,
+  /**
+   * The connection kept sending past its frame budget (every frame counts: FRAME_RATE_PER_SOCKET
+   * and FRAME_BURST_PER_SOCKET). Reconnecting is allowed, after a pause; a client that floods again
+   * is closed again.
+   */
+  tooManyFrames: 4429,
 } as const;
 
 /** The `Sec-WebSocket-Protocol` value the server selects for browser clients. */

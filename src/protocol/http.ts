@@ -5,12 +5,22 @@ import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./limits";
 import { Message, Metadata, SupportMessage } from "./message";
 import { PartyRole } from "./roles";
 
-const SeqCursor = z.coerce.number().check(z.int(), z.nonnegative());
+/**
+ * A whole number in a query string, from `min` to `max`: decimal digits only, so `0x10`, `1e2`,
+ * ` 5`, `0b11` and an empty value are refused rather than read as some number. Callers of the SDK
+ * may pass a number; it travels as its digits.
+ */
+const queryInt = (min: number, max: number) =>
+  z.pipe(
+    z.union([z.string().check(z.regex(/^\d{1,16}$/, "must be a whole number in decimal digits")), z.int()]),
+    z.pipe(
+      z.transform((value: string | number) => Number(value)),
+      z.int().check(z.minimum(min), z.maximum(max)),
+    ),
+  );
+const SeqCursor = queryInt(0, Number.MAX_SAFE_INTEGER);
 /** A page size in a query string: 1 to MAX_HISTORY_LIMIT, DEFAULT_HISTORY_LIMIT when absent. */
-const PageLimit = z._default(
-  z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_HISTORY_LIMIT)),
-  DEFAULT_HISTORY_LIMIT,
-);
+const PageLimit = z._default(queryInt(1, MAX_HISTORY_LIMIT), DEFAULT_HISTORY_LIMIT);
 
 /** Query of `GET /chat/booking/:id`. `before` and `after` are seq cursors; at most one at a time. */
 export const HistoryQuery = z

@@ -5,8 +5,9 @@ import { PartyRole } from "./roles";
 
 /**
  * Free-form JSON the client attaches to a message: an object of at most 2 KB as JSON, nested at
- * most 16 deep, with at most 100 keys of at most 64 characters. It is checked, never rebuilt, so it
- * is stored and sent exactly as accepted (a key such as `__proto__` included).
+ * most 16 deep, with at most 100 keys of at most 64 characters, and numbers that JSON can write back
+ * (nothing beyond ±1.8e308). It is checked, never rebuilt, so it is stored and sent exactly as
+ * accepted (a key such as `__proto__` included).
  */
 export const Metadata = z
   .custom<Record<string, unknown>>(
@@ -35,6 +36,9 @@ function metadataProblem(value: Record<string, unknown>): string | null {
   if (keyCount(value) > MAX_METADATA_KEYS) return `metadata has too many keys (at most ${MAX_METADATA_KEYS})`;
   const stack: unknown[] = [value];
   for (let node = stack.pop(); node !== undefined || stack.length > 0; node = stack.pop()) {
+    // JSON.parse reads 1e400 as Infinity, which JSON.stringify writes back as null: refused, so
+    // what is stored is what was sent.
+    if (typeof node === "number" && !Number.isFinite(node)) return "metadata numbers must be finite";
     if (node === null || typeof node !== "object") continue;
     for (const [key, child] of Object.entries(node)) {
       if (!Array.isArray(node) && key.length > MAX_METADATA_KEY_CHARS) {

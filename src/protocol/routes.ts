@@ -26,8 +26,8 @@ export const DevTokenResponse = z.object({ token: z.string() });
 export const HealthResponse = z.object({
   ok: z.boolean(),
   problems: z.array(z.string()),
-  /** Items consumers set aside; null when D1 could not be read. */
-  deadLetters: z.nullable(Count),
+  /** Only for a caller with an admin JWT: items consumers set aside; null when D1 could not be read. */
+  deadLetters: z.optional(z.nullable(Count)),
 });
 export const AdminAuditResponse = z.object({
   entries: z.array(
@@ -97,7 +97,8 @@ export const httpRoutes = {
   health: {
     method: "GET",
     path: "/health",
-    summary: "Health: `{ok, problems, deadLetters}`; configuration problems are named, never their values",
+    summary:
+      "Health: `{ok, problems}`, and `deadLetters` for a caller with an admin JWT; configuration problems are named, never their values",
     auth: "none",
     status: 200,
     response: HealthResponse,

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { type AppEnv, requireUser } from "../auth/authenticate";
+import { type AppEnv, requireSocketUser, requireUser } from "../auth/authenticate";
 import { requireAllowedOrigin } from "../auth/origin";
 import { requireAdmin } from "../auth/require-admin";
 import { getConfig } from "../config";
@@ -20,22 +20,18 @@ import {
 } from "../protocol";
 import { withIdentity } from "../sockets/identity-header";
 import { parseOr400 } from "../validation";
+import { limitReads } from "./throttle";
 
 /** Admin oversight: the live feed (one socket per shard) and the message listing over D1. */
 export const adminRoutes = new Hono<AppEnv>();
 
-adminRoutes.use("*", requireAllowedOrigin, requireUser, requireAdmin);
-
-adminRoutes.get("/feed", (c) => {
+adminRoutes.get("/feed", requireAllowedOrigin, requireUser, requireAdmin, limitReads, (c) => {
   const shards = getConfig(c.env).adminFeedShards;
   const sockets = Array.from({ length: shards }, (_, shard) => `/admin/ws?shard=${shard}`);
   return c.json({ shards, sockets } satisfies AdminFeedResponse);
 });
 
-adminRoutes.get("/ws", async (c) => {
-  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError(426, "invalid_request", "Expected a WebSocket upgrade", { Upgrade: "websocket" });
-  }
+adminRoutes.get("/ws", requireAllowedOrigin, requireSocketUser, requireAdmin, async (c) => {
   const shards = getConfig(c.env).adminFeedShards;
   const { shard = shards === 1 ? 0 : undefined } = parseOr400(AdminFeedQuery, c.req.query());
   if (shard === undefined || shard >= shards) {
@@ -52,7 +48,7 @@ adminRoutes.get("/ws", async (c) => {
 
 export const adminChatRoutes = new Hono<AppEnv>();
 
-adminChatRoutes.use("*", requireUser, requireAdmin);
+adminChatRoutes.use("*", requireUser, requireAdmin, limitReads);
 
 adminChatRoutes.get("/dead-letters", async (c) => {
   await recordAdminAccess(c.env.DB, c.var.identity.userId, "dead-letters.read", "all");

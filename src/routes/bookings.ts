@@ -5,7 +5,7 @@ import { BookingAction, CreateBookingBody } from "../protocol";
 import { bookingRoom } from "../rooms";
 import { bookingIdParam, jsonBody, parseOr400 } from "../validation";
 import { paymentRoute } from "./payment";
-import { throttle } from "./throttle";
+import { limitReads, throttle } from "./throttle";
 
 /** Booking lifecycle over HTTP. Every change is decided inside the booking's room. */
 export const bookingRoutes = new Hono<AppEnv>();
@@ -13,7 +13,7 @@ export const bookingRoutes = new Hono<AppEnv>();
 // Payment is confirmed by an admin or by the payment provider's signed webhook, which has no JWT.
 bookingRoutes.route("/", paymentRoute);
 
-bookingRoutes.use("*", requireUser);
+bookingRoutes.use("*", requireUser, limitReads);
 
 bookingRoutes.post("/", async (c) => {
   if (c.var.identity.role !== "customer")

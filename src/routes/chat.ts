@@ -7,11 +7,12 @@ import { ChatToken, HistoryQuery } from "../protocol";
 import { bookingRoom } from "../rooms";
 import { myChatsJson } from "../user-inbox/my-chats";
 import { bookingIdParam, parseOr400 } from "../validation";
+import { limitReads } from "./throttle";
 
 /** Chat over HTTP: your own chat token, and message history. */
 export const chatRoutes = new Hono<AppEnv>();
 
-chatRoutes.use("*", requireUser);
+chatRoutes.use("*", requireUser, limitReads);
 
 chatRoutes.get("/my-chats", async (c) => {
   const body = await myChatsJson(c.env, c.var.identity);

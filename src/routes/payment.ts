@@ -6,13 +6,15 @@ import { getConfig } from "../config";
 import { ApiError, unwrap } from "../errors";
 import { PaymentBody } from "../protocol";
 import { bookingRoom } from "../rooms";
-import { bookingIdParam, parseJsonText } from "../validation";
+import { bodyText, bookingIdParam, parseJsonText } from "../validation";
 import { throttle } from "./throttle";
 
 export const SIGNATURE_HEADER = "X-Signature";
 
 /** How old (or how far ahead) a signed webhook may be: a captured request cannot be replayed later. */
 const SIGNATURE_TOLERANCE_SECONDS = 300;
+/** `t` and at most four `v1` entries. */
+const MAX_SIGNATURE_PARTS = 5;
 
 /**
  * `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under
@@ -20,7 +22,9 @@ const SIGNATURE_TOLERANCE_SECONDS = 300;
  * entries may be sent while the provider rotates its secret.
  */
 function signatureIsValid(header: string, rawBody: string, secret: string, now: number): boolean {
-  const parts = header.split(",").map((part) => part.trim().split("="));
+  const parts = header.split(",", MAX_SIGNATURE_PARTS + 1).map((part) => part.trim().split("="));
+  // A rotation needs two or three entries; a header with more is refused before any is compared.
+  if (parts.length > MAX_SIGNATURE_PARTS) return false;
   const t = parts.find(([key]) => key === "t")?.[1];
   const signatures = parts.filter(([key]) => key === "v1").map(([, value]) => value?.toLowerCase() ?? "");
   if (!t || !/^\d{1,12}$/.test(t) || signatures.length === 0) return false;
@@ -34,7 +38,7 @@ export const paymentRoute = new Hono<AppEnv>();
 
 paymentRoute.post("/:id/payment", async (c) => {
   const bookingId = bookingIdParam(c);
-  const rawBody = await c.req.text();
+  const rawBody = await bodyText(c);
   const signature = c.req.header(SIGNATURE_HEADER);
 
   let actor: Actor;

@@ -10,12 +10,12 @@ import { EntityId, HistoryQuery, SupportMessageBody } from "../protocol";
 import { CUSTOMERS_CANNOT_CHAT } from "../support/thread";
 import { postSupportMessage, supportThread } from "../support/thread-stub";
 import { jsonBody, parseOr400 } from "../validation";
-import { throttle } from "./throttle";
+import { limitReads } from "./throttle";
 
 /** Support chat between each provider and the admins (chatType `admin`). */
 export const supportRoutes = new Hono<AppEnv>();
 
-supportRoutes.use("*", requireUser);
+supportRoutes.use("*", requireUser, limitReads);
 
 // A provider starts or continues its own thread.
 supportRoutes.post("/messages", async (c) => {
@@ -25,7 +25,6 @@ supportRoutes.post("/messages", async (c) => {
     throw new ApiError(403, "forbidden", "Admins reply with POST /chat/support/{providerId}/messages");
   }
   const body = await jsonBody(c, SupportMessageBody);
-  await throttle(c.env.SUPPORT_POSTS, identity.userId, "support messages");
   const { message, duplicate } = unwrap(await postSupportMessage(c.env, identity, identity.userId, body));
   return jsonResponse({ message }, duplicate ? 200 : 201);
 });
@@ -42,7 +41,6 @@ supportRoutes.post("/:providerId/messages", async (c) => {
     throw new ApiError(403, "forbidden", "Providers write with POST /chat/support/messages");
   const providerId = parseOr400(EntityId, c.req.param("providerId"));
   const body = await jsonBody(c, SupportMessageBody);
-  await throttle(c.env.SUPPORT_POSTS, identity.userId, "support messages");
   const { message, duplicate } = unwrap(await postSupportMessage(c.env, identity, providerId, body));
   return jsonResponse({ message }, duplicate ? 200 : 201);
 });

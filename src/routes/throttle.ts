@@ -1,16 +1,36 @@
-import { ApiError } from "../errors";
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../auth/authenticate";
+import { ApiError, fail, type RoomFailure } from "../errors";
 
 /** The period of every `[[ratelimits]]` binding in wrangler.toml, in seconds. */
 const PERIOD_SECONDS = 60;
 
 /**
- * Counts one use of `key` against a Workers Rate Limiting binding; over the limit, answers 429
- * `rate_limited` with `Retry-After` (the binding says only yes or no, so the hint is its period).
+ * Counts one use of `key` against a Workers Rate Limiting binding: null while under the limit, else
+ * the `rate_limited` refusal (the binding says only yes or no, so the hint is its period).
  */
-export async function throttle(limiter: RateLimit, key: string, what: string): Promise<void> {
+export async function overLimit(limiter: RateLimit, key: string, what: string): Promise<RoomFailure | null> {
   const { success } = await limiter.limit({ key });
-  if (success) return;
-  throw new ApiError(429, "rate_limited", `Too many ${what}; try again in a minute`, {
-    "Retry-After": String(PERIOD_SECONDS),
-  });
+  if (success) return null;
+  return fail(429, "rate_limited", `Too many ${what}; try again in a minute`, PERIOD_SECONDS * 1000);
 }
+
+/** As `overLimit`, for a route: over the limit it answers 429 `rate_limited` with `Retry-After`. */
+export async function throttle(limiter: RateLimit, key: string, what: string): Promise<void> {
+  const refused = await overLimit(limiter, key, what);
+  if (!refused) return;
+  throw new ApiError(429, "rate_limited", refused.message, { "Retry-After": String(PERIOD_SECONDS) });
+}
+
+/**
+ * After `requireUser`: every read (a GET that is not a socket upgrade) counts against READS_PER_USER
+ * for the caller. A page of history is cheap to ask for and costly to answer.
+ */
+export const limitReads: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const upgrade = c.req.header("Upgrade")?.toLowerCase() === "websocket";
+  if (c.req.method === "GET" && !upgrade) {
+    const { userId, role } = c.var.identity;
+    await throttle(c.env.READS_PER_USER, `${role}:${userId}`, "reads");
+  }
+  await next();
+};

@@ -1,6 +1,7 @@
 import { decodePacket, type Packet as EnginePacket, encodePacket } from "engine.io-parser";
 import { Decoder, Encoder, type Packet, PacketType } from "socket.io-parser";
 import { hasIllFormedText, MAX_FRAME_BYTES, MAX_JSON_DEPTH, nestsDeeperThan } from "../protocol";
+import { frameTooLarge } from "../sockets/frames";
 
 /**
  * Socket.IO v4 (Engine.IO protocol 4) over a WebSocket, with the Socket.IO project's own parsers:
@@ -13,7 +14,7 @@ import { hasIllFormedText, MAX_FRAME_BYTES, MAX_JSON_DEPTH, nestsDeeperThan } fr
 export type Incoming =
   | { kind: "ping" | "pong" | "close" | "ignored" }
   | { kind: "connect"; nsp: string; auth: unknown }
-  | { kind: "event"; name: string; args: unknown[]; ackId: number | undefined }
+  | { kind: "event"; nsp: string; name: string; args: unknown[]; ackId: number | undefined }
   | { kind: "disconnect" }
   | { kind: "invalid"; reason: string };
 
@@ -70,10 +71,16 @@ export function ackPacket(id: number, replyJson: string): string {
   return `43${id}[${replyJson}]`;
 }
 
-/** Decodes one WebSocket frame; anything malformed, too big or too deep is `invalid`, never thrown. */
-export function decodeFrame(raw: string | ArrayBuffer): Incoming {
+/** Namespaces and event names are echoed in errors at most this long. */
+export const MAX_ECHO_CHARS = 64;
+
+/**
+ * Decodes one WebSocket frame; anything malformed, too big (in UTF-8 bytes) or too deep is
+ * `invalid`, never thrown.
+ */
+export function decodeFrame(raw: string | ArrayBuffer, maxFrameBytes = MAX_FRAME_BYTES): Incoming {
   if (typeof raw !== "string") return { kind: "invalid", reason: "binary frames are not supported" };
-  if (raw.length > MAX_FRAME_BYTES) return { kind: "invalid", reason: "frame is too large" };
+  if (frameTooLarge(raw, maxFrameBytes)) return { kind: "invalid", reason: "frame is too large" };
   if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) return { kind: "invalid", reason: "frame is nested too deeply" };
   let packet: EnginePacket;
   try {
@@ -96,11 +103,15 @@ export function decodeFrame(raw: string | ArrayBuffer): Incoming {
   const p = decoded[0];
   if (!p) return { kind: "invalid", reason: "binary packets are not supported" };
   if (hasIllFormedText(p.data)) return { kind: "invalid", reason: "text must be well-formed Unicode" };
+  // socket.io-parser reads an ack id of any length as a number; past 2^53 it would not come back as sent.
+  if (p.id !== undefined && !Number.isSafeInteger(p.id)) {
+    return { kind: "invalid", reason: "ack ids are integers up to 2^53 - 1" };
+  }
   if (p.type === PacketType.CONNECT) return { kind: "connect", nsp: p.nsp, auth: p.data };
   if (p.type === PacketType.DISCONNECT) return { kind: "disconnect" };
   if (p.type === PacketType.EVENT && Array.isArray(p.data) && typeof p.data[0] === "string") {
     const [name, ...args] = p.data as [string, ...unknown[]];
-    return { kind: "event", name, args, ackId: p.id };
+    return { kind: "event", nsp: p.nsp, name, args, ackId: p.id };
   }
   return { kind: "invalid", reason: "only events are accepted" };
 }

@@ -2,14 +2,17 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { type Identity, InvalidJwtError, verifyUserJwt } from "../auth/jwt";
 import { getConfig } from "../config";
+import { recordAdminAccess } from "../db/admin-audit";
 import type { DeliveryAck, DeliveryItem, DeliveryReceiver } from "../delivery/items";
 import { SeenPositions } from "../delivery/seen";
 import { feedStub, inboxStub } from "../delivery/targets";
 import { ApiError } from "../errors";
 import { describeError } from "../log";
 import { meter } from "../metering/meter";
-import { type ClientEvent, clientEventData, UserRole } from "../protocol";
+import { type ClientEvent, clientEventData, type UserRole } from "../protocol";
 import { bookingRoom } from "../rooms";
+import { type BudgetLimits, FrameBudget } from "../sockets/frame-budget";
+import { closeIfOverBudget, closeQuietly, misencoded, socketBudget } from "../sockets/frames";
 import { sendFrame } from "../sockets/socket-state";
 import {
   ackPacket,
@@ -17,35 +20,31 @@ import {
   connectOk,
   decodeFrame,
   eventPacket,
+  MAX_ECHO_CHARS,
   NOOP,
   openPacket,
   PING,
   PONG,
-  SERVER_DISCONNECT,
 } from "./codec";
+import {
+  Connection,
+  type ConnectionUser,
+  closeIfExpired,
+  isUser,
+  joinedAt,
+  joinsOrJoined,
+  MAX_JOINED,
+  staleReason,
+} from "./connection";
 import type { RemoteReply } from "./remote";
 
 const counters = meter("SocketIoHub");
 
-/** Bookings one connection may have joined at once. */
-const MAX_JOINED = 50;
-
-/** A connection, in its WebSocket attachment: it survives hibernation and eviction. */
-const Connection = z.object({
-  v: z.literal(1),
-  sid: z.string(),
-  hub: z.number().int().nonnegative(),
-  openedAt: z.number(),
-  user: z.object({ userId: z.string(), role: UserRole, jwtExpiresAt: z.number() }).nullable(),
-  /**
-   * The bookings it joined, each with the last seq as of its join: what came before it was
-   * replayed by the join (or not asked for), so the hub drops it if the room sends it later.
-   */
-  joined: z.array(z.object({ bookingId: z.string(), afterSeq: z.number().int().nonnegative() })),
-  /** An admin that asked for every booking's messages (`watch-feed`). */
-  feed: z.boolean().default(false),
-});
-type Connection = z.infer<typeof Connection>;
+/**
+ * Before its CONNECT packet a connection has said nothing about who it is: it may send a handful
+ * of frames (the CONNECT, perhaps a stray ping) and no more.
+ */
+const UNAUTHENTICATED_BUDGET: BudgetLimits = { perSecond: 1, burst: 3 };
 
 /** The header the Worker names the hub in, since an object does not know its own name. */
 export const HUB_HEADER = "X-Spana-Socket-Io-Hub";
@@ -55,11 +54,18 @@ export const HUB_HEADER = "X-Spana-Socket-Io-Hub";
  * carries their events to and from the booking rooms. Connections arrive before anyone knows whose
  * they are (the JWT comes in Socket.IO's CONNECT packet), so they land on a hub at random; the user's
  * inbox and the rooms they join then know the hub. The hub hibernates between events: its one alarm
- * pings every connection each 25 s, and the runtime answers their pongs without waking it.
+ * pings every connection each 25 s (and closes those that never logged in), and the runtime answers
+ * their pongs without waking it. Every frame counts against its connection's budget before anything
+ * reads it, so no connection can flood the hub, logged in or not.
  */
 export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver {
   private readonly seen = new SeenPositions();
   private readonly cache = new WeakMap<WebSocket, Connection>();
+  private readonly budget = new FrameBudget();
+  /** Logins under way: who each will be, so a second CONNECT waits for nothing and the cap counts them. */
+  private readonly connecting = new WeakMap<WebSocket, ConnectionUser>();
+  /** When the next round of pings is due; unknown (0) after a wake, so the next alarm pings. */
+  private pingAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,24 +82,41 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
     const sid = crypto.randomUUID();
     this.write(server, { v: 1, sid, hub, openedAt: Date.now(), user: null, joined: [], feed: false });
     server.send(openPacket(sid, getConfig(this.env).socketIoPing));
-    await this.keepPinging();
+    await this.schedule();
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+  /** Synchronous for a frame past the budget, as in SocketObject: a flood is mostly such frames. */
+  override webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> | undefined {
     try {
       const connection = this.read(ws);
-      if (!connection) return ws.close(1008, "unknown connection");
-      const incoming = decodeFrame(raw);
+      if (!connection) {
+        closeQuietly(ws, 1008, "unknown connection");
+        return;
+      }
+      const budget = connection.user ? socketBudget(getConfig(this.env).limits) : UNAUTHENTICATED_BUDGET;
+      if (closeIfOverBudget(ws, this.budget, budget)) return;
+      if (misencoded(ws, raw)) return;
+      return this.handleFrame(ws, connection, raw);
+    } catch (error) {
+      console.error("socket.io hub: frame failed", describeError(error));
+      return;
+    }
+  }
+
+  private async handleFrame(ws: WebSocket, connection: Connection, raw: string | ArrayBuffer): Promise<void> {
+    try {
+      const { limits } = getConfig(this.env);
+      const incoming = decodeFrame(raw, limits.maxFrameBytes);
       if (incoming.kind === "ping") return sendFrame(ws, PONG);
       if (incoming.kind === "close" || incoming.kind === "disconnect")
-        return ws.close(1000, "client disconnect");
+        return closeQuietly(ws, 1000, "client disconnect");
       if (incoming.kind === "connect")
         return await this.connectSocketIo(ws, connection, incoming.nsp, incoming.auth);
       if (!connection.user) return;
       if (incoming.kind === "invalid") return sendFrame(ws, chatError("invalid_payload", incoming.reason));
       if (incoming.kind !== "event") return;
-      await this.event(ws, connection, incoming.name, incoming.args, incoming.ackId);
+      await this.event(ws, connection, incoming);
     } catch (error) {
       console.error("socket.io hub: frame failed", describeError(error));
       sendFrame(ws, chatError("internal_error", "Something went wrong"));
@@ -101,35 +124,42 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    if (code === 1005 || code === 1006) return;
+    const user = this.read(ws)?.user;
+    // 1005 (no code) and 1006 (no close frame) mean the peer is gone: there is no one to answer.
+    if (code !== 1005 && code !== 1006) closeQuietly(ws, code, reason);
+    if (!user) return;
     try {
-      ws.close(code, reason);
-    } catch {
-      // Already closed.
+      // The user's inbox counts their connections across hubs; this one is gone.
+      counters.calls++;
+      await inboxStub(this.env, user).releaseSocketIoConnection(this.hubOf(ws), this.count(user, ws));
+    } catch (error) {
+      console.warn("socket.io hub: could not tell the inbox of a closed connection", describeError(error));
     }
   }
 
-  /** Every interval: closes connections whose pongs stopped or that never connected, pings the others. */
+  /**
+   * Closes connections whose pongs stopped or that never logged in in time, and, once per
+   * interval, pings the others.
+   */
   override async alarm(): Promise<void> {
     counters.alarmsRun++;
     const now = Date.now();
-    const ping = getConfig(this.env).socketIoPing;
+    const config = getConfig(this.env);
+    const limits = {
+      pingLimitMs: config.socketIoPing.intervalMs + config.socketIoPing.timeoutMs,
+      connectTimeoutMs: config.socketIoConnectTimeoutMs,
+    };
+    const pinging = now >= this.pingAt;
     for (const ws of this.ctx.getWebSockets()) {
       const connection = this.read(ws);
       const lastHeard =
         this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? connection?.openedAt ?? 0;
-      const reason = staleReason(connection, lastHeard, now, ping.intervalMs + ping.timeoutMs);
-      if (reason) {
-        try {
-          ws.close(1001, reason);
-        } catch {
-          // Already closing.
-        }
-        continue;
-      }
-      sendFrame(ws, PING);
+      const reason = staleReason(connection, lastHeard, now, limits);
+      if (reason) closeQuietly(ws, 1001, reason);
+      else if (pinging) sendFrame(ws, PING);
     }
-    await this.keepPinging(true);
+    if (pinging) this.pingAt = now + config.socketIoPing.intervalMs;
+    await this.schedule(true);
   }
 
   /**
@@ -139,15 +169,17 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
    */
   async deliver(source: string, items: DeliveryItem[]): Promise<DeliveryAck> {
     const bookingId = source.startsWith("live:booking:") ? source.slice("live:booking:".length) : "";
-    const joined = this.connections((c) => c.user !== null && joinedAt(c, bookingId) !== undefined);
-    if (joined.length === 0) return { stop: true };
+    // A connection still joining keeps the booking's messages coming, though it hears none yet.
+    const listening = this.connections((c) => c.user !== null && joinsOrJoined(c, bookingId));
+    if (listening.length === 0) return { stop: true };
     // Each item becomes its Socket.IO packets once, however many connections hear it.
     const fresh = this.seen.fresh(source, items).map((item) => ({
       item,
       packets: toPackets(item.kind === "event" ? item.frames : [item.frame]),
     }));
-    for (const [ws, c] of joined) {
-      const afterSeq = joinedAt(c, bookingId) ?? 0;
+    for (const [ws, c] of listening) {
+      const afterSeq = joinedAt(c, bookingId);
+      if (afterSeq === undefined) continue;
       const isAdmin = c.user?.role === "admin";
       for (const { item, packets } of fresh) {
         // Messages, unless the feed brings them; lifecycle events for admins (parties' come from their inboxes).
@@ -161,7 +193,7 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
 
   /** Lifecycle events of one user's bookings, from that user's inbox. */
   async notifyUser(who: { userId: string; role: UserRole }, frames: string[]): Promise<DeliveryAck> {
-    const theirs = this.connections((c) => c.user?.userId === who.userId && c.user.role === who.role);
+    const theirs = this.connections((c) => isUser(c, who));
     if (theirs.length === 0) return { stop: true };
     this.emitNative(
       theirs.map(([ws]) => ws),
@@ -181,6 +213,11 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
     return undefined;
   }
 
+  /** How many logged-in connections `who` holds here (the inbox asks when its count looks full). */
+  async connectionsOf(who: { userId: string; role: UserRole }): Promise<number> {
+    return this.count(who);
+  }
+
   // ---- Socket.IO events ----
 
   private async connectSocketIo(
@@ -189,40 +226,62 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
     nsp: string,
     auth: unknown,
   ): Promise<void> {
-    if (nsp !== "/") return sendFrame(ws, connectError(`Invalid namespace ${nsp}: only "/" is served`));
+    if (nsp !== "/") {
+      const shown = JSON.stringify(nsp.slice(0, MAX_ECHO_CHARS));
+      return sendFrame(ws, connectError(`Invalid namespace ${shown}: only "/" is served`));
+    }
+    // One login per connection: joins and the feed belong to the user who made them.
+    if (connection.user || this.connecting.has(ws)) {
+      return sendFrame(
+        ws,
+        connectError("Already connected: open a new connection to log in as someone else"),
+      );
+    }
     const token = z.object({ token: z.string().min(1).max(8192) }).safeParse(auth);
     if (!token.success) {
       return sendFrame(ws, connectError("Authentication required: pass auth: { token: <JWT> } to io()"));
     }
+    const config = getConfig(this.env);
     let identity: Identity;
     try {
-      identity = await verifyUserJwt(token.data.token, getConfig(this.env));
+      identity = await verifyUserJwt(token.data.token, config);
     } catch (error) {
       if (error instanceof InvalidJwtError)
         return sendFrame(ws, connectError("The token is invalid or expired"));
       if (error instanceof ApiError) return sendFrame(ws, connectError(error.message));
       throw error;
     }
-    const { maxSocketsPerUser } = getConfig(this.env).limits;
-    const same = (c: Connection) => c.user?.userId === identity.userId && c.user.role === identity.role;
-    if (this.connections(same).length >= maxSocketsPerUser) {
-      return sendFrame(ws, connectError(`Too many connections: at most ${maxSocketsPerUser} per user`));
-    }
     const user = { userId: identity.userId, role: identity.role, jwtExpiresAt: identity.expiresAt };
-    this.write(ws, { ...connection, user });
-    // The user's inbox sends this hub the user's lifecycle events from now on.
-    counters.calls++;
-    await inboxStub(this.env, identity).attachHub(connection.hub, {
-      userId: identity.userId,
-      role: identity.role,
-    });
+    const max = config.limits.maxSocketsPerUser;
+    this.connecting.set(ws, user);
+    try {
+      const here = this.count(user);
+      // The cap is per user across every hub: the user's inbox adds up what each hub holds.
+      counters.calls++;
+      const allowed =
+        here <= max &&
+        (await inboxStub(this.env, identity).claimSocketIoConnection(connection.hub, user, here));
+      if (!allowed) {
+        return sendFrame(ws, connectError(`Too many connections: at most ${max} per user`));
+      }
+      this.write(ws, { ...(this.read(ws) ?? connection), user });
+    } finally {
+      this.connecting.delete(ws);
+    }
+    // Logged in: the budget of a user's connection from here on, starting full.
+    this.budget.reset(ws);
     sendFrame(ws, connectOk(connection.sid));
   }
 
-  private async event(ws: WebSocket, connection: Connection, name: string, args: unknown[], ackId?: number) {
+  private async event(
+    ws: WebSocket,
+    connection: Connection,
+    incoming: { nsp: string; name: string; args: unknown[]; ackId: number | undefined },
+  ) {
     const user = connection.user;
     if (!user) return;
     if (closeIfExpired(ws, connection)) return;
+    const { ackId } = incoming;
     const reply = (r: RemoteReply) => {
       for (const e of r.emits) sendFrame(ws, eventPacket(e.event, e.data));
       if (ackId !== undefined) sendFrame(ws, ackPacket(ackId, r.ack));
@@ -232,40 +291,69 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
         emits: [{ event: "chat-error", data: errorJson(code, message, bookingId) }],
         ack: JSON.stringify({ error: { code, message } }),
       });
-    if (name === WATCH_FEED) {
+    if (incoming.nsp !== "/") return refuse("invalid_payload", 'Only the "/" namespace is served');
+    if (incoming.name === WATCH_FEED) {
       if (user.role !== "admin") return refuse("not_authorized", "Only admins can watch every booking");
-      const shards = connection.feed
-        ? getConfig(this.env).adminFeedShards
-        : await this.watchFeed(ws, connection);
-      return reply({ emits: [], ack: JSON.stringify({ shards }) });
+      if (connection.feed) return reply({ emits: [], ack: JSON.stringify({ shards: this.shards() }) });
+      // On the record before anything of the feed is granted, as on /admin/ws.
+      try {
+        await recordAdminAccess(
+          this.env.DB,
+          user.userId,
+          "feed.watch",
+          `all ${this.shards()} shards (socket.io)`,
+        );
+      } catch {
+        return refuse("unavailable", "The audit trail cannot be written; try again");
+      }
+      return reply({ emits: [], ack: JSON.stringify({ shards: await this.watchFeed(ws, connection) }) });
     }
-    const parsed = parseEvent(name, args[0]);
+    const parsed = parseEvent(incoming.name, incoming.args[0]);
     if (!parsed.ok) return refuse("invalid_payload", parsed.message);
     const frame = parsed.frame;
     const bookingId = frame.data.bookingId;
-    const alreadyJoined = joinedAt(connection, bookingId) !== undefined;
-    if (frame.event !== "join-booking" && !alreadyJoined) {
+    if (frame.event !== "join-booking" && joinedAt(connection, bookingId) === undefined) {
       return refuse("not_joined", "Join the booking on this connection first", bookingId);
     }
-    if (frame.event === "join-booking" && !alreadyJoined && connection.joined.length >= MAX_JOINED) {
-      return refuse("invalid_request", `At most ${MAX_JOINED} bookings joined on one connection`, bookingId);
+    const reserving = frame.event === "join-booking" && !joinsOrJoined(connection, bookingId);
+    if (reserving) {
+      if (connection.joined.length >= MAX_JOINED) {
+        return refuse(
+          "invalid_request",
+          `At most ${MAX_JOINED} bookings joined on one connection`,
+          bookingId,
+        );
+      }
+      // The slot is taken before the room is asked, so joins sent back to back cannot pass the cap.
+      this.updateJoins(ws, connection, (joined) => [...joined, { bookingId, afterSeq: 0, pending: true }]);
     }
-    counters.calls++;
-    const result = await bookingRoom(this.env, bookingId).remote(
-      { connectionId: connection.sid, ...user, hub: connection.hub },
-      frame,
-    );
+    let result: RemoteReply;
+    try {
+      counters.calls++;
+      result = await bookingRoom(this.env, bookingId).remote(
+        { connectionId: connection.sid, ...user, hub: connection.hub },
+        frame,
+      );
+    } catch (error) {
+      if (reserving)
+        this.updateJoins(ws, connection, (joined) => joined.filter((j) => j.bookingId !== bookingId));
+      throw error;
+    }
     if (result.joinedAtSeq !== undefined) {
-      const current = this.read(ws) ?? connection;
-      const others = current.joined.filter((j) => j.bookingId !== bookingId);
-      this.write(ws, { ...current, joined: [...others, { bookingId, afterSeq: result.joinedAtSeq }] });
+      const afterSeq = result.joinedAtSeq;
+      this.updateJoins(ws, connection, (joined) => [
+        ...joined.filter((j) => j.bookingId !== bookingId),
+        { bookingId, afterSeq },
+      ]);
+    } else if (reserving) {
+      this.updateJoins(ws, connection, (joined) => joined.filter((j) => j.bookingId !== bookingId));
     }
     reply(result);
   }
 
   /** Makes every admin feed shard send its frames to this hub, and this connection hear them. */
   private async watchFeed(ws: WebSocket, connection: Connection): Promise<number> {
-    const shards = getConfig(this.env).adminFeedShards;
+    const shards = this.shards();
     for (let shard = 0; shard < shards; shard++) {
       counters.calls++;
       await feedStub(this.env, shard, shards).attachHub(connection.hub);
@@ -276,16 +364,47 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
 
   // ---- internals ----
 
+  private shards(): number {
+    return getConfig(this.env).adminFeedShards;
+  }
+
+  private updateJoins(
+    ws: WebSocket,
+    connection: Connection,
+    change: (joined: Connection["joined"]) => Connection["joined"],
+  ): void {
+    const current = this.read(ws) ?? connection;
+    this.write(ws, { ...current, joined: change(current.joined) });
+  }
+
   private emitNative(sockets: WebSocket[], frames: string[]): void {
     for (const packet of toPackets(frames)) for (const ws of sockets) sendFrame(ws, packet);
+  }
+
+  /** Logged-in connections of `who` here, and logins of theirs under way; `except` left out. */
+  private count(who: { userId: string; role: UserRole }, except?: WebSocket): number {
+    let n = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws === except) continue;
+      const c = this.read(ws);
+      const pending = this.connecting.get(ws);
+      if ((c && isUser(c, who)) || (pending && pending.userId === who.userId && pending.role === who.role))
+        n++;
+    }
+    return n;
+  }
+
+  private hubOf(ws: WebSocket): number {
+    return this.read(ws)?.hub ?? 0;
   }
 
   /** The connections `match` picks; one whose JWT expired is closed instead, as a native socket. */
   private connections(match: (c: Connection) => boolean): [WebSocket, Connection][] {
     const found: [WebSocket, Connection][] = [];
+    const now = Date.now();
     for (const ws of this.ctx.getWebSockets()) {
       const c = this.read(ws);
-      if (c && match(c) && !closeIfExpired(ws, c)) found.push([ws, c]);
+      if (c && match(c) && !closeIfExpired(ws, c, now)) found.push([ws, c]);
     }
     return found;
   }
@@ -304,40 +423,27 @@ export class SocketIoHub extends DurableObject<Env> implements DeliveryReceiver 
     this.cache.set(ws, connection);
   }
 
-  /** One alarm for all connections, set while there are any. */
-  private async keepPinging(fromAlarm = false): Promise<void> {
-    if (this.ctx.getWebSockets().length === 0) return;
-    if (!fromAlarm && (await this.ctx.storage.getAlarm()) !== null) return;
+  /**
+   * One alarm for all connections, set while there are any: at the next round of pings, or
+   * earlier when a connection that has not logged in reaches its deadline.
+   */
+  private async schedule(fromAlarm = false): Promise<void> {
+    const sockets = this.ctx.getWebSockets();
+    if (sockets.length === 0) return;
+    const config = getConfig(this.env);
+    const now = Date.now();
+    let due = this.pingAt > now ? this.pingAt : now + config.socketIoPing.intervalMs;
+    for (const ws of sockets) {
+      const c = this.read(ws);
+      if (c && c.user === null) due = Math.min(due, c.openedAt + config.socketIoConnectTimeoutMs);
+    }
+    if (!fromAlarm) {
+      const current = await this.ctx.storage.getAlarm();
+      if (current !== null && current <= due) return;
+    }
     counters.alarmsSet++;
-    await this.ctx.storage.setAlarm(Date.now() + getConfig(this.env).socketIoPing.intervalMs);
+    await this.ctx.storage.setAlarm(due);
   }
-}
-
-/** Closes a connection whose JWT has expired (Socket.IO disconnect, then 4401, as a native socket). */
-function closeIfExpired(ws: WebSocket, connection: Connection): boolean {
-  if (!connection.user || connection.user.jwtExpiresAt > Date.now()) return false;
-  try {
-    sendFrame(ws, SERVER_DISCONNECT);
-    ws.close(4401, "jwt_expired");
-  } catch {
-    // Already closing.
-  }
-  return true;
-}
-
-/**
- * Why a connection should be closed, if it should: no answer to pings within `limit`, or not
- * connected to the namespace within it (Socket.IO's connectTimeout, 45 s by default, is the same).
- */
-function staleReason(connection: Connection | null, lastHeard: number, now: number, limit: number) {
-  if (!connection) return "unknown connection";
-  if (now - lastHeard > limit) return "ping timeout";
-  if (connection.user === null && now - connection.openedAt > limit) return "connect timeout";
-  return null;
-}
-
-function joinedAt(connection: Connection, bookingId: string): number | undefined {
-  return connection.joined.find((j) => j.bookingId === bookingId)?.afterSeq;
 }
 
 /** The event an admin emits to hear every booking's messages and changes, as the native admin feed. */
@@ -369,7 +475,7 @@ function parseEvent(
   if (!Object.hasOwn(clientEventData, name)) {
     return {
       ok: false,
-      message: `Unknown event "${name.slice(0, 64)}": this endpoint takes join-booking, booking-chat, mark-read and ${WATCH_FEED}`,
+      message: `Unknown event "${name.slice(0, MAX_ECHO_CHARS)}": this endpoint takes join-booking, booking-chat, mark-read and ${WATCH_FEED}`,
     };
   }
   const event = name as keyof typeof clientEventData;

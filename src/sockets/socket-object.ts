@@ -6,7 +6,16 @@ import { errorResponse } from "../errors";
 import { describeError } from "../log";
 import { CloseCode } from "../protocol";
 import { acceptSocket, answerHeartbeats, closeIfExpired, tooManySockets } from "./accept";
-import { ChatError, type FrameOf, parseFrame, sendChatError } from "./frames";
+import { FrameBudget } from "./frame-budget";
+import {
+  ChatError,
+  closeIfOverBudget,
+  type FrameOf,
+  misencoded,
+  parseFrame,
+  sendChatError,
+  socketBudget,
+} from "./frames";
 import { readIdentity } from "./identity-header";
 import { encode, readState, type SocketState, sendFrame } from "./socket-state";
 
@@ -23,6 +32,7 @@ export abstract class SocketObject<Events extends Schemas> extends DurableObject
   protected abstract readonly label: string;
   /** The events a client may send, by name; an empty record makes the sockets read-only. */
   protected abstract readonly clientEvents: Events;
+  private readonly budget = new FrameBudget();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -60,12 +70,28 @@ export abstract class SocketObject<Events extends Schemas> extends DurableObject
     return tooManySockets(this.ctx, identity, maxSocketsPerUser) ?? acceptSocket(this.ctx, request, identity);
   }
 
-  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+  /**
+   * Synchronous for a frame past the budget: the runtime dispatches a plain call about 1.5 times
+   * faster than an async one, and a flood is mostly such frames.
+   */
+  override webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> | undefined {
     try {
+      if (closeIfOverBudget(ws, this.budget, socketBudget(getConfig(this.env).limits))) return;
+      if (misencoded(ws, raw)) return;
+    } catch (error) {
+      console.error(`${this.label}: frame failed`, describeError(error));
+      return;
+    }
+    return this.handleFrame(ws, raw);
+  }
+
+  private async handleFrame(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    try {
+      const { limits } = getConfig(this.env);
       const state = readState(ws);
       if (!state) return ws.close(CloseCode.policyViolation, "unknown connection");
       if (closeIfExpired(ws, state)) return;
-      const frame = parseFrame(raw, this.clientEvents, getConfig(this.env).limits.maxFrameBytes);
+      const frame = parseFrame(raw, this.clientEvents, limits.maxFrameBytes);
       if (frame instanceof ChatError) return this.onInvalidFrame(ws, frame);
       await this.onMessage(ws, state, frame);
     } catch (error) {

@@ -8,7 +8,6 @@ import { inboxEventData, UserRole } from "../protocol";
 import { HubRegistry } from "../socket-io/hub-registry";
 import { liveSockets } from "../sockets/accept";
 import { ChatError, type FrameOf, sendChatError } from "../sockets/frames";
-import { RateLimiter } from "../sockets/rate-limiter";
 import { SocketObject } from "../sockets/socket-object";
 import { encode, type SocketState, sendFrame } from "../sockets/socket-state";
 import { durableDatabase, meteredSql } from "../storage/durable-db";
@@ -21,6 +20,9 @@ const counters = meter("UserInbox");
 
 const WHO_KEY = "socketIoUser";
 const Who = z.object({ userId: z.string(), role: UserRole });
+/** Per Socket.IO hub, how many of this user's connections it last said it holds. */
+const CONNECTIONS_KEY = "socketIoConnections";
+const ConnectionCounts = z.record(z.string().regex(/^\d+$/), z.number().int().nonnegative());
 
 /**
  * One user's inbox, wherever they are in the app: every event of their bookings that concerns
@@ -32,7 +34,6 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
   protected readonly clientEvents = inboxEventData;
   private readonly chats: ChatList;
   private readonly seen = new SeenPositions();
-  private readonly rateLimiter = new RateLimiter();
   private readonly hubs: HubRegistry;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -74,13 +75,57 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
     if (changes.length > 0) await this.forwardToSocketIo(changes);
   }
 
-  /** Called by a Socket.IO hub when one of this user's connections lands on it. */
-  async attachHub(hub: number, who: { userId: string; role: UserRole }): Promise<void> {
+  /**
+   * A Socket.IO hub asks whether one more connection of this user may log in on it: `onHub` is how
+   * many the hub would then hold (the new one included). The cap is per user across every hub, so
+   * the inbox adds up the last count each hub reported; when that looks full it asks the other hubs
+   * for their exact counts (a hub that restarted lost its connections without saying so).
+   */
+  async claimSocketIoConnection(
+    hub: number,
+    who: { userId: string; role: UserRole },
+    onHub: number,
+  ): Promise<boolean> {
     if (!this.who()) {
       this.ctx.storage.kv.put(WHO_KEY, who);
       counters.rowsWritten++;
     }
-    this.hubs.add(hub);
+    const max = getConfig(this.env).limits.maxSocketsPerUser;
+    const counts = this.connectionCounts();
+    const others = () => Object.keys(counts).filter((h) => h !== String(hub));
+    const elsewhere = () => others().reduce((sum, h) => sum + (counts[h] ?? 0), 0);
+    if (onHub + elsewhere() > max) {
+      await Promise.all(
+        others().map(async (h) => {
+          counters.calls++;
+          counts[h] = await sioHubStub(this.env, Number(h)).connectionsOf(who);
+        }),
+      );
+    }
+    const allowed = onHub + elsewhere() <= max;
+    counts[String(hub)] = allowed ? onHub : onHub - 1;
+    this.storeConnectionCounts(counts);
+    if (allowed) this.hubs.add(hub);
+    return allowed;
+  }
+
+  /** A hub says how many of this user's connections it holds after one closed. */
+  async releaseSocketIoConnection(hub: number, onHub: number): Promise<void> {
+    const counts = this.connectionCounts();
+    if (counts[String(hub)] === onHub) return;
+    counts[String(hub)] = onHub;
+    this.storeConnectionCounts(counts);
+  }
+
+  private connectionCounts(): Record<string, number> {
+    const parsed = ConnectionCounts.safeParse(this.ctx.storage.kv.get(CONNECTIONS_KEY));
+    return parsed.success ? parsed.data : {};
+  }
+
+  private storeConnectionCounts(counts: Record<string, number>): void {
+    const kept = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+    this.ctx.storage.kv.put(CONNECTIONS_KEY, kept);
+    counters.rowsWritten++;
   }
 
   private async forwardToSocketIo(frames: string[]): Promise<void> {
@@ -105,21 +150,19 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
     state: SocketState,
     frame: FrameOf<typeof inboxEventData>,
   ): Promise<void> {
-    const { limits } = getConfig(this.env);
     const { clientMessageId } = frame.data;
     if (state.role === "admin") {
       const hint = "Admins reply with POST /chat/support/{providerId}/messages";
       return sendChatError(ws, new ChatError("not_authorized", hint, clientMessageId));
     }
-    const taken = this.rateLimiter.take(state.userId, limits.sendRatePerUser, limits.sendBurstPerUser);
-    if (!taken.ok) {
-      const message = `Too many messages; retry in ${taken.retryAfterMs} ms`;
-      return sendChatError(ws, new ChatError("rate_limited", message, clientMessageId, taken.retryAfterMs));
-    }
-    // support-chat: the thread stores it and delivers it back here (to every device) as the acknowledgement.
+    // support-chat: the thread stores it and delivers it back here (to every device) as the
+    // acknowledgement; the post is limited as over HTTP.
     const identity = { userId: state.userId, role: state.role, expiresAt: state.jwtExpiresAt };
     const result = await postSupportMessage(this.env, identity, state.userId, frame.data);
-    if (!result.ok) return sendChatError(ws, new ChatError(result.code, result.message, clientMessageId));
+    if (!result.ok) {
+      const { code, message, retryAfterMs } = result;
+      return sendChatError(ws, new ChatError(code, message, clientMessageId, retryAfterMs));
+    }
     // A resend is not delivered again; answer it here so a client that lost its ack learns it went through.
     if (result.value.duplicate) sendFrame(ws, encode("support-chat", result.value.message));
   }

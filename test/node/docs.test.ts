@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../../src/config";
 
@@ -26,5 +26,14 @@ describe("the README's configuration table", () => {
     const bindings = [...toml.matchAll(/^(?:name|binding) = "([A-Z_]+)"/gm)].map((m) => m[1] ?? "");
     expect(bindings.length).toBeGreaterThan(5);
     for (const name of bindings) expect(rowOf(name), name).toBeDefined();
+  });
+});
+
+describe("what a deployment serves", () => {
+  it("has no source map for the page: only npm start's development build makes one", () => {
+    // `npm run build` (run before these tests, and by every deploy) builds public/ without one.
+    expect(existsSync(`${ROOT}public/app.js`)).toBe(true);
+    expect(existsSync(`${ROOT}public/app.js.map`)).toBe(false);
+    expect(readFileSync(`${ROOT}public/app.js`, "utf8")).not.toContain("sourceMappingURL");
   });
 });

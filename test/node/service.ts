@@ -17,6 +17,8 @@ export async function runningService(vars: Record<string, string> = {}) {
   const service = await startService({ stateDir, vars });
   return {
     base: service.http,
+    /** The runtime's resident and peak memory, in MiB. */
+    memory: (): { rssMiB: number; peakMiB: number } => service.memory(),
     /**
      * Evicts an object from memory, as the runtime does to an idle one; its WebSockets hibernate
      * (stay open) unless `close`. False when it was not in memory.

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { timingSafeEqualStrings } from "../../src/auth/crypto";
-import { InvalidJwtError, verifyUserJwt } from "../../src/auth/jwt";
+import { InvalidJwtError, isCanonicalBase64Url, verifyUserJwt } from "../../src/auth/jwt";
 import { getConfig } from "../../src/config";
 
 describe("constant-time string comparison", () => {
@@ -34,5 +34,22 @@ describe("user JWT verification", () => {
       userId: "alice",
       role: "customer",
     });
+  });
+});
+
+describe("canonical base64url", () => {
+  it("accepts what an encoder writes and nothing else that decodes to the same bytes", () => {
+    const bytes = new Uint8Array([0xfb, 0xff, 0x01]);
+    for (let n = 0; n <= 3; n++) {
+      const encoded = Buffer.from(bytes.slice(0, n)).toString("base64url");
+      expect(isCanonicalBase64Url(encoded), encoded).toBe(true);
+    }
+    expect(isCanonicalBase64Url("-w")).toBe(true); // 0xfb
+    expect(isCanonicalBase64Url("-x")).toBe(false); // 0xfb with a spare bit set
+    expect(isCanonicalBase64Url("-_8")).toBe(true); // 0xfb 0xff
+    expect(isCanonicalBase64Url("-_9")).toBe(false);
+    expect(isCanonicalBase64Url("-w==")).toBe(false);
+    expect(isCanonicalBase64Url("+w")).toBe(false);
+    expect(isCanonicalBase64Url("abcde")).toBe(false); // 5 characters cannot be base64
   });
 });

@@ -58,6 +58,7 @@ describe("the Socket.IO codec", () => {
     expect(decodeFrame('40{"token":"t"}')).toEqual({ kind: "connect", nsp: "/", auth: { token: "t" } });
     expect(decodeFrame('4217["booking-chat",{"message":"hi"}]')).toEqual({
       kind: "event",
+      nsp: "/",
       name: "booking-chat",
       args: [{ message: "hi" }],
       ackId: 17,
@@ -71,6 +72,8 @@ describe("the Socket.IO codec", () => {
       '42["x",{"a":"\\ud800"}]',
       `42["x",${"[".repeat(100)}${"]".repeat(100)}]`,
       "42[1]",
+      // An ack id past 2^53 would be answered as 4.3e+23.
+      '42431234567890123456789012["x",{}]',
     ]) {
       expect(decodeFrame(bad).kind, bad).toMatch(/invalid|ignored/);
     }
