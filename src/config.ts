@@ -168,7 +168,7 @@ export function getConfig(env: Env): Config {
   const checked = checkConfig(env);
   if ("problems" in checked) {
     console.error("configuration invalid", checked.problems.join("; "));
-    throw new ApiError(500, "misconfigured", "Server is misconfigured");
+    throw new ApiError("misconfigured", "Server is misconfigured");
   }
   cache.set(env, checked.config);
   return checked.config;

@@ -40,6 +40,7 @@ function operation(route: HttpRoute): Json {
   const parameters = [...pathParams(route.path), ...query, ...headers];
   const errors: Json = {
     ...(route.auth === "none" ? {} : { "401": errorResponse("Missing or invalid JWT (`unauthorized`)") }),
+    ...(route.auth === "admin" ? { "403": errorResponse("Not an admin (`forbidden`)") } : {}),
     ...(route.body || route.query ? { "400": errorResponse("Invalid request (`invalid_request`)") } : {}),
   };
   for (const [status, description] of Object.entries(route.errors ?? {})) {

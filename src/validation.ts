@@ -12,7 +12,7 @@ function describe(error: z.core.$ZodError): string {
 /** Parses untrusted input or answers 400 with what is wrong. */
 export function parseOr400<T extends z.core.$ZodType>(schema: T, input: unknown): z.output<T> {
   const parsed = z.safeParse(schema, input);
-  if (!parsed.success) throw new ApiError(400, "invalid_request", describe(parsed.error));
+  if (!parsed.success) throw new ApiError("invalid_request", describe(parsed.error));
   return parsed.data;
 }
 
@@ -24,7 +24,7 @@ export function parseJsonText<T extends z.core.$ZodType>(
 ): z.output<T> {
   if (text.trim() === "" && emptyAllowed) return parseOr400(schema, {});
   const json = parseUntrustedJson(text);
-  if (!json.ok) throw new ApiError(400, "invalid_request", `Body ${json.reason}`);
+  if (!json.ok) throw new ApiError("invalid_request", `Body ${json.reason}`);
   return parseOr400(schema, json.value);
 }
 
@@ -36,7 +36,7 @@ export async function bodyText(c: Context): Promise<string> {
   try {
     return strictUtf8.decode(bytes);
   } catch {
-    throw new ApiError(400, "invalid_request", "Body is not valid UTF-8");
+    throw new ApiError("invalid_request", "Body is not valid UTF-8");
   }
 }
 

@@ -23,7 +23,7 @@ describe("GET /chat/my-chats asks a bounded number of rooms", () => {
         lastActivityAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
       };
       await inbox.deliver(`booking:${bookingId}`, [
-        { kind: "event", id: 1, frames: [], summary: JSON.stringify(summary) },
+        { stream: "events", at: 1, frames: [], summary: JSON.stringify(summary) },
       ]);
     }
     const asked: string[] = [];

@@ -1,16 +1,15 @@
 import type * as z from "zod/mini";
-import { type HttpRoute, type HttpRouteName, httpRoutes } from "../../src/protocol";
+import {
+  type HasPathParams,
+  type HttpRoute,
+  type HttpRouteName,
+  httpRoutes,
+  type PathParams,
+} from "../../src/protocol";
 import { type HttpOptions, request } from "./http";
 
-/** `{id: string}` for a path such as `/bookings/{id}/accept`. */
-type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
-  ? { [K in Name]: string } & PathParams<Rest>
-  : unknown;
-
-type HasParams<P extends string> = P extends `${string}{${string}}${string}` ? true : false;
-
 /** What a call to `route` takes: its path parameters, query, body and extra headers, each typed. */
-export type CallArgs<R extends HttpRoute> = (HasParams<R["path"]> extends true
+export type CallArgs<R extends HttpRoute> = (HasPathParams<R["path"]> extends true
   ? { params: PathParams<R["path"]> }
   : unknown) &
   (R["query"] extends z.ZodMiniObject ? { query?: z.input<R["query"]> } : unknown) &

@@ -12,7 +12,7 @@ function unauthorized(message: string, tokenPresented: boolean): ApiError {
   const challenge = tokenPresented
     ? 'Bearer realm="spana-chat", error="invalid_token"'
     : 'Bearer realm="spana-chat"';
-  return new ApiError(401, "unauthorized", message, { "WWW-Authenticate": challenge });
+  return new ApiError("unauthorized", message, { headers: { "WWW-Authenticate": challenge } });
 }
 
 /**
@@ -54,7 +54,10 @@ export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
  */
 export const requireSocketUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError(426, "invalid_request", "Expected a WebSocket upgrade", { Upgrade: "websocket" });
+    throw new ApiError("invalid_request", "Expected a WebSocket upgrade", {
+      headers: { Upgrade: "websocket" },
+      status: 426,
+    });
   }
   c.set("identity", await authenticateRequest(c, true));
   await next();

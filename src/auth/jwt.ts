@@ -114,8 +114,8 @@ export async function verifyUserJwt(token: string, config: Config): Promise<Iden
         error instanceof joseErrors.JWKSInvalid);
     if (keysUnavailable) {
       console.error("jwt: the JWKS could not be fetched", describeError(error));
-      throw new ApiError(503, "unavailable", "The identity provider cannot be reached; try again shortly", {
-        "Retry-After": "5",
+      throw new ApiError("unavailable", "The identity provider cannot be reached; try again shortly", {
+        retryAfterMs: 5_000,
       });
     }
     if (error instanceof joseErrors.JOSEError) throw new InvalidJwtError(error.code);

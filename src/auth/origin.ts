@@ -24,7 +24,7 @@ export function originAllowed(c: Context<AppEnv>, origin: string): boolean {
 export const requireAllowedOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const origin = c.req.header("Origin");
   if (origin !== undefined && !originAllowed(c, origin)) {
-    throw new ApiError(403, "origin_not_allowed", "This origin may not open sockets here");
+    throw new ApiError("origin_not_allowed", "This origin may not open sockets here");
   }
   await next();
 };

@@ -4,6 +4,6 @@ import type { AppEnv } from "./authenticate";
 
 /** After `requireUser`: admins only. */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (c.var.identity.role !== "admin") throw new ApiError(403, "forbidden", "Admins only");
+  if (c.var.identity.role !== "admin") throw new ApiError("forbidden", "Admins only");
   await next();
 };

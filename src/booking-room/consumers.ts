@@ -2,9 +2,9 @@ import { getTableColumns, sql } from "drizzle-orm";
 import type { Consumer } from "../conversation/consumer";
 import { D1Copy } from "../conversation/d1-copy";
 import type { StoredMessage } from "../conversation/message-log";
-import type { Position } from "../conversation/positions";
+import { at, type Position, type Stream } from "../conversation/positions";
 import { bookings } from "../db/schema";
-import type { DeliveryItem } from "../delivery/items";
+import type { Addressed, Addressee, DeliveryItem } from "../delivery/items";
 import { type Batch, PushConsumer } from "../delivery/push-consumer";
 import {
   feedName,
@@ -17,8 +17,8 @@ import {
 } from "../delivery/targets";
 import type { Counters } from "../metering/meter";
 import type { PartyRole } from "../protocol";
-import { encode } from "../sockets/socket-state";
-import { reaches } from "./audience";
+import { encode } from "../sockets/encode";
+import { type Audience, reaches } from "./audience";
 import type { BookingEvent, BookingEvents } from "./booking-events";
 import { type BookingRecord, partyId } from "./booking-store";
 import { presentMessage, type RoomView, summaryFor } from "./present";
@@ -35,18 +35,28 @@ type Setup = {
   counters: Counters;
   feedShards: number;
   view: () => RoomFollowers;
-  /** Socket.IO hubs with connections joined here, and what to do when one stops listening. */
+  /** The Socket.IO hubs this booking is pushed to (src/socket-io/hub.ts). */
   listeners: () => number[];
+  /** A hub says nobody there wants this booking any more. */
   onListenerGone: (hub: number) => void;
+  /** An inbox or the feed shard names hubs that want this booking, from the batch it was just given. */
+  onHubsWanted: (hubs: number[], from: Position) => void;
 };
 
+/** The stream of a party's read cursor. */
+export function readsOf(party: PartyRole): Stream {
+  return party === "customer" ? "customerReads" : "providerReads";
+}
+
 /**
- * Who follows a booking's room: the D1 copy, each party's inbox and the booking's admin feed
- * shard. Each reads the room's log and lifecycle events from its own position; nothing is queued
- * per message.
+ * Who follows a booking's room: the D1 copy, each party's inbox, the booking's admin feed shard and
+ * every Socket.IO hub that wants it. Each reads the room's log, lifecycle events and read cursors
+ * from its own position; nothing is queued per message. Hubs are followed like any receiver (by
+ * cursor, retried, each on its own), and the inboxes and the feed shard only say which hubs want
+ * what: nothing reaches a Socket.IO client through a second hop.
  */
 export function bookingConsumers(setup: Setup): Consumer[] {
-  const { env, counters, feedShards, view, listeners, onListenerGone } = setup;
+  const { env, counters, feedShards, view, listeners, onListenerGone, onHubsWanted } = setup;
   const booking = view().booking;
   const source = `booking:${booking.id}`;
   const shard = feedShardOf(booking.id, feedShards);
@@ -56,29 +66,32 @@ export function bookingConsumers(setup: Setup): Consumer[] {
       name: inboxName(who),
       source,
       receiver: () => inboxStub(env, who),
-      head: () => headOf(view(), party),
+      head: () => headOf(view(), [readsOf(otherParty(party))]),
       batch: (from) => inboxBatch(view(), party, from),
       counters,
       deadLetters: env.DB,
+      onHubs: onHubsWanted,
     });
   };
-  const listener = (hub: number) =>
+  const hub = (index: number) =>
     new PushConsumer({
-      name: sioListenerName(hub),
-      source: `live:${source}`,
-      receiver: () => sioHubStub(env, hub),
-      head: () => headOf(view(), null),
-      batch: (from) => listenerBatch(view(), from),
+      name: sioListenerName(index),
+      source,
+      receiver: () => sioHubStub(env, index),
+      head: () => headOf(view(), ["customerReads", "providerReads"]),
+      batch: (from) => hubBatch(view(), from),
       counters,
       deadLetters: env.DB,
-      onStop: () => onListenerGone(hub),
+      onStop: () => onListenerGone(index),
       // Its connections hear messages as booking sockets do: at once, not on the inboxes' schedule.
       intervalMs: 0,
+      // A hub that hangs delays its own connections, never a lifecycle call waiting for the others.
+      background: true,
     });
   return [
     new D1Copy(env.DB, counters, {
       name: source,
-      head: () => ({ seq: view().log.lastSeq(), event: view().booking.version, read: 0 }),
+      head: () => ({ messages: view().log.lastSeq(), booking: view().booking.version }),
       after: (seq, limit) => view().log.after(seq, limit),
       toRow: (m) => ({ ...m, chatType: "booking", conversationId: booking.id, isRead: false }),
       mirror: (db) => {
@@ -102,31 +115,25 @@ export function bookingConsumers(setup: Setup): Consumer[] {
       name: feedName(shard, feedShards),
       source,
       receiver: () => feedStub(env, shard, feedShards),
-      head: () => headOf(view(), null),
+      head: () => headOf(view(), []),
       batch: (from) => feedBatch(view(), from),
       counters,
       deadLetters: env.DB,
+      onHubs: onHubsWanted,
     }),
-    ...listeners().map(listener),
+    ...listeners().map(hub),
   ];
 }
 
-/**
- * A Socket.IO hub with connections joined here: every message in full (the parties' own
- * included, as the seed's server broadcast to the whole room), and the lifecycle events meant
- * for admins, which an admin joined there hears as on a booking socket. The parties' connections
- * hear their lifecycle events through their own inboxes instead.
- */
-function listenerBatch(view: RoomFollowers, from: Position): Batch {
-  return everythingBatch(view, from, (event) =>
-    event.notices.filter((n) => reaches(n.to, "admins")).map((n) => n.frame),
-  );
-}
-
-/** How far there is to go: the newest message and event, and for an inbox the other party's reads. */
-function headOf(view: RoomFollowers, party: PartyRole | null): Position {
-  const read = party ? view.reads.cursors()[otherParty(party)] : 0;
-  return { seq: view.log.lastSeq(), event: view.events.lastId(), read };
+/** How far there is to go: the newest message and event, and the read cursors in `reads`. */
+function headOf(view: RoomFollowers, reads: Stream[]): Position {
+  const cursors = view.reads.cursors();
+  const head: Partial<Record<Stream, number>> = {
+    messages: view.log.lastSeq(),
+    events: view.events.lastId(),
+  };
+  for (const stream of reads) head[stream] = stream === "customerReads" ? cursors.customer : cursors.provider;
+  return head;
 }
 
 /**
@@ -135,10 +142,12 @@ function headOf(view: RoomFollowers, party: PartyRole | null): Position {
  * events that happened within the messages it carries.
  */
 function merged(view: RoomFollowers, from: Position) {
-  const messages = view.log.after(from.seq, BATCH);
-  const throughSeq = messages.at(-1)?.seq ?? from.seq;
+  const messages = view.log.after(at(from, "messages"), BATCH);
+  const throughSeq = messages.at(-1)?.seq ?? at(from, "messages");
   const complete = throughSeq >= view.log.lastSeq();
-  const events = view.events.after(from.event, BATCH).filter((e) => complete || e.atSeq <= throughSeq);
+  const events = view.events
+    .after(at(from, "events"), BATCH)
+    .filter((e) => complete || e.atSeq <= throughSeq);
   const order: ({ message: StoredMessage } | { event: BookingEvent })[] = [];
   let next = 0;
   for (const message of messages) {
@@ -146,7 +155,23 @@ function merged(view: RoomFollowers, from: Position) {
     order.push({ message });
   }
   for (const e of events.slice(next)) order.push({ event: e });
-  return { order, throughSeq, throughEvent: events.at(-1)?.id ?? from.event };
+  return { order, throughSeq, throughEvent: events.at(-1)?.id ?? at(from, "events") };
+}
+
+/** A party's read cursor as a `messages-read` item, when it moved past `from` within the batch. */
+function readItem(
+  view: RoomFollowers,
+  reader: PartyRole,
+  from: Position,
+  throughSeq: number,
+  to?: Addressee[],
+): DeliveryItem | null {
+  const stream = readsOf(reader);
+  const seq = view.reads.cursors()[reader];
+  if (seq <= at(from, stream) || seq > throughSeq) return null;
+  const readerId = partyId(view.booking, reader);
+  const frame = encode("messages-read", { bookingId: view.booking.id, readerId, seq });
+  return { stream, at: seq, frames: [to ? { frame, to } : { frame }] };
 }
 
 /** A party's inbox: the other party's messages as notifications, the events meant for it, reads. */
@@ -154,7 +179,7 @@ function inboxBatch(view: RoomFollowers, party: PartyRole, from: Position): Batc
   const { booking } = view;
   const { order, throughSeq, throughEvent } = merged(view, from);
   const items: DeliveryItem[] = [];
-  let lastEvent: Extract<DeliveryItem, { kind: "event" }> | null = null;
+  let lastEvent: DeliveryItem | null = null;
   for (const entry of order) {
     if ("message" in entry) {
       const m = entry.message;
@@ -166,48 +191,74 @@ function inboxBatch(view: RoomFollowers, party: PartyRole, from: Position): Batc
         senderRole: otherParty(party),
         preview: [...m.content].slice(0, PREVIEW_CHARS).join(""),
       });
-      items.push({ kind: "message", seq: m.seq, frame: notification });
+      items.push({ stream: "messages", at: m.seq, frames: [{ frame: notification }] });
     } else {
-      const frames = entry.event.notices.filter((n) => reaches(n.to, party)).map((n) => n.frame);
-      lastEvent = { kind: "event", id: entry.event.id, frames, summary: null };
+      const frames = entry.event.notices.filter((n) => reaches(n.to, party)).map((n) => ({ frame: n.frame }));
+      lastEvent = { stream: "events", at: entry.event.id, frames, summary: null };
       items.push(lastEvent);
     }
   }
   // The inbox keeps the summary as of the latest change: who is in the booking, and how it ended.
   if (lastEvent) lastEvent.summary = JSON.stringify(summaryFor(view, party));
-  let read = from.read;
-  const otherRead = view.reads.cursors()[otherParty(party)];
-  if (otherRead > from.read && otherRead <= throughSeq) {
-    read = otherRead;
-    const readerId = partyId(booking, otherParty(party));
-    const frame = encode("messages-read", { bookingId: booking.id, readerId, seq: otherRead });
-    items.push({ kind: "read", seq: otherRead, frame });
-  }
-  return { items, through: { seq: throughSeq, event: throughEvent, read } };
+  const read = readItem(view, otherParty(party), from, throughSeq);
+  if (read) items.push(read);
+  const stream = readsOf(otherParty(party));
+  const through = { messages: throughSeq, events: throughEvent, [stream]: read?.at ?? at(from, stream) };
+  return { items, through };
 }
 
 /** The admin feed: every message in full and every change, token-free. */
 function feedBatch(view: RoomFollowers, from: Position): Batch {
-  return everythingBatch(view, from, (event) => [event.feedFrame]);
+  const { order, throughSeq, throughEvent } = merged(view, from);
+  const items = order.map(
+    (entry): DeliveryItem =>
+      "message" in entry
+        ? {
+            stream: "messages",
+            at: entry.message.seq,
+            frames: [{ frame: messageFrame(view, entry.message) }],
+          }
+        : { stream: "events", at: entry.event.id, frames: [{ frame: entry.event.feedFrame }] },
+  );
+  return { items, through: { messages: throughSeq, events: throughEvent } };
 }
 
-/** Every message in full, and each lifecycle event as the frames `framesOf` picks. */
-function everythingBatch(
-  view: RoomFollowers,
-  from: Position,
-  framesOf: (event: BookingEvent) => string[],
-): Batch {
+/**
+ * A Socket.IO hub: everything, each frame addressed, for the hub to hand to whichever of its
+ * connections it is for: messages to those that joined the booking (the sender's included, as the
+ * seed's server broadcast to the whole room) and to admins watching the feed; each lifecycle notice
+ * to its party or to the admins that joined; the feed's `booking-updated` to feed watchers; each
+ * party's read marks to the other party.
+ */
+function hubBatch(view: RoomFollowers, from: Position): Batch {
+  const { booking } = view;
   const { order, throughSeq, throughEvent } = merged(view, from);
-  const items: DeliveryItem[] = order.map((entry) =>
-    "message" in entry
-      ? {
-          kind: "message",
-          seq: entry.message.seq,
-          frame: encode("booking-chat", presentMessage(view.booking.id, entry.message)),
-        }
-      : { kind: "event", id: entry.event.id, frames: framesOf(entry.event), summary: null },
-  );
-  return { items, through: { seq: throughSeq, event: throughEvent, read: 0 } };
+  const party = (role: PartyRole): Addressee => ({ userId: partyId(booking, role), role });
+  const audience = (to: Audience[]): Addressee[] => [
+    ...(reaches(to, "customer") ? [party("customer")] : []),
+    ...(reaches(to, "provider") ? [party("provider")] : []),
+    ...(reaches(to, "admins") ? (["admins-joined"] as const) : []),
+  ];
+  const items = order.map((entry): DeliveryItem => {
+    if ("message" in entry) {
+      const frame = messageFrame(view, entry.message);
+      return { stream: "messages", at: entry.message.seq, frames: [{ frame, to: ["joined", "feed"] }] };
+    }
+    const frames: Addressed[] = entry.event.notices.map((n) => ({ frame: n.frame, to: audience(n.to) }));
+    frames.push({ frame: entry.event.feedFrame, to: ["feed"] });
+    return { stream: "events", at: entry.event.id, frames };
+  });
+  const through: Partial<Record<Stream, number>> = { messages: throughSeq, events: throughEvent };
+  for (const reader of ["customer", "provider"] as const) {
+    const read = readItem(view, reader, from, throughSeq, [party(otherParty(reader))]);
+    if (read) items.push(read);
+    through[readsOf(reader)] = read?.at ?? at(from, readsOf(reader));
+  }
+  return { items, through };
+}
+
+function messageFrame(view: RoomFollowers, message: StoredMessage): string {
+  return encode("booking-chat", presentMessage(view.booking.id, message));
 }
 
 type D1BookingRow = typeof bookings.$inferInsert;

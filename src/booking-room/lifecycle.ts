@@ -1,11 +1,11 @@
 import { generateChatToken } from "../auth/chat-token";
 import type { Identity } from "../auth/jwt";
-import { fail, ok, type RoomResult } from "../errors";
+import { fail, ok, type Result } from "../errors";
 import type { CreateBookingBody, TerminationReason } from "../protocol";
 import type { Notice } from "./audience";
 import { type BookingRecord, type BookingStore, isTerminal, partyOf } from "./booking-store";
 
-export type Transition<T> = RoomResult<{ value: T; notices: Notice[] }>;
+export type Transition<T> = Result<{ value: T; notices: Notice[] }>;
 
 /** Who is asking for a change: a user, or the payment provider's signed webhook. */
 export type Actor = { kind: "user"; identity: Identity } | { kind: "payment-webhook" };
@@ -29,11 +29,11 @@ export class Lifecycle {
   ) {}
 
   create(bookingId: string, customer: Identity, body: CreateBookingBody): Transition<BookingRecord> {
-    if (customer.role !== "customer") return fail(403, "forbidden", "Only customers can create bookings");
+    if (customer.role !== "customer") return fail("forbidden", "Only customers can create bookings");
     if (body.providerId === customer.userId) {
-      return fail(400, "invalid_request", "A customer cannot book themselves");
+      return fail("invalid_request", "A customer cannot book themselves");
     }
-    if (this.store.get()) return fail(409, "invalid_transition", "Booking already exists");
+    if (this.store.get()) return fail("invalid_transition", "Booking already exists");
     const now = new Date().toISOString();
     this.store.insert({
       id: bookingId,
@@ -50,7 +50,7 @@ export class Lifecycle {
 
   confirmPayment(actor: Actor, paymentReference: string | null): Transition<BookingRecord> {
     if (actor.kind === "user" && actor.identity.role !== "admin") {
-      return fail(403, "forbidden", "Only an admin or the payment webhook can confirm payment");
+      return fail("forbidden", "Only an admin or the payment webhook can confirm payment");
     }
     const booking = this.store.get();
     if (!booking) return notFound();
@@ -148,7 +148,7 @@ export class Lifecycle {
     const open = this.openBooking(identity, "provider", "decline it");
     if (!open.ok) return open;
     if (open.value.providerAccepted) {
-      return fail(409, "already_accepted", "An accepted booking cannot be declined; cancel it instead");
+      return fail("already_accepted", "An accepted booking cannot be declined; cancel it instead");
     }
     return this.terminate("declined");
   }
@@ -157,7 +157,7 @@ export class Lifecycle {
     const open = this.openBooking(identity, "provider", "start the job");
     if (!open.ok) return open;
     if (open.value.status === "in_progress") {
-      return fail(409, "invalid_transition", "The job has already started");
+      return fail("invalid_transition", "The job has already started");
     }
     const notReady = unlessAcceptedAndPaid(open.value);
     if (notReady) return notReady;
@@ -181,7 +181,7 @@ export class Lifecycle {
   }
 
   /** The booking, if it exists, `identity` may act on it, and it is not closed yet. */
-  private openBooking(identity: Identity, who: Who, action: string): RoomResult<BookingRecord> {
+  private openBooking(identity: Identity, who: Who, action: string): Result<BookingRecord> {
     const booking = this.store.get();
     if (!booking) return notFound();
     const party = partyOf(booking, identity);
@@ -191,7 +191,7 @@ export class Lifecycle {
       "provider-or-admin": party === "provider" || isAdmin,
       "party-or-admin": party !== null || isAdmin,
     }[who];
-    if (!allowed) return fail(403, "forbidden", `Only ${WHO_TEXT[who]} can ${action}`);
+    if (!allowed) return fail("forbidden", `Only ${WHO_TEXT[who]} can ${action}`);
     if (isTerminal(booking.status)) return closed(booking);
     return ok(booking);
   }
@@ -249,10 +249,9 @@ const WHO_TEXT: Record<Who, string> = {
 };
 
 function unlessAcceptedAndPaid(booking: BookingRecord) {
-  if (!booking.providerAccepted)
-    return fail(409, "not_accepted", "The provider has not accepted the booking");
+  if (!booking.providerAccepted) return fail("not_accepted", "The provider has not accepted the booking");
   if (booking.paymentStatus !== "paid_to_escrow") {
-    return fail(409, "payment_required", "The booking has not been paid");
+    return fail("payment_required", "The booking has not been paid");
   }
   return null;
 }
@@ -262,9 +261,9 @@ function acceptOutcome(booking: BookingRecord, chatToken: string): AcceptOutcome
 }
 
 function notFound() {
-  return fail(404, "booking_not_found", "Booking not found");
+  return fail("booking_not_found", "Booking not found");
 }
 
 function closed(booking: BookingRecord) {
-  return fail(409, "booking_closed", `The booking is already ${booking.status}`);
+  return fail("booking_closed", `The booking is already ${booking.status}`);
 }

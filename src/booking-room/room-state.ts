@@ -1,5 +1,7 @@
 import { Conversation } from "../conversation/conversation";
 import { ObjectStorage } from "../conversation/object-storage";
+import { at, type Position } from "../conversation/positions";
+import { sioListenerName } from "../delivery/targets";
 import { meter } from "../metering/meter";
 import { durableDatabase } from "../storage/durable-db";
 import { type Forgetful, transaction } from "../storage/transaction";
@@ -50,8 +52,26 @@ export class RoomState {
           this.listeners.remove(hub);
           this.conversation.refreshConsumers();
         },
+        onHubsWanted: (hubs, from) => this.follow(hubs, from),
       }),
     );
+  }
+
+  /**
+   * Pushes this booking to `hubs` from now on, each new one starting with the messages and events
+   * of the batch that named it (`from`) and the read cursors as they are.
+   */
+  follow(hubs: number[], from: Position = {}): void {
+    const added = hubs.filter((hub) => this.listeners.add(hub));
+    if (added.length === 0) return;
+    const cursors = this.reads.cursors();
+    const start: Position = {
+      messages: at(from, "messages"),
+      events: at(from, "events"),
+      customerReads: cursors.customer,
+      providerReads: cursors.provider,
+    };
+    this.conversation.refreshConsumers(Object.fromEntries(added.map((hub) => [sioListenerName(hub), start])));
   }
 
   /** The booking, if it exists. */

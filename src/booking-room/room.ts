@@ -1,6 +1,10 @@
+import { z } from "zod";
 import type { Identity } from "../auth/jwt";
 import { getConfig } from "../config";
-import { errorResponse, fail, ok, type RoomResult } from "../errors";
+import { sioHubStub } from "../delivery/targets";
+import { errorResponse, fail, ok, type Result, refusal } from "../errors";
+import { type JsonText, jsonText } from "../json-response";
+import { describeError } from "../log";
 import {
   type AcceptResponse,
   type Booking,
@@ -13,42 +17,87 @@ import {
   clientEventData,
   type HistoryQuery,
   type HistoryResponse,
+  UserRole,
 } from "../protocol";
-import type { RemoteClient, RemoteReply } from "../socket-io/remote";
-import { ChatError, chatErrorPayload, type FrameOf } from "../sockets/frames";
-import { SocketObject } from "../sockets/socket-object";
-import { encode, type SocketState } from "../sockets/socket-state";
-import { type BookingRecord, holdsChatToken, partyOf, toPublicBooking } from "./booking-store";
+import type { Attachment, StateCodec } from "../sockets/attachment";
+import type { CommandOf, Outcome, OutEvent } from "../sockets/command";
+import { encode } from "../sockets/encode";
+import { nativeTransport } from "../sockets/native";
+import { type Connection, SocketServer } from "../sockets/server";
+import type { Audience } from "./audience";
+import { type BookingRecord, holdsChatToken, partyId, partyOf, toPublicBooking } from "./booking-store";
+import { ChatCommands, type LiveAudience, type RoomReach } from "./commands";
 import { type Actor, Lifecycle, type Transition } from "./lifecycle";
+import type { Caller } from "./policy";
+import { Presence } from "./presence";
 import { messageFor, summaryFor } from "./present";
-import { RoomSockets } from "./room-sockets";
 import { RoomState } from "./room-state";
+
+/** What the room keeps about each of its own sockets: whether it joined the booking. */
+type RoomSocket = { joined: boolean };
+
+const ROOM_SOCKET: StateCodec<RoomSocket> = {
+  schema: z.object({ joined: z.boolean() }),
+  // Sockets opened before attachments had a version 2 carried their identity flat.
+  upgrade: (raw) => {
+    const v1 = z
+      .object({
+        v: z.literal(1),
+        id: z.string(),
+        userId: z.string(),
+        role: UserRole,
+        joined: z.boolean(),
+        jwtExpiresAt: z.number(),
+      })
+      .safeParse(raw);
+    if (!v1.success) return null;
+    const { id, userId, role, joined, jwtExpiresAt } = v1.data;
+    return {
+      v: 2,
+      id,
+      openedAt: 0,
+      peer: { userId, role, jwtExpiresAt },
+      state: { joined },
+    } satisfies Attachment<RoomSocket>;
+  },
+};
 
 /**
  * One booking's chat: the authority on its lifecycle, its chat tokens and its messages.
  * Everything that changes state runs synchronously within one event, so requests to the same
- * booking are serialized by the runtime and never race.
+ * booking are serialized by the runtime and never race. Its own sockets and the Socket.IO
+ * connections that hubs forward go through the same commands (commands.ts).
  */
-export class BookingRoom extends SocketObject<typeof clientEventData> {
+export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData> {
   protected readonly label = "booking room";
-  protected readonly clientEvents = clientEventData;
+  protected readonly commands = clientEventData;
   private readonly state: RoomState;
-  private readonly sockets: RoomSockets;
+  private readonly chat: ChatCommands;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, env, nativeTransport);
     const config = getConfig(env);
     this.state = new RoomState(ctx, env, config.adminFeedShards);
-    this.sockets = new RoomSockets(ctx, this.state, () => getConfig(this.env).limits, env.DB);
+    const presence = new Presence(
+      () => this.state.listeners.hubs(),
+      (hub) => sioHubStub(this.env, hub).joinedTo(this.state.booking()?.id ?? ""),
+    );
+    this.chat = new ChatCommands(
+      this.state,
+      () => getConfig(this.env).limits,
+      env.DB,
+      this.reach(),
+      presence,
+    );
   }
 
   // ---- HTTP-facing RPC, called by the Worker's routes ----
 
-  async create(bookingId: string, identity: Identity, body: CreateBookingBody): Promise<RoomResult<Booking>> {
+  async create(bookingId: string, identity: Identity, body: CreateBookingBody): Promise<Result<Booking>> {
     return this.apply("created", () => this.lifecycle().create(bookingId, identity, body), toPublicBooking);
   }
 
-  async confirmPayment(actor: Actor, paymentReference: string | null): Promise<RoomResult<Booking>> {
+  async confirmPayment(actor: Actor, paymentReference: string | null): Promise<Result<Booking>> {
     return this.apply(
       "paid",
       () => this.lifecycle().confirmPayment(actor, paymentReference),
@@ -56,7 +105,7 @@ export class BookingRoom extends SocketObject<typeof clientEventData> {
     );
   }
 
-  async accept(identity: Identity): Promise<RoomResult<AcceptResponse>> {
+  async accept(identity: Identity): Promise<Result<AcceptResponse>> {
     return this.apply(
       "accepted",
       () => this.lifecycle().accept(identity),
@@ -68,10 +117,7 @@ export class BookingRoom extends SocketObject<typeof clientEventData> {
     );
   }
 
-  async transition(
-    action: Exclude<BookingAction, "accept">,
-    identity: Identity,
-  ): Promise<RoomResult<Booking>> {
+  async transition(action: Exclude<BookingAction, "accept">, identity: Identity): Promise<Result<Booking>> {
     const lifecycle = this.lifecycle();
     const steps: Record<typeof action, [BookingChange, () => Transition<BookingRecord>]> = {
       decline: ["declined", () => lifecycle.decline(identity)],
@@ -83,25 +129,24 @@ export class BookingRoom extends SocketObject<typeof clientEventData> {
     return this.apply(change, run, toPublicBooking);
   }
 
-  async view(identity: Identity): Promise<RoomResult<Booking>> {
+  async view(identity: Identity): Promise<Result<Booking>> {
     const booking = this.state.booking();
-    if (!booking) return fail(404, "booking_not_found", "Booking not found");
+    if (!booking) return fail("booking_not_found", "Booking not found");
     if (identity.role !== "admin" && partyOf(booking, identity) === null) {
-      return fail(403, "forbidden", "You are not a participant of this booking");
+      return fail("forbidden", "You are not a participant of this booking");
     }
     return ok(toPublicBooking(booking));
   }
 
-  async chatToken(identity: Identity): Promise<RoomResult<ChatTokenResponse>> {
+  async chatToken(identity: Identity): Promise<Result<ChatTokenResponse>> {
     const booking = this.state.booking();
-    if (!booking) return fail(404, "booking_not_found", "Booking not found");
+    if (!booking) return fail("booking_not_found", "Booking not found");
     const party = partyOf(booking, identity);
-    if (party === null)
-      return fail(403, "forbidden", "Only the booking's customer and provider hold chat tokens");
+    if (party === null) return fail("forbidden", "Only the booking's customer and provider hold chat tokens");
     const chatToken = party === "customer" ? booking.customerChatToken : booking.providerChatToken;
     if (!chatToken) {
       const why = party === "customer" ? "payment is confirmed" : "you accept the booking";
-      return fail(404, "token_not_issued", `Your chat token is issued once ${why}`);
+      return fail("token_not_issued", `Your chat token is issued once ${why}`);
     }
     return ok({ bookingId: booking.id, role: party, chatToken, chatActive: booking.chatActive });
   }
@@ -110,25 +155,26 @@ export class BookingRoom extends SocketObject<typeof clientEventData> {
     identity: Identity,
     chatToken: string | null,
     query: HistoryQuery,
-  ): Promise<RoomResult<HistoryResponse>> {
+  ): Promise<Result<JsonText<HistoryResponse>>> {
     const booking = this.state.booking();
-    if (!booking) return fail(404, "booking_not_found", "Booking not found");
+    if (!booking) return fail("booking_not_found", "Booking not found");
     const party = partyOf(booking, identity);
     if (identity.role !== "admin") {
-      if (party === null) return fail(403, "forbidden", "You are not a participant of this booking");
-      if (!holdsChatToken(booking, identity, chatToken ?? undefined)) {
-        return fail(403, "invalid_token", "Invalid chat token");
-      }
+      if (party === null) return fail("forbidden", "You are not a participant of this booking");
+      if (!holdsChatToken(booking, identity, chatToken ?? undefined))
+        return fail("invalid_token", "Invalid chat token");
     }
     const view = this.state.followers();
     const page = view.log.page(query.limit, { before: query.before, after: query.after });
-    return ok({
-      bookingId: booking.id,
-      chatActive: booking.chatActive,
-      chatTerminatedAt: booking.chatTerminatedAt,
-      messages: page.messages.map((m) => messageFor(view, party ?? "admin", m)),
-      nextBefore: page.nextBefore,
-    });
+    return ok(
+      jsonText<HistoryResponse>({
+        bookingId: booking.id,
+        chatActive: booking.chatActive,
+        chatTerminatedAt: booking.chatTerminatedAt,
+        messages: page.messages.map((m) => messageFor(view, party ?? "admin", m)),
+        nextBefore: page.nextBefore,
+      }),
+    );
   }
 
   /** A party's `GET /chat/my-chats` row (as JSON), derived now from the log and the read cursors. */
@@ -140,67 +186,53 @@ export class BookingRoom extends SocketObject<typeof clientEventData> {
     return { lastActivityAt: summary.lastActivityAt, json: JSON.stringify(summary) };
   }
 
-  /**
-   * A Socket.IO connection's `join-booking`, `booking-chat` or `mark-read` (src/socket-io/hub.ts):
-   * the same checks, storage, ordering and errors as a socket here. A connection that joins makes its
-   * hub a listener, sent every message of this booking from then on.
-   */
-  async remote(client: RemoteClient, frame: ClientEvent): Promise<RemoteReply> {
-    const state: SocketState = {
-      v: 1,
-      id: client.connectionId,
-      userId: client.userId,
-      role: client.role,
-      // The hub lets a send through only from a connection that joined this booking.
-      joined: frame.event !== "join-booking",
-      jwtExpiresAt: client.jwtExpiresAt,
-    };
-    const ownId = frame.data.bookingId === this.state.booking()?.id ? frame.data.bookingId : undefined;
-    const refuse = (error: ChatError): RemoteReply => ({
-      emits: [{ event: "chat-error", data: JSON.stringify(chatErrorPayload(error, ownId)) }],
-      ack: JSON.stringify({ error: { code: error.code, message: error.message } }),
-    });
-    if (frame.event === "join-booking") {
-      const joined = await this.sockets.join(state, frame.data);
-      if (joined instanceof ChatError) return refuse(joined);
-      if (this.state.listeners.add(client.hub)) {
-        this.state.conversation.refreshConsumers();
-      }
-      const replay = joined.replayJson.map((data) => ({ event: "booking-chat", data }));
-      return {
-        emits: [{ event: "booking-joined", data: joined.joinedJson }, ...replay],
-        ack: joined.joinedJson,
-        joinedAtSeq: joined.lastSeq,
-      };
-    }
-    if (frame.event === "mark-read") {
-      const read = await this.sockets.markRead(state, frame.data);
-      return read instanceof ChatError ? refuse(read) : { emits: [], ack: "null" };
-    }
-    const sent = await this.sockets.send(state, frame.data);
-    if (sent instanceof ChatError) return refuse(sent);
-    // A new message reaches this connection through its hub, as everyone joined; a resend only here.
-    const emits = sent.duplicate ? [{ event: "booking-chat", data: sent.messageJson }] : [];
-    return { emits, ack: sent.messageJson };
+  // ---- RPC for Socket.IO hubs: their connections' commands go through the same path ----
+
+  /** A command from a connection a hub holds (src/socket-io/hub.ts); the hub renders the outcome. */
+  async execute(caller: Caller, command: ClientEvent): Promise<Outcome> {
+    return this.chat.run(caller, command);
   }
 
-  // ---- sockets and the alarm (SocketObject hooks) ----
+  /** A hub's connection that joined here has gone. */
+  async leave(connectionId: string): Promise<void> {
+    this.chat.presence.leftRemotely(connectionId);
+    await this.chat.left();
+  }
 
-  protected override onBeforeConnect(identity: Identity): Response | null {
+  // ---- sockets and the alarm (SocketServer hooks) ----
+
+  protected stateCodec(): StateCodec<RoomSocket> {
+    return ROOM_SOCKET;
+  }
+
+  protected initialState(): RoomSocket {
+    return { joined: false };
+  }
+
+  protected override admit(_request: Request, identity: Identity | null): Response | null {
     const booking = this.state.booking();
-    if (!booking) return errorResponse(404, "booking_not_found", "Booking not found");
-    if (identity.role !== "admin" && partyOf(booking, identity) === null) {
-      return errorResponse(403, "forbidden", "You are not a participant of this booking");
+    if (!booking) return errorResponse(refusal("booking_not_found", "Booking not found"));
+    if (identity && identity.role !== "admin" && partyOf(booking, identity) === null) {
+      return errorResponse(refusal("forbidden", "You are not a participant of this booking"));
     }
     return null;
   }
 
-  protected override onMessage(
-    ws: WebSocket,
-    state: SocketState,
-    frame: FrameOf<typeof clientEventData>,
-  ): Promise<void> {
-    return this.sockets.handle(ws, state, frame);
+  protected async onCommand(
+    connection: Connection<RoomSocket>,
+    command: CommandOf<typeof clientEventData>,
+  ): Promise<Outcome> {
+    const peer = connection.peer;
+    if (!peer) return { reply: [], ack: "null" };
+    const caller: Caller = { connectionId: connection.id, ...peer, joined: connection.state.joined };
+    const outcome = await this.chat.run(caller, command);
+    if (outcome.joined && !this.current(connection).state.joined)
+      this.update(connection, { state: { joined: true } });
+    return outcome;
+  }
+
+  protected override async onClose(connection: Connection<RoomSocket>): Promise<void> {
+    if (connection.state.joined && this.state.booking()) await this.chat.left(connection.id);
   }
 
   protected override async onAlarm(): Promise<void> {
@@ -213,6 +245,38 @@ export class BookingRoom extends SocketObject<typeof clientEventData> {
     return new Lifecycle(this.state.bookings, getConfig(this.env).chatTokenSecret);
   }
 
+  /** How the chat commands reach this room's sockets and the hubs that hold its other connections. */
+  private reach(): RoomReach {
+    const joined = (c: Connection<RoomSocket>) => c.state.joined;
+    return {
+      joinedHere: (except) =>
+        this.connections((c) => joined(c) && c.id !== except).flatMap((c) => (c.peer ? [c.peer] : [])),
+      broadcastMessage: (json) => {
+        this.broadcast("booking-chat", json, joined);
+      },
+      sendToParty: (party, event) => {
+        const booking = this.state.booking();
+        if (booking)
+          for (const c of this.connectionsOf({ userId: partyId(booking, party), role: party }))
+            this.send(c, event.event, event.data);
+      },
+      publishLive: (event, audience) => this.publishLive(event, audience),
+    };
+  }
+
+  /** A live event: to the joined sockets here that `audience` names, and to every hub, best-effort. */
+  private publishLive(event: OutEvent, audience: LiveAudience): void {
+    const booking = this.state.booking();
+    if (!booking) return;
+    this.broadcast(event.event, event.data, (c) => c.state.joined && isAudience(c, audience));
+    for (const hub of this.state.listeners.hubs()) {
+      // Not awaited, never retried: a hub that is slow or gone delays nobody and misses only this.
+      sioHubStub(this.env, hub)
+        .live(booking.id, event, audience)
+        .catch((error) => console.warn("live: a hub did not take an event", describeError(error)));
+    }
+  }
+
   /**
    * Runs a lifecycle step in one transaction with the event it records, tells the sockets, and
    * delivers to inboxes and the admin feed before answering (their HTTP caller waits for them).
@@ -221,7 +285,7 @@ export class BookingRoom extends SocketObject<typeof clientEventData> {
     change: BookingChange,
     run: () => Transition<T>,
     respond: (value: T) => R,
-  ): Promise<RoomResult<R>> {
+  ): Promise<Result<R>> {
     const { state } = this;
     const result = state.transaction(() => {
       const creating = !state.storage.exists();
@@ -244,8 +308,39 @@ export class BookingRoom extends SocketObject<typeof clientEventData> {
       return outcome;
     });
     if (!result.ok) return result;
-    this.sockets.announce(result.value.notices);
+    this.announce(
+      result.value.notices.map((n) => ({
+        to: n.to,
+        event: n.event.event,
+        data: JSON.stringify(n.event.data),
+      })),
+    );
     await state.conversation.afterWrite({ urgent: true });
     return ok(respond(result.value.value));
   }
+
+  /** Sends lifecycle events to the sockets here of the users they concern; tokens only to their holders. */
+  private announce(notices: { to: Audience[]; event: OutEvent["event"]; data: string }[]): void {
+    const booking = this.state.booking();
+    if (!booking) return;
+    for (const notice of notices) {
+      this.broadcast(notice.event, notice.data, (c) => reachesSocket(notice.to, c, booking));
+    }
+  }
+}
+
+/** Whether a socket here is among a notice's audience: its party (by user and role), or any admin. */
+function reachesSocket(to: Audience[], c: Connection<RoomSocket>, booking: BookingRecord): boolean {
+  if (!c.peer) return false;
+  if (to.includes("everyone")) return true;
+  if (c.peer.role === "admin") return to.includes("admins");
+  const party = partyOf(booking, c.peer);
+  return party !== null && to.includes(party);
+}
+
+function isAudience(c: Connection<RoomSocket>, audience: LiveAudience): boolean {
+  if (!c.peer) return false;
+  if (c.peer.role === "admin") return audience.admins;
+  const peer = c.peer;
+  return audience.users.some((u) => u.userId === peer.userId && u.role === peer.role);
 }

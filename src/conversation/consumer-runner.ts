@@ -29,7 +29,7 @@ export class ConsumerRunner {
     private readonly onFailure: (runner: ConsumerRunner) => void,
     private readonly intervalMs = DELIVERY_INTERVAL_MS,
   ) {
-    this.position = { seq: stored.seq, event: stored.event, read: stored.read };
+    this.position = stored.at;
     this.failures = stored.failures;
     this.retryAt = stored.retryAt;
   }
@@ -44,7 +44,7 @@ export class ConsumerRunner {
   }
 
   stored(): StoredPosition {
-    return { ...this.position, failures: this.failures, retryAt: this.retryAt };
+    return { at: this.position, failures: this.failures, retryAt: this.retryAt };
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Position } from "./positions";
+import { isAhead, type Position } from "./positions";
 
 /**
  * Something that follows a conversation's log by cursor: the D1 copy, an inbox, an admin feed
@@ -16,6 +16,11 @@ export interface Consumer {
    * every write, what arrives during a run following in the next.
    */
   readonly intervalMs?: number;
+  /**
+   * A consumer a lifecycle change does not wait for (a Socket.IO hub): kicked at once like the
+   * others, but a hung one delays nobody but its own connections.
+   */
+  readonly background?: boolean;
   /** The conversation's current end as this consumer sees it. */
   head(): Position;
   /** Hands on the next batch beyond `from`; resolves with how far it got. Rejects when the receiver failed. */
@@ -24,6 +29,5 @@ export interface Consumer {
 
 /** Whether a consumer at `at` has something to do. */
 export function isBehind(consumer: Consumer, at: Position): boolean {
-  const head = consumer.head();
-  return head.seq > at.seq || head.event > at.event || head.read > at.read;
+  return isAhead(consumer.head(), at);
 }

@@ -6,7 +6,13 @@ import type { Consumer } from "./consumer";
 import { ConsumerRunner } from "./consumer-runner";
 import type { ConversationDatabase } from "./message-log";
 import { MessageLog } from "./message-log";
-import { START, type StoredPosition, type StoredPositions } from "./positions";
+import {
+  type Position,
+  readStoredPosition,
+  START,
+  type StoredPosition,
+  type StoredPositions,
+} from "./positions";
 import { consumerPositions } from "./schema";
 
 const POSITIONS_ROW = 1;
@@ -46,7 +52,7 @@ export class Conversation {
   created(): void {
     const positions: StoredPositions = {};
     for (const consumer of this.consumers())
-      positions[consumer.name] = { ...START, failures: 0, retryAt: null };
+      positions[consumer.name] = { at: START, failures: 0, retryAt: null };
     this.writePositions(positions);
     this.runners = null;
   }
@@ -58,10 +64,12 @@ export class Conversation {
    */
   async afterWrite({ urgent = false } = {}): Promise<void> {
     const runners = this.currentRunners();
-    const runs = runners.filter((r) => !r.consumer.batched).map((r) => r.kick({ urgent }));
+    const pushing = runners.filter((r) => !r.consumer.batched);
+    const runs = pushing.map((r) => r.kick({ urgent }));
+    const awaited = runs.filter((_, i) => !pushing[i]?.consumer.background);
     // An alarm already due within a flush delay serves this write too: one alarm set per burst.
     await this.alarmBy(Date.now() + flushDelayMs(), FLUSH_SLACK_MS);
-    if (urgent) await Promise.all(runs);
+    if (urgent) await Promise.all(awaited);
   }
 
   /** The alarm: every consumer that is behind and not backing off runs; positions are recorded. */
@@ -93,15 +101,21 @@ export class Conversation {
 
   /**
    * The consumers changed (a listener came or went): runners of those still there keep their
-   * place; a new one starts at the end of the log. The places are stored at once, so that a
-   * restart before the next alarm does not start a new consumer past messages it never had.
+   * place; a new one starts at `startAt` (by name), else at the end of the log. The places are
+   * stored at once, so that a restart before the next alarm does not start a new consumer past
+   * messages it never had. New consumers behind the end are kicked.
    */
-  refreshConsumers(): void {
+  refreshConsumers(startAt: Record<string, Position> = {}): void {
     const current = new Map(this.currentRunners().map((r) => [r.consumer.name, r]));
+    const seeds: StoredPositions = Object.fromEntries(
+      Object.entries(startAt).map(([name, at]) => [name, { at, failures: 0, retryAt: null }]),
+    );
     this.runners = this.consumers().map(
-      (consumer) => current.get(consumer.name) ?? this.runnerFor(consumer, {}),
+      (consumer) => current.get(consumer.name) ?? this.runnerFor(consumer, seeds),
     );
     this.recordPositions(this.runners);
+    for (const runner of this.runners)
+      if (!current.has(runner.consumer.name)) void runner.kick({ urgent: true });
   }
 
   private currentRunners(): ConsumerRunner[] {
@@ -113,7 +127,7 @@ export class Conversation {
 
   private runnerFor(consumer: Consumer, stored: StoredPositions): ConsumerRunner {
     // A consumer added later (a new feed shard, a listener) hears what happens from now on.
-    const at: StoredPosition = stored[consumer.name] ?? { ...consumer.head(), failures: 0, retryAt: null };
+    const at: StoredPosition = stored[consumer.name] ?? { at: consumer.head(), failures: 0, retryAt: null };
     const onFailure = (runner: ConsumerRunner) => {
       if (runner.retryAt !== null) void this.alarmBy(runner.retryAt);
     };
@@ -137,7 +151,12 @@ export class Conversation {
   private readPositions(): StoredPositions {
     const row = this.db.select().from(consumerPositions).where(eq(consumerPositions.id, POSITIONS_ROW)).get();
     this.storedJson = row ? JSON.stringify(row.positions) : undefined;
-    return row?.positions ?? {};
+    const positions: StoredPositions = {};
+    for (const [name, value] of Object.entries(row?.positions ?? {})) {
+      const position = readStoredPosition(name, value);
+      if (position) positions[name] = position;
+    }
+    return positions;
   }
 
   private writePositions(positions: StoredPositions): void {

@@ -6,7 +6,7 @@ import type { Counters } from "../metering/meter";
 import type { Consumer } from "./consumer";
 import { longestPrefix, SuspectTracker } from "./isolate";
 import type { StoredMessage } from "./message-log";
-import type { Position } from "./positions";
+import { at, type Position, positionLabel } from "./positions";
 
 export type D1MessageRow = typeof messages.$inferInsert;
 
@@ -17,7 +17,7 @@ export type Query = { toSQL(): { sql: string; params: unknown[] } };
 export type D1Source = {
   /** How dead letters name the conversation: `booking:{id}`, `support:{providerId}`. */
   name: string;
-  /** The newest message seq and lifecycle event id. */
+  /** The newest message seq and (with `mirror`) the booking row's version. */
   head(): Position;
   after(seq: number, limit: number): StoredMessage[];
   toRow(message: StoredMessage): D1MessageRow;
@@ -48,28 +48,30 @@ export class D1Copy implements Consumer {
 
   head(): Position {
     const head = this.source.head();
-    return { seq: head.seq, event: this.source.mirror ? head.event : 0, read: 0 };
+    return this.source.mirror
+      ? { messages: at(head, "messages"), booking: at(head, "booking") }
+      : { messages: at(head, "messages") };
   }
 
   async run(from: Position): Promise<Position> {
     const head = this.head();
-    const pending = this.source.after(from.seq, MESSAGES_PER_FLUSH);
+    const version = at(head, "booking");
+    const pending = this.source.after(at(from, "messages"), MESSAGES_PER_FLUSH);
     const db = database(this.d1);
-    const mirrorBehind = head.event > from.event && this.source.mirror !== undefined;
+    const mirrorBehind = version > at(from, "booking") && this.source.mirror !== undefined;
     const mirror = mirrorBehind ? (this.source.mirror?.(db) ?? []).map((q) => this.prepare(q.toSQL())) : [];
     const rows = pending.map((m) => this.source.toRow(m));
     const inserts = (n: number) =>
       jsonChunks(rows.slice(0, n)).map((c) => this.prepare(insertMessagesQuery(db, c)));
-    const through = (sent: number, event: number): Position => ({
-      seq: sent > 0 ? (pending[sent - 1]?.seq ?? from.seq) : from.seq,
-      event,
-      read: 0,
+    const through = (sent: number, booking: number): Position => ({
+      messages: sent > 0 ? (pending[sent - 1]?.seq ?? at(from, "messages")) : at(from, "messages"),
+      booking,
     });
     try {
       await this.write([...mirror, ...inserts(rows.length)]);
       this.counters.d1MessagesCopied += rows.length;
       this.suspects.cleared();
-      return through(rows.length, head.event);
+      return through(rows.length, version);
     } catch (error) {
       if (mirror.length === 0 && rows.length === 0) throw error;
       // D1 that cannot answer a trivial query is down: back off, as in any outage.
@@ -80,19 +82,19 @@ export class D1Copy implements Consumer {
           throw error;
         });
       // Something in the batch was refused: the booking row on its own, then the longest prefix of messages.
-      let event = from.event;
+      let event = at(from, "booking");
       if (mirror.length > 0) {
         await this.write(mirror).catch((mirrorError) =>
-          this.setAsideOrThrow(`event ${head.event}`, mirrorError, { bookingVersion: head.event }),
+          this.setAsideOrThrow(positionLabel("booking", version), mirrorError, { bookingVersion: version }),
         );
-        event = head.event;
+        event = version;
       }
       const prefix = await longestPrefix(rows.length, (n) => this.write(inserts(n)));
       this.counters.d1MessagesCopied += prefix.sent;
       if (prefix.sent > 0 || rows.length === 0) return through(prefix.sent, event);
       const first = pending[0];
       if (!first) throw prefix.error;
-      await this.setAsideOrThrow(`seq ${first.seq}`, prefix.error, rows[0]);
+      await this.setAsideOrThrow(positionLabel("messages", first.seq), prefix.error, rows[0]);
       return through(1, event);
     }
   }

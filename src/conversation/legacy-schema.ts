@@ -1,6 +1,6 @@
 import type { SqlExec } from "../storage/durable-db";
 import { applyMigrations, type ObjectMigrations } from "../storage/migrations";
-import type { StoredPositions } from "./positions";
+import type { StoredPosition, StoredPositions } from "./positions";
 
 /**
  * Conversations created before the schema moved to drizzle-kit migrations kept hand-written
@@ -14,7 +14,11 @@ export function isLegacy(sql: SqlExec): boolean {
 }
 
 export function upgradeLegacy(sql: SqlExec, migrations: ObjectMigrations, carry: string[]): void {
-  const d1 = { seq: legacyD1Seq(sql), event: legacyD1Version(sql), read: 0, failures: 0, retryAt: null };
+  const d1: StoredPosition = {
+    at: { messages: legacyD1Seq(sql), booking: legacyD1Version(sql) },
+    failures: 0,
+    retryAt: null,
+  };
   const kept = carry.filter((table) => tableExists(sql, table));
   for (const table of kept) sql.exec(`ALTER TABLE ${table} RENAME TO legacy_${table}`);
   applyMigrations(sql, migrations);

@@ -1,11 +1,10 @@
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Metadata, SenderRole } from "../protocol";
-import type { StoredPositions } from "./positions";
 
 /**
  * A conversation's log: every message, numbered 1, 2, 3... without gaps. It is the only thing a
  * message writes; everything else (D1, inboxes, the admin feed) follows it by cursor. No index:
- * each would be another row written per message (resends are found in memory, see dedupe-window).
+ * each would be another row written per message (resends are found in memory, see resend-window.ts).
  */
 export const messages = sqliteTable("messages", {
   seq: integer("seq").primaryKey(),
@@ -25,5 +24,6 @@ export const messages = sqliteTable("messages", {
  */
 export const consumerPositions = sqliteTable("consumer_positions", {
   id: integer("id").primaryKey(),
-  positions: text("positions", { mode: "json" }).$type<StoredPositions>().notNull(),
+  /** By consumer name: a StoredPosition (read through `readStoredPosition`, which knows older shapes). */
+  positions: text("positions", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
 });

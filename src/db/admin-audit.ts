@@ -32,8 +32,8 @@ export async function recordAdminAccess(
       .run();
   } catch (error) {
     console.error("audit: could not record an admin access", describeError(error));
-    throw new ApiError(503, "unavailable", "The audit trail cannot be written; try again shortly", {
-      "Retry-After": "5",
+    throw new ApiError("unavailable", "The audit trail cannot be written; try again shortly", {
+      retryAfterMs: 5_000,
     });
   }
 }

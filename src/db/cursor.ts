@@ -10,6 +10,6 @@ export function decodeCursor<T>(schema: z.ZodType<T>, cursor: string): T {
   try {
     return schema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
   } catch {
-    throw new ApiError(400, "invalid_request", "cursor is not valid");
+    throw new ApiError("invalid_request", "cursor is not valid");
   }
 }

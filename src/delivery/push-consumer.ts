@@ -1,6 +1,6 @@
 import type { Consumer } from "../conversation/consumer";
 import { longestPrefix, SuspectTracker } from "../conversation/isolate";
-import type { Position } from "../conversation/positions";
+import { advance, type Position, positionLabel } from "../conversation/positions";
 import type { Counters } from "../metering/meter";
 import { recordDeadLetter } from "./dead-letters";
 import type { DeliveryAck, DeliveryItem, DeliveryReceiver } from "./items";
@@ -22,8 +22,12 @@ export type PushOptions = {
   deadLetters: D1Database;
   /** Called when the receiver says it no longer wants this source. */
   onStop?: () => void;
+  /** Called when the receiver names Socket.IO hubs that want this source, with the batch's start. */
+  onHubs?: (hubs: number[], from: Position) => void;
   /** See Consumer.intervalMs. */
   intervalMs?: number;
+  /** See Consumer.background. */
+  background?: boolean;
 };
 
 /** A receiver that has not answered by then counts as failed, so a hung call never holds up the alarm. */
@@ -34,12 +38,14 @@ export class PushConsumer implements Consumer {
   readonly batched = false;
   readonly name: string;
   readonly intervalMs: number | undefined;
+  readonly background: boolean;
   private stub: DeliveryReceiver | null = null;
   private readonly suspects = new SuspectTracker();
 
   constructor(private readonly options: PushOptions) {
     this.name = options.name;
     this.intervalMs = options.intervalMs;
+    this.background = options.background ?? false;
   }
 
   head(): Position {
@@ -54,6 +60,7 @@ export class PushConsumer implements Consumer {
       const ack = await this.deliver(items);
       this.suspects.cleared();
       if (ack?.stop) this.options.onStop?.();
+      if (ack?.hubs?.length) this.options.onHubs?.(ack.hubs, from);
       return through;
     } catch (error) {
       // A receiver that refuses even an empty delivery is down: back off, as in any outage.
@@ -67,7 +74,7 @@ export class PushConsumer implements Consumer {
       if (prefix.sent > 0) return positionAfter(from, items, prefix.sent);
       const first = items[0];
       if (!first) throw error;
-      const key = `${first.kind === "event" ? "event" : first.kind === "read" ? "read" : "seq"} ${first.kind === "event" ? first.id : first.seq}`;
+      const key = positionLabel(first.stream, first.at);
       if (!this.suspects.failedAlone(key)) throw prefix.error ?? error;
       // Failing alone again and again while the receiver answers otherwise: set it aside.
       await recordDeadLetter(this.options.deadLetters, {
@@ -103,11 +110,5 @@ export class PushConsumer implements Consumer {
 
 /** The position just past the first `count` items. */
 function positionAfter(from: Position, items: DeliveryItem[], count: number): Position {
-  const at = { ...from };
-  for (const item of items.slice(0, count)) {
-    if (item.kind === "message") at.seq = Math.max(at.seq, item.seq);
-    else if (item.kind === "event") at.event = Math.max(at.event, item.id);
-    else at.read = Math.max(at.read, item.seq);
-  }
-  return at;
+  return items.slice(0, count).reduce((at, item) => advance(at, item.stream, item.at), from);
 }

@@ -26,6 +26,15 @@ export const MarkReadData = z.strictObject({
   seq: Seq,
 });
 
+/**
+ * Whether the sender is typing in the booking. Live only: it reaches the other party's
+ * connections now, is never stored, and `isTyping: true` lapses by itself (TYPING_EXPIRES_MS).
+ */
+export const TypingData = z.strictObject({
+  bookingId: EntityId,
+  isTyping: z.boolean(),
+});
+
 /** A provider's message to the admins, sent over its inbox socket (`/me/ws`). */
 export const SupportChatData = z.strictObject({
   message: z.string(),
@@ -38,6 +47,7 @@ export const clientEventData = {
   "join-booking": JoinBookingData,
   "booking-chat": BookingChatData,
   "mark-read": MarkReadData,
+  typing: TypingData,
 } as const;
 
 /** Schemas of the `data` of every event a client may send on its inbox socket. */

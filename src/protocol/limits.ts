@@ -12,6 +12,14 @@ export const DEFAULT_HISTORY_LIMIT = 50;
  */
 export const REPLAY_LIMIT = 500;
 
+/**
+ * A `typing` event with `isTyping: true` lapses on the receiving side this long after it arrived,
+ * unless another comes: a sender that vanished mid-word never leaves "typing..." on screen.
+ */
+export const TYPING_EXPIRES_MS = 6_000;
+/** `typing` events a connection may send per second; the rest are dropped without an answer. */
+export const TYPING_PER_SECOND = 2;
+
 const encoder = new TextEncoder();
 
 /** Characters as a person counts them (code points), not UTF-16 units. */

@@ -9,8 +9,11 @@ import { PartyRole } from "./roles";
  * (nothing beyond ±1.8e308). It is checked, never rebuilt, so it is stored and sent exactly as
  * accepted (a key such as `__proto__` included).
  */
+/** Any JSON value: what metadata is made of (typed so, it crosses RPC as itself). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
 export const Metadata = z
-  .custom<Record<string, unknown>>(
+  .custom<{ [key: string]: JsonValue }>(
     (value) => typeof value === "object" && value !== null && !Array.isArray(value),
     "metadata must be a JSON object",
   )
@@ -30,7 +33,7 @@ export const MAX_METADATA_DEPTH = 16;
 export const MAX_METADATA_KEYS = 100;
 export const MAX_METADATA_KEY_CHARS = 64;
 
-function metadataProblem(value: Record<string, unknown>): string | null {
+function metadataProblem(value: { [key: string]: JsonValue }): string | null {
   if (depthOf(value) > MAX_METADATA_DEPTH)
     return `metadata is nested too deeply (at most ${MAX_METADATA_DEPTH} levels)`;
   if (keyCount(value) > MAX_METADATA_KEYS) return `metadata has too many keys (at most ${MAX_METADATA_KEYS})`;

@@ -54,17 +54,20 @@ const JsonObject = z.record(z.string(), z.unknown());
 type Errors = Partial<Record<403 | 404 | 409 | 413 | 429 | 503, string>>;
 
 /**
- * One HTTP route: what it takes and what it answers. The server's OpenAPI document and the
- * client SDK's typed calls are both built from this table, and a test checks the app serves
- * exactly these routes, so the three cannot drift apart.
+ * One HTTP route: what it takes and what it answers. The server registers, authenticates and
+ * validates every route from this table (src/routes/serve.ts), and the OpenAPI document and the
+ * client SDK's typed calls are built from it, so the three cannot drift apart.
  */
 export type HttpRoute = {
   method: "GET" | "POST";
   /** With `{name}` for each path parameter. */
   path: string;
   summary: string;
-  /** Who may call: a user's JWT, nobody in particular, or (payment) an admin JWT or a webhook signature. */
-  auth: "user" | "none" | "user-or-signature";
+  /**
+   * Who may call: any user's JWT, an admin's JWT, nobody in particular, or (payment) an admin JWT
+   * or a webhook signature. The server enforces it from here, before the route's own code runs.
+   */
+  auth: "user" | "admin" | "none" | "user-or-signature";
   query?: z.ZodMiniObject;
   body?: z.ZodMiniType;
   /** A body the caller may leave out. */
@@ -216,59 +219,53 @@ export const httpRoutes = {
     method: "GET",
     path: "/admin/feed",
     summary: "How the admins' live feed is sharded: one socket path per shard (admins)",
-    auth: "user",
+    auth: "admin",
     status: 200,
     response: AdminFeedResponse,
-    errors: { 403: "Not an admin" },
   },
   adminMessages: {
     method: "GET",
     path: "/chat/admin/messages",
     summary: "Every message in D1, newest first, with a stable cursor (admins)",
-    auth: "user",
+    auth: "admin",
     query: AdminMessagesQuery,
     status: 200,
     response: AdminMessagesResponse,
-    errors: { 403: "Not an admin" },
   },
   adminBookings: {
     method: "GET",
     path: "/chat/admin/bookings",
     summary: "Every booking as D1 mirrors it, newest first, with a stable cursor (admins)",
-    auth: "user",
+    auth: "admin",
     query: AdminBookingsQuery,
     status: 200,
     response: AdminBookingsResponse,
-    errors: { 403: "Not an admin" },
   },
   adminAudit: {
     method: "GET",
     path: "/chat/admin/audit",
     summary:
       "Every look admins took at users' conversations (joins, history, searches, the feed, support threads), newest first (admins)",
-    auth: "user",
+    auth: "admin",
     query: AdminAuditQuery,
     status: 200,
     response: AdminAuditResponse,
-    errors: { 403: "Not an admin" },
   },
   deadLetters: {
     method: "GET",
     path: "/chat/admin/dead-letters",
     summary: "What consumers set aside (a message D1 refused for good, say), newest first (admins)",
-    auth: "user",
+    auth: "admin",
     status: 200,
     response: DeadLettersResponse,
-    errors: { 403: "Not an admin" },
   },
   supportThreads: {
     method: "GET",
     path: "/chat/support",
     summary: "Support threads (admins)",
-    auth: "user",
+    auth: "admin",
     status: 200,
     response: SupportThreadsResponse,
-    errors: { 403: "Not an admin" },
   },
   supportSend: {
     method: "POST",
@@ -315,3 +312,10 @@ export const socketRoutes = {
     summary: "One shard of the admins' live feed (admins only); `shard` is required when there are several",
   },
 } as const;
+
+/** `{id: string}` for a path such as `/bookings/{id}/accept`. */
+export type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
+  ? { [K in Name]: string } & PathParams<Rest>
+  : unknown;
+
+export type HasPathParams<P extends string> = P extends `${string}{${string}}${string}` ? true : false;

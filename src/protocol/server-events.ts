@@ -65,6 +65,16 @@ export const serverEventData = {
     senderRole: PartyRole,
     preview: z.string(),
   }),
+  /** The other party is typing (or stopped). Live only; `isTyping: true` lapses after TYPING_EXPIRES_MS. */
+  typing: z.object({ bookingId: EntityId, userId: EntityId, role: PartyRole, isTyping: z.boolean() }),
+  /**
+   * Which of the booking's parties have a connection joined to it now (admins are never listed):
+   * after `booking-joined`, and whenever someone joins, leaves or drops.
+   */
+  presence: z.object({
+    bookingId: EntityId,
+    online: z.array(z.object({ userId: EntityId, role: PartyRole })),
+  }),
   /** The other party read every message up to `seq`. */
   "messages-read": z.object({ bookingId: EntityId, readerId: EntityId, seq: Count }),
   /** On the admin feed: a booking changed (token-free; admins see every transition). */
@@ -99,6 +109,8 @@ export const ServerEvent = z.discriminatedUnion("event", [
   frame("chat-terminated"),
   frame("booking-chat-notification"),
   frame("messages-read"),
+  frame("typing"),
+  frame("presence"),
   frame("support-chat"),
   frame("booking-updated"),
   frame("pong"),

@@ -1,12 +1,10 @@
-import { Hono } from "hono";
-import { type AppEnv, authenticateRequest } from "../auth/authenticate";
+import { authenticateRequest } from "../auth/authenticate";
 import { hmacSha256, timingSafeEqualStrings } from "../auth/crypto";
 import type { Actor } from "../booking-room/lifecycle";
 import { getConfig } from "../config";
 import { ApiError, unwrap } from "../errors";
-import { PaymentBody } from "../protocol";
 import { bookingRoom } from "../rooms";
-import { bodyText, bookingIdParam, parseJsonText } from "../validation";
+import type { RouteHandlers } from "./serve";
 import { throttle } from "./throttle";
 
 export const SIGNATURE_HEADER = "X-Signature";
@@ -34,19 +32,18 @@ function signatureIsValid(header: string, rawBody: string, secret: string, now: 
   return signatures.map((candidate) => timingSafeEqualStrings(candidate, expected)).some(Boolean);
 }
 
-export const paymentRoute = new Hono<AppEnv>();
-
-paymentRoute.post("/:id/payment", async (c) => {
-  const bookingId = bookingIdParam(c);
-  const rawBody = await bodyText(c);
+/**
+ * `POST /bookings/:id/payment`: an admin's JWT, or the payment provider's signed webhook, which has
+ * no JWT. The signature is checked before anything else is read of the request.
+ */
+export const confirmPayment: RouteHandlers["confirmPayment"] = async (c, { params, rawBody, body }) => {
+  const bookingId = params.id;
   const signature = c.req.header(SIGNATURE_HEADER);
-
   let actor: Actor;
   if (signature !== undefined) {
     const now = Math.floor(Date.now() / 1000);
-    if (!signatureIsValid(signature, rawBody, getConfig(c.env).paymentWebhookSecret, now)) {
+    if (!signatureIsValid(signature, await rawBody(), getConfig(c.env).paymentWebhookSecret, now)) {
       throw new ApiError(
-        401,
         "invalid_signature",
         "The payment signature does not match the body, or is older than five minutes",
       );
@@ -55,24 +52,21 @@ paymentRoute.post("/:id/payment", async (c) => {
   } else {
     const identity = await authenticateRequest(c);
     if (identity.role !== "admin") {
-      throw new ApiError(403, "forbidden", "Only an admin or the payment webhook can confirm payment");
+      throw new ApiError("forbidden", "Only an admin or the payment webhook can confirm payment");
     }
     actor = { kind: "user", identity };
   }
-
   // Counted only once the caller is proven, so nobody can use up a booking's attempts for it.
   await throttle(c.env.PAYMENT_ATTEMPTS, bookingId, "payment attempts for this booking");
-  const body = parseJsonText(PaymentBody, rawBody, actor.kind === "user");
+  const payment = await body();
   // The signature covers the body and a time, not the URL, so a webhook body must name its booking; otherwise one
   // signed body could be replayed against every booking's URL.
-  if (actor.kind === "payment-webhook" && body.bookingId === undefined) {
-    throw new ApiError(400, "invalid_request", "A payment webhook body must contain bookingId");
+  if (actor.kind === "payment-webhook" && payment.bookingId === undefined) {
+    throw new ApiError("invalid_request", "A payment webhook body must contain bookingId");
   }
-  if (body.bookingId !== undefined && body.bookingId !== bookingId) {
-    throw new ApiError(400, "invalid_request", "bookingId in the body does not match the URL");
+  if (payment.bookingId !== undefined && payment.bookingId !== bookingId) {
+    throw new ApiError("invalid_request", "bookingId in the body does not match the URL");
   }
-  const booking = unwrap(
-    await bookingRoom(c.env, bookingId).confirmPayment(actor, body.paymentReference ?? null),
-  );
-  return c.json({ booking });
-});
+  const room = bookingRoom(c.env, bookingId);
+  return { body: { booking: unwrap(await room.confirmPayment(actor, payment.paymentReference ?? null)) } };
+};

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../auth/authenticate";
-import { ApiError, fail, type RoomFailure } from "../errors";
+import { ApiError, type Refusal, refusal } from "../errors";
 
 /** The period of every `[[ratelimits]]` binding in wrangler.toml, in seconds. */
 const PERIOD_SECONDS = 60;
@@ -9,17 +9,18 @@ const PERIOD_SECONDS = 60;
  * Counts one use of `key` against a Workers Rate Limiting binding: null while under the limit, else
  * the `rate_limited` refusal (the binding says only yes or no, so the hint is its period).
  */
-export async function overLimit(limiter: RateLimit, key: string, what: string): Promise<RoomFailure | null> {
+export async function overLimit(limiter: RateLimit, key: string, what: string): Promise<Refusal | null> {
   const { success } = await limiter.limit({ key });
   if (success) return null;
-  return fail(429, "rate_limited", `Too many ${what}; try again in a minute`, PERIOD_SECONDS * 1000);
+  return refusal("rate_limited", `Too many ${what}; try again in a minute`, {
+    retryAfterMs: PERIOD_SECONDS * 1000,
+  });
 }
 
 /** As `overLimit`, for a route: over the limit it answers 429 `rate_limited` with `Retry-After`. */
 export async function throttle(limiter: RateLimit, key: string, what: string): Promise<void> {
   const refused = await overLimit(limiter, key, what);
-  if (!refused) return;
-  throw new ApiError(429, "rate_limited", refused.message, { "Retry-After": String(PERIOD_SECONDS) });
+  if (refused) throw ApiError.from(refused);
 }
 
 /**

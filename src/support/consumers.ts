@@ -1,36 +1,68 @@
 import type { Consumer } from "../conversation/consumer";
 import { D1Copy } from "../conversation/d1-copy";
 import type { MessageLog } from "../conversation/message-log";
-import type { Position } from "../conversation/positions";
-import type { DeliveryItem } from "../delivery/items";
+import { at, type Position } from "../conversation/positions";
+import type { Addressee, DeliveryItem } from "../delivery/items";
 import { type Batch, PushConsumer } from "../delivery/push-consumer";
-import { feedName, feedShardOf, feedStub, inboxName, inboxStub } from "../delivery/targets";
+import {
+  feedName,
+  feedShardOf,
+  feedStub,
+  inboxName,
+  inboxStub,
+  sioHubStub,
+  sioListenerName,
+} from "../delivery/targets";
 import type { Counters } from "../metering/meter";
-import { encode } from "../sockets/socket-state";
+import { encode } from "../sockets/encode";
 import { presentSupportMessage } from "./present";
 
 const BATCH = 200;
 
-type Setup = { env: Env; counters: Counters; feedShards: number; providerId: string; log: MessageLog };
+type Setup = {
+  env: Env;
+  counters: Counters;
+  feedShards: number;
+  providerId: string;
+  log: MessageLog;
+  /** Socket.IO hubs where admins watch the feed, which the feed shard names. */
+  hubs: number[];
+  onHubsWanted: (hubs: number[], from: Position) => void;
+  onHubGone: (hub: number) => void;
+};
 
 /**
  * Who follows a support thread: the D1 copy, the provider's inbox (every device, the sender's
- * acknowledgement included) and the thread's admin feed shard, each by its own cursor.
+ * acknowledgement included), the thread's admin feed shard and the hubs where admins watch the
+ * feed over Socket.IO, each by its own cursor.
  */
-export function supportConsumers({ env, counters, feedShards, providerId, log }: Setup): Consumer[] {
+export function supportConsumers(setup: Setup): Consumer[] {
+  const { env, counters, feedShards, providerId, log, hubs, onHubsWanted, onHubGone } = setup;
   const source = `support:${providerId}`;
   const shard = feedShardOf(source, feedShards);
   const who = { userId: providerId, role: "provider" } as const;
-  const head = (): Position => ({ seq: log.lastSeq(), event: 0, read: 0 });
-  const batch = (from: Position): Batch => {
-    const messages = log.after(from.seq, BATCH);
-    const items: DeliveryItem[] = messages.map((m) => ({
-      kind: "message",
-      seq: m.seq,
-      frame: encode("support-chat", presentSupportMessage(providerId, m)),
-    }));
-    return { items, through: { seq: messages.at(-1)?.seq ?? from.seq, event: 0, read: 0 } };
+  const head = (): Position => ({ messages: log.lastSeq() });
+  const batch = (from: Position, to?: Addressee[]): Batch => {
+    const messages = log.after(at(from, "messages"), BATCH);
+    const items: DeliveryItem[] = messages.map((m) => {
+      const frame = encode("support-chat", presentSupportMessage(providerId, m));
+      return { stream: "messages", at: m.seq, frames: [to ? { frame, to } : { frame }] };
+    });
+    return { items, through: { messages: messages.at(-1)?.seq ?? at(from, "messages") } };
   };
+  const hub = (index: number) =>
+    new PushConsumer({
+      name: sioListenerName(index),
+      source,
+      receiver: () => sioHubStub(env, index),
+      head,
+      batch: (from) => batch(from, ["feed"]),
+      counters,
+      deadLetters: env.DB,
+      onStop: () => onHubGone(index),
+      intervalMs: 0,
+      background: true,
+    });
   return [
     new D1Copy(env.DB, counters, {
       name: source,
@@ -55,6 +87,8 @@ export function supportConsumers({ env, counters, feedShards, providerId, log }:
       batch,
       counters,
       deadLetters: env.DB,
+      onHubs: onHubsWanted,
     }),
+    ...hubs.map(hub),
   ];
 }

@@ -3,11 +3,15 @@ import type { Identity } from "../auth/jwt";
 import { getConfig } from "../config";
 import { contentError } from "../conversation/content";
 import { Conversation } from "../conversation/conversation";
+import type { StoredMessage } from "../conversation/message-log";
 import { ObjectStorage } from "../conversation/object-storage";
-import { fail, ok, type RoomResult } from "../errors";
+import { sioListenerName } from "../delivery/targets";
+import { fail, ok, type Result } from "../errors";
+import { type JsonText, jsonText } from "../json-response";
 import { describeError } from "../log";
 import { meter } from "../metering/meter";
 import type { HistoryQuery, SupportHistoryResponse, SupportMessage, SupportMessageBody } from "../protocol";
+import { HubSet } from "../socket-io/hub-set";
 import { durableDatabase } from "../storage/durable-db";
 import { transaction } from "../storage/transaction";
 import { supportConsumers } from "./consumers";
@@ -16,6 +20,13 @@ import { presentSupportMessage } from "./present";
 import * as schema from "./schema";
 
 export const CUSTOMERS_CANNOT_CHAT = "Customers cannot chat with admin directly";
+
+/** A stored support message, as JSON, and whether it was a resend. */
+export type PostedSupportMessage = { messageJson: JsonText<SupportMessage>; duplicate: boolean };
+
+function posted(providerId: string, message: StoredMessage, duplicate: boolean): PostedSupportMessage {
+  return { messageJson: jsonText(presentSupportMessage(providerId, message)), duplicate };
+}
 
 const counters = meter("SupportThread");
 
@@ -29,15 +40,31 @@ export class SupportThread extends DurableObject<Env> {
   private readonly db;
   private readonly conversation: Conversation;
   private providerIdCache: string | null | undefined;
+  /** Socket.IO hubs where admins watch the feed: pushed this thread's messages like any receiver. */
+  private readonly hubs: HubSet;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.storage = new ObjectStorage(ctx.storage, counters, migrations, ["thread", "messages"]);
     this.db = durableDatabase(ctx.storage, this.storage.sql);
+    this.hubs = new HubSet(ctx.storage, "socketIoHubs", counters);
     this.conversation = new Conversation(ctx, this.db, counters, () =>
       supportConsumers({
         env,
         counters,
+        hubs: this.hubs.hubs(),
+        onHubsWanted: (hubs, from) => {
+          const added = hubs.filter((hub) => !this.hubs.hubs().includes(hub));
+          if (added.length === 0) return;
+          for (const hub of added) this.hubs.add(hub);
+          this.conversation.refreshConsumers(
+            Object.fromEntries(added.map((hub) => [sioListenerName(hub), from])),
+          );
+        },
+        onHubGone: (hub) => {
+          this.hubs.remove(hub);
+          this.conversation.refreshConsumers();
+        },
         feedShards: getConfig(env).adminFeedShards,
         providerId: this.providerId() ?? "",
         log: this.conversation.log,
@@ -49,22 +76,22 @@ export class SupportThread extends DurableObject<Env> {
     identity: Identity,
     providerId: string,
     body: SupportMessageBody,
-  ): Promise<RoomResult<{ message: SupportMessage; duplicate: boolean }>> {
-    if (identity.role === "customer") return fail(403, "forbidden", CUSTOMERS_CANNOT_CHAT);
+  ): Promise<Result<PostedSupportMessage>> {
+    if (identity.role === "customer") return fail("forbidden", CUSTOMERS_CANNOT_CHAT);
     if (identity.role === "provider" && identity.userId !== providerId) {
-      return fail(403, "forbidden", "Providers can write only in their own support thread");
+      return fail("forbidden", "Providers can write only in their own support thread");
     }
     const started = this.storage.exists();
     if (identity.role === "admin" && !started) {
-      return fail(409, "thread_not_started", "Only the provider can start a support thread");
+      return fail("thread_not_started", "Only the provider can start a support thread");
     }
     // A resend is answered with the stored copy before anything else, as in booking chat.
     const log = this.conversation.log;
     const stored =
       started && body.clientMessageId ? log.findResend(identity.userId, body.clientMessageId) : null;
-    if (stored) return ok({ message: presentSupportMessage(providerId, stored), duplicate: true });
+    if (stored) return ok(posted(providerId, stored, true));
     const invalid = contentError(body.message, body.metadata, getConfig(this.env).limits.maxMessageChars);
-    if (invalid) return fail(400, invalid.code, invalid.message);
+    if (invalid) return fail(invalid.code, invalid.message);
 
     const message = transaction(this.ctx.storage, [this.storage, this.conversation], () => {
       if (!this.storage.exists()) {
@@ -89,25 +116,28 @@ export class SupportThread extends DurableObject<Env> {
     this.conversation
       .afterWrite()
       .catch((error) => console.error("support thread: delivery", describeError(error)));
-    return ok({ message: presentSupportMessage(providerId, message), duplicate: false });
+    return ok(posted(providerId, message, false));
   }
 
   async history(
     identity: Identity,
     providerId: string,
     query: HistoryQuery,
-  ): Promise<RoomResult<SupportHistoryResponse>> {
-    if (identity.role === "customer") return fail(403, "forbidden", CUSTOMERS_CANNOT_CHAT);
+  ): Promise<Result<JsonText<SupportHistoryResponse>>> {
+    if (identity.role === "customer") return fail("forbidden", CUSTOMERS_CANNOT_CHAT);
     if (identity.role === "provider" && identity.userId !== providerId) {
-      return fail(403, "forbidden", "Providers can read only their own support thread");
+      return fail("forbidden", "Providers can read only their own support thread");
     }
-    if (!this.storage.exists()) return ok({ providerId, messages: [], nextBefore: null });
+    if (!this.storage.exists())
+      return ok(jsonText<SupportHistoryResponse>({ providerId, messages: [], nextBefore: null }));
     const page = this.conversation.log.page(query.limit, { before: query.before, after: query.after });
-    return ok({
-      providerId,
-      messages: page.messages.map((m) => presentSupportMessage(providerId, m)),
-      nextBefore: page.nextBefore,
-    });
+    return ok(
+      jsonText<SupportHistoryResponse>({
+        providerId,
+        messages: page.messages.map((m) => presentSupportMessage(providerId, m)),
+        nextBefore: page.nextBefore,
+      }),
+    );
   }
 
   override async alarm(): Promise<void> {

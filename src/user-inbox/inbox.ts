@@ -3,13 +3,14 @@ import { getConfig } from "../config";
 import type { DeliveryAck, DeliveryItem, DeliveryReceiver } from "../delivery/items";
 import { SeenPositions } from "../delivery/seen";
 import { sioHubStub } from "../delivery/targets";
+import { refusal } from "../errors";
 import { meter } from "../metering/meter";
-import { inboxEventData, UserRole } from "../protocol";
-import { HubRegistry } from "../socket-io/hub-registry";
-import { liveSockets } from "../sockets/accept";
-import { ChatError, type FrameOf, sendChatError } from "../sockets/frames";
-import { SocketObject } from "../sockets/socket-object";
-import { encode, type SocketState, sendFrame } from "../sockets/socket-state";
+import { inboxEventData, type UserRole } from "../protocol";
+import type { StateCodec } from "../sockets/attachment";
+import { type CommandOf, type Outcome, refused, SILENT } from "../sockets/command";
+import { sendFrame } from "../sockets/encode";
+import { nativeTransport } from "../sockets/native";
+import { type Connection, SocketServer } from "../sockets/server";
 import { durableDatabase, meteredSql } from "../storage/durable-db";
 import { postSupportMessage } from "../support/thread-stub";
 import { ChatList, type StoredChats } from "./chat-list";
@@ -18,61 +19,66 @@ import migrations from "./migrations/migrations.js";
 
 const counters = meter("UserInbox");
 
-const WHO_KEY = "socketIoUser";
-const Who = z.object({ userId: z.string(), role: UserRole });
 /** Per Socket.IO hub, how many of this user's connections it last said it holds. */
 const CONNECTIONS_KEY = "socketIoConnections";
 const ConnectionCounts = z.record(z.string().regex(/^\d+$/), z.number().int().nonnegative());
+
+type NoState = Record<string, never>;
+const NO_STATE: StateCodec<NoState> = { schema: z.object({}).strict() as z.ZodType<NoState> };
 
 /**
  * One user's inbox, wherever they are in the app: every event of their bookings that concerns
  * them, on every device they have connected, and the list behind `GET /chat/my-chats`.
  * Providers also send support messages through it.
  */
-export class UserInbox extends SocketObject<typeof inboxEventData> implements DeliveryReceiver {
+export class UserInbox extends SocketServer<NoState, typeof inboxEventData> implements DeliveryReceiver {
   protected readonly label = "inbox";
-  protected readonly clientEvents = inboxEventData;
+  protected readonly commands = inboxEventData;
   private readonly chats: ChatList;
   private readonly seen = new SeenPositions();
-  private readonly hubs: HubRegistry;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, env, nativeTransport);
     const sql = meteredSql(ctx.storage.sql, counters);
     ctx.storage.transactionSync(() => prepareInboxStorage(sql, migrations));
     this.chats = new ChatList(durableDatabase(ctx.storage, sql));
-    this.hubs = new HubRegistry(ctx.storage, counters);
   }
 
   async deliver(source: string, items: DeliveryItem[]): Promise<DeliveryAck> {
     const fresh = this.seen.fresh(source, items);
     const frames: string[] = [];
     const bookingId = source.startsWith("booking:") ? source.slice("booking:".length) : null;
-    const withEvents = fresh.some((item) => item.kind === "event");
+    const withEvents = fresh.some((item) => item.stream === "events");
     const collect = () => {
       for (const item of fresh) {
-        if (item.kind !== "event") {
-          frames.push(item.frame);
+        if (item.stream !== "events") {
+          frames.push(...item.frames.map((f) => f.frame));
           continue;
         }
         // Lifecycle changes are rare and change what is stored, so their repeats are checked durably.
-        if (bookingId === null || !this.chats.isNewer(bookingId, item.id)) continue;
-        if (item.summary) this.chats.save(item.summary, item.id);
-        frames.push(...item.frames);
+        if (bookingId === null || !this.chats.isNewer(bookingId, item.at)) continue;
+        if (item.summary) this.chats.save(item.summary, item.at);
+        frames.push(...item.frames.map((f) => f.frame));
       }
     };
     // Only a lifecycle change writes; a batch of notifications needs no transaction.
     if (withEvents) this.ctx.storage.transactionSync(collect);
     else collect();
-    if (frames.length === 0) return;
-    const sockets = liveSockets(this.ctx);
-    for (const frame of frames) for (const ws of sockets) sendFrame(ws, frame);
-    // The user's Socket.IO connections hear the same changes; message notifications they do not
-    // need, since the rooms they joined send them every message.
-    const changes = fresh
-      .filter((item) => item.kind !== "message")
-      .flatMap((item) => (item.kind === "event" ? item.frames : [item.frame]));
-    if (changes.length > 0) await this.forwardToSocketIo(changes);
+    const sockets = frames.length > 0 ? this.connections() : [];
+    for (const frame of frames) for (const c of sockets) sendFrame(c.ws, frame);
+    // The user's Socket.IO connections hear their lifecycle events and read marks from the room
+    // itself: say which hubs hold them (message notifications they do not need: the rooms they
+    // joined send them every message).
+    const forSocketIo = items.some((item) => item.stream !== "messages");
+    const hubs = forSocketIo ? this.socketIoHubs() : [];
+    return hubs.length > 0 ? { hubs } : undefined;
+  }
+
+  /** The hubs that hold this user's Socket.IO connections, as they last said. */
+  private socketIoHubs(): number[] {
+    return Object.entries(this.connectionCounts())
+      .filter(([, n]) => n > 0)
+      .map(([hub]) => Number(hub));
   }
 
   /**
@@ -86,10 +92,6 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
     who: { userId: string; role: UserRole },
     onHub: number,
   ): Promise<boolean> {
-    if (!this.who()) {
-      this.ctx.storage.kv.put(WHO_KEY, who);
-      counters.rowsWritten++;
-    }
     const max = getConfig(this.env).limits.maxSocketsPerUser;
     const counts = this.connectionCounts();
     const others = () => Object.keys(counts).filter((h) => h !== String(hub));
@@ -98,14 +100,13 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
       await Promise.all(
         others().map(async (h) => {
           counters.calls++;
-          counts[h] = await sioHubStub(this.env, Number(h)).connectionsOf(who);
+          counts[h] = await sioHubStub(this.env, Number(h)).countConnections(who);
         }),
       );
     }
     const allowed = onHub + elsewhere() <= max;
     counts[String(hub)] = allowed ? onHub : onHub - 1;
     this.storeConnectionCounts(counts);
-    if (allowed) this.hubs.add(hub);
     return allowed;
   }
 
@@ -128,42 +129,39 @@ export class UserInbox extends SocketObject<typeof inboxEventData> implements De
     counters.rowsWritten++;
   }
 
-  private async forwardToSocketIo(frames: string[]): Promise<void> {
-    const who = this.who();
-    if (!who) return;
-    await this.hubs.forward((hub) => sioHubStub(this.env, hub).notifyUser(who, frames));
-  }
-
-  /** This inbox's user, as the hub that first attached said (an object does not know its own name). */
-  private who(): { userId: string; role: UserRole } | null {
-    const who = Who.safeParse(this.ctx.storage.kv.get(WHO_KEY));
-    return who.success ? who.data : null;
-  }
-
   /** The stored half of `GET /chat/my-chats`; the Worker asks the live chats' rooms for the rest. */
   async storedChats(): Promise<StoredChats> {
     return this.chats.list();
   }
 
-  protected override async onMessage(
-    ws: WebSocket,
-    state: SocketState,
-    frame: FrameOf<typeof inboxEventData>,
-  ): Promise<void> {
-    const { clientMessageId } = frame.data;
-    if (state.role === "admin") {
-      const hint = "Admins reply with POST /chat/support/{providerId}/messages";
-      return sendChatError(ws, new ChatError("not_authorized", hint, clientMessageId));
+  protected stateCodec() {
+    return NO_STATE;
+  }
+
+  protected initialState() {
+    return {};
+  }
+
+  /** `support-chat`: the thread stores it and delivers it back here (to every device) as the acknowledgement. */
+  protected async onCommand(
+    connection: Connection<NoState>,
+    command: CommandOf<typeof inboxEventData>,
+  ): Promise<Outcome> {
+    const { clientMessageId } = command.data;
+    const extras = clientMessageId ? { clientMessageId } : {};
+    const peer = connection.peer;
+    if (!peer) return SILENT;
+    if (peer.role === "admin") {
+      return refused(
+        refusal("not_authorized", "Admins reply with POST /chat/support/{providerId}/messages", extras),
+      );
     }
-    // support-chat: the thread stores it and delivers it back here (to every device) as the
-    // acknowledgement; the post is limited as over HTTP.
-    const identity = { userId: state.userId, role: state.role, expiresAt: state.jwtExpiresAt };
-    const result = await postSupportMessage(this.env, identity, state.userId, frame.data);
-    if (!result.ok) {
-      const { code, message, retryAfterMs } = result;
-      return sendChatError(ws, new ChatError(code, message, clientMessageId, retryAfterMs));
-    }
+    // Limited as over HTTP, in the one function every post goes through.
+    const identity = { userId: peer.userId, role: peer.role, expiresAt: peer.jwtExpiresAt };
+    const result = await postSupportMessage(this.env, identity, peer.userId, command.data);
+    if (!result.ok) return refused({ ...result.refusal, ...extras });
     // A resend is not delivered again; answer it here so a client that lost its ack learns it went through.
-    if (result.value.duplicate) sendFrame(ws, encode("support-chat", result.value.message));
+    const { messageJson, duplicate } = result.value;
+    return duplicate ? { reply: [{ event: "support-chat", data: messageJson }], ack: messageJson } : SILENT;
   }
 }

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
-import type { StoredPositions } from "../../src/conversation/positions";
+import { at, readStoredPosition } from "../../src/conversation/positions";
 
 /** The D1 copy's recorded position, and what the object holds: messages, and for a room its booking version. */
 function d1Lag(state: DurableObjectState): number {
@@ -10,13 +10,12 @@ function d1Lag(state: DurableObjectState): number {
     sql.exec("SELECT 1 FROM sqlite_master WHERE name = ?", table).toArray().length > 0;
   if (!has("consumer_positions")) return 0;
   const row = sql.exec<{ positions: string }>("SELECT positions FROM consumer_positions").toArray()[0];
-  const positions: StoredPositions = row ? JSON.parse(row.positions) : {};
-  const d1 = positions.d1 ?? { seq: 0, event: 0 };
+  const d1 = readStoredPosition("d1", row ? JSON.parse(row.positions).d1 : undefined)?.at ?? {};
   const lastSeq = sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM messages").one().s;
   const version = has("booking")
     ? (sql.exec<{ v: number }>("SELECT version AS v FROM booking").toArray()[0]?.v ?? 0)
     : 0;
-  return lastSeq - d1.seq + Math.max(0, version - d1.event);
+  return lastSeq - at(d1, "messages") + Math.max(0, version - at(d1, "booking"));
 }
 
 /**

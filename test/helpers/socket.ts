@@ -12,6 +12,9 @@ import type { TestUser } from "./users";
 
 const DEFAULT_WAIT_MS = 5_000;
 
+/** Events that say who is here and typing, not what happened: best-effort, never stored. */
+const LIVE_EVENTS: ReadonlySet<string> = new Set(["typing", "presence"]);
+
 /**
  * A real WebSocket to a booking room, with awaitable, schema-checked events. It may also be
  * several sockets heard as one (the admin feed's shards): frames of all go to one list.
@@ -69,19 +72,25 @@ export class TestSocket {
     this.ws.send(frame);
   }
 
-  /** The next not-yet-consumed frame, whatever its event. */
-  async next(timeoutMs = DEFAULT_WAIT_MS): Promise<ServerEvent> {
+  /**
+   * The next not-yet-consumed frame, whatever its event. Live events (typing, presence) come
+   * whenever someone types, joins or leaves; they are passed over unless `live` asks for them
+   * (expect("presence") does), so a test about something else does not see them.
+   */
+  async next(timeoutMs = DEFAULT_WAIT_MS, live = false): Promise<ServerEvent> {
     const deadline = Date.now() + timeoutMs;
-    while (this.consumed >= this.received.length) {
-      if (this.closed) throw new Error(`socket closed (${this.closed.code}) while waiting for a frame`);
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error("timed out waiting for a frame");
-      await this.activity(remaining);
+    for (;;) {
+      while (this.consumed >= this.received.length) {
+        if (this.closed) throw new Error(`socket closed (${this.closed.code}) while waiting for a frame`);
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw new Error("timed out waiting for a frame");
+        await this.activity(remaining);
+      }
+      const frame = this.received[this.consumed];
+      this.consumed++;
+      if (!frame) throw new Error("unreachable");
+      if (live || !LIVE_EVENTS.has(frame.event)) return frame;
     }
-    const frame = this.received[this.consumed];
-    this.consumed++;
-    if (!frame) throw new Error("unreachable");
-    return frame;
   }
 
   /** The next frame, which must be `event`; returns its data. */
@@ -89,16 +98,16 @@ export class TestSocket {
     event: K,
     timeoutMs = DEFAULT_WAIT_MS,
   ): Promise<ServerEventPayload<K>> {
-    const frame = await this.next(timeoutMs);
+    const frame = await this.next(timeoutMs, LIVE_EVENTS.has(event));
     if (frame.event !== event) {
       throw new Error(`expected ${event}, got ${frame.event}: ${JSON.stringify(frame.data)}`);
     }
     return serverEventData[event].parse(frame.data) as ServerEventPayload<K>;
   }
 
-  /** Frames not consumed yet; tests use it to prove nothing unexpected arrived. */
+  /** Frames not consumed yet (live events aside); tests use it to prove nothing unexpected arrived. */
   pending(): ServerEvent[] {
-    return this.received.slice(this.consumed);
+    return this.received.slice(this.consumed).filter((f) => !LIVE_EVENTS.has(f.event));
   }
 
   /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Consumer } from "../../src/conversation/consumer";
 import { ConsumerRunner } from "../../src/conversation/consumer-runner";
-import type { Position } from "../../src/conversation/positions";
+import { at, type Position } from "../../src/conversation/positions";
 
 /** A consumer over an in-memory log: `head` is its end, each run copies up to it or fails. */
 class LogConsumer implements Consumer {
@@ -11,16 +11,16 @@ class LogConsumer implements Consumer {
   failing = false;
   runs: number[] = [];
   head(): Position {
-    return { seq: this.end, event: 0, read: 0 };
+    return { messages: this.end };
   }
   async run(from: Position): Promise<Position> {
-    this.runs.push(from.seq);
+    this.runs.push(at(from, "messages"));
     if (this.failing) throw new Error("receiver down");
-    return { seq: this.end, event: 0, read: 0 };
+    return { messages: this.end };
   }
 }
 
-const start = { seq: 0, event: 0, read: 0, failures: 0, retryAt: null };
+const start = { at: { messages: 0 }, failures: 0, retryAt: null };
 
 describe("a consumer's runner", () => {
   it("runs at once after a quiet spell, and shares one run among writes within the interval", async () => {
@@ -35,7 +35,7 @@ describe("a consumer's runner", () => {
     const third = runner.kick();
     await Promise.all([second, third]);
     expect(consumer.runs).toEqual([0, 1]);
-    expect(runner.position.seq).toBe(3);
+    expect(at(runner.position, "messages")).toBe(3);
     expect(runner.behind()).toBe(false);
   });
 
@@ -54,7 +54,7 @@ describe("a consumer's runner", () => {
     consumer.end = 1;
     await runner.kick();
     expect(failures).toEqual([1]);
-    expect(runner.position.seq).toBe(0);
+    expect(at(runner.position, "messages")).toBe(0);
     const retryAt = runner.retryAt ?? 0;
     expect(retryAt).toBeGreaterThan(Date.now());
     consumer.end = 2;
@@ -64,8 +64,8 @@ describe("a consumer's runner", () => {
     consumer.failing = false;
     await runner.kick({ urgent: true, now: retryAt });
     expect(consumer.runs).toEqual([0, 0]);
-    expect(runner.position.seq).toBe(2);
-    expect(runner.stored()).toEqual({ seq: 2, event: 0, read: 0, failures: 0, retryAt: null });
+    expect(at(runner.position, "messages")).toBe(2);
+    expect(runner.stored()).toEqual({ at: { messages: 2 }, failures: 0, retryAt: null });
   });
 
   it("picks up a stored failure count, so a restart does not reset its backoff", async () => {

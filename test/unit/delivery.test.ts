@@ -3,9 +3,22 @@ import type { DeliveryItem } from "../../src/delivery/items";
 import { SeenPositions } from "../../src/delivery/seen";
 import { feedShardOf } from "../../src/delivery/targets";
 
-const message = (seq: number): DeliveryItem => ({ kind: "message", seq, frame: `m${seq}` });
-const event = (id: number): DeliveryItem => ({ kind: "event", id, frames: [`e${id}`], summary: null });
-const read = (seq: number): DeliveryItem => ({ kind: "read", seq, frame: `r${seq}` });
+const message = (seq: number): DeliveryItem => ({
+  stream: "messages",
+  at: seq,
+  frames: [{ frame: `m${seq}` }],
+});
+const event = (id: number): DeliveryItem => ({
+  stream: "events",
+  at: id,
+  frames: [{ frame: `e${id}` }],
+  summary: null,
+});
+const read = (seq: number): DeliveryItem => ({
+  stream: "customerReads",
+  at: seq,
+  frames: [{ frame: `r${seq}` }],
+});
 
 describe("a receiver's seen positions", () => {
   it("passes each message, event and read receipt of a source once, in order", () => {

@@ -1,0 +1,101 @@
+import { type Refusal, refusal } from "../errors";
+import type { ClientEventName, PartyRole, UserRole } from "../protocol";
+import { type BookingRecord, holdsChatToken, partyOf } from "./booking-store";
+
+/**
+ * Who sends a command to a booking room, whatever carried it: a socket of the room's own, or a
+ * Socket.IO connection whose hub forwards it (`hub`). `joined` is the connection's state as its
+ * holder keeps it.
+ */
+export type Caller = {
+  connectionId: string;
+  userId: string;
+  role: UserRole;
+  jwtExpiresAt: number;
+  joined: boolean;
+  /** The Socket.IO hub that holds the connection, when it is not a socket of the room's own. */
+  hub?: number;
+};
+
+/** Who may send a command: the booking's parties, and whether admins too (who only ever watch). */
+type Rule = {
+  /** Admins may send it (joining, to watch). */
+  admins: boolean;
+  /** The connection must have joined the booking first. */
+  joined: boolean;
+  /** A party must present its own chat token with it. */
+  token: boolean;
+  /** What an admin is told when the command is not an admin's, and what anyone else who is no party is told. */
+  refuse: { admin: string; other: string };
+};
+
+const NOT_A_PARTY = "Not a participant of this booking";
+const PARTIES_SEND = "Only the booking's customer and provider can send messages";
+
+/**
+ * Who may do what in a booking's chat, in one place, for every transport. Chat state (terminated,
+ * not active yet) and content are the commands' own business; this is only who.
+ */
+export const POLICY: Record<ClientEventName, Rule> = {
+  "join-booking": {
+    admins: true,
+    joined: false,
+    token: true,
+    refuse: { admin: NOT_A_PARTY, other: NOT_A_PARTY },
+  },
+  "booking-chat": {
+    admins: false,
+    joined: true,
+    token: true,
+    refuse: { admin: PARTIES_SEND, other: PARTIES_SEND },
+  },
+  "mark-read": {
+    admins: false,
+    joined: true,
+    token: false,
+    refuse: { admin: "Admins can watch but their reading marks nothing", other: NOT_A_PARTY },
+  },
+  typing: {
+    admins: false,
+    joined: true,
+    token: false,
+    refuse: { admin: "Admins can watch but do not type", other: NOT_A_PARTY },
+  },
+};
+
+const OTHER_BOOKING = "Booking not found on this connection; connect to /bookings/{bookingId}/ws";
+
+/**
+ * Whether `caller` may send `event` for `data.bookingId` to this booking: the party it acts as
+ * (null for an admin), or the refusal.
+ */
+export function authorize(
+  event: ClientEventName,
+  caller: Caller,
+  booking: BookingRecord | null,
+  data: { bookingId: string; chatToken?: string; clientMessageId?: string },
+): { party: PartyRole | null } | Refusal {
+  const rule = POLICY[event];
+  const extras = data.clientMessageId ? { clientMessageId: data.clientMessageId } : {};
+  if (!booking) return refusal("booking_not_found", "Booking not found", extras);
+  if (data.bookingId !== booking.id) return refusal("booking_not_found", OTHER_BOOKING, extras);
+  if (rule.joined && !caller.joined) {
+    return refusal("not_joined", `Join the booking before ${JOINED_FOR[event]}`, extras);
+  }
+  const party = partyOf(booking, caller);
+  if (party === null) {
+    if (caller.role === "admin" && rule.admins) return { party: null };
+    return refusal("not_authorized", caller.role === "admin" ? rule.refuse.admin : rule.refuse.other, extras);
+  }
+  if (rule.token && !holdsChatToken(booking, caller, data.chatToken)) {
+    return refusal("invalid_token", "Invalid chat token", extras);
+  }
+  return { party };
+}
+
+const JOINED_FOR: Record<ClientEventName, string> = {
+  "join-booking": "joining",
+  "booking-chat": "sending messages",
+  "mark-read": "marking messages read",
+  typing: "typing",
+};

@@ -1,0 +1,33 @@
+import type { ServerEventName } from "../protocol";
+import type { Outcome } from "./command";
+
+/** What a connection said, decoded by its transport. */
+export type Incoming =
+  | { kind: "command"; name: string; data: unknown; ackId?: number }
+  | { kind: "login"; nsp: string; auth: unknown }
+  | { kind: "ping" }
+  | { kind: "disconnect" }
+  | { kind: "ignored" }
+  | { kind: "invalid"; reason: string; ackId?: number };
+
+/**
+ * How one wire protocol frames what a socket object says and hears: our JSON envelope
+ * (native.ts), or Engine.IO/Socket.IO packets (socket-io/transport.ts). Objects never frame
+ * anything themselves; they speak in commands, outcomes and server events.
+ */
+export interface Transport {
+  readonly name: "native" | "socket.io";
+  /** The frame the runtime answers by itself, without waking the object, and its answer. */
+  readonly autoResponse: readonly [request: string, response: string];
+  /** Whether a connection is anonymous until it logs in on the socket (Socket.IO's CONNECT). */
+  readonly logsInInBand: boolean;
+  decode(raw: string | ArrayBuffer, maxFrameBytes: number): Incoming;
+  /** A server event as this transport's frame; `data` is JSON. */
+  event(event: ServerEventName, data: string): string;
+  /** The frames answering a command: its events, then the acknowledgement where the peer asked for one. */
+  answer(outcome: Outcome, ackId: number | undefined): string[];
+  /** The answer to a ping the runtime did not answer itself. */
+  readonly pong: string | null;
+  /** Frames sent before closing a connection whose JWT expired (Socket.IO's disconnect packet). */
+  readonly goodbye: string[];
+}
