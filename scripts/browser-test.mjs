@@ -258,6 +258,26 @@ async function main() {
       throw new Error(`the admin's composer must say why: "${placeholder}"`);
   });
 
+  await step("each side sees the other online, and typing", async () => {
+    await expectText(
+      customer.getByTestId("presence"),
+      `${names.provider} online`,
+      "the customer sees the provider online",
+    );
+    await expectText(
+      provider.getByTestId("presence"),
+      `${names.customer} online`,
+      "the provider sees the customer online",
+    );
+    await customer.getByTestId("message-input").pressSequentially("Hi");
+    await expectText(
+      provider.getByTestId("typing"),
+      `${names.customer} is typing`,
+      "the provider sees the customer typing",
+    );
+    await customer.getByTestId("message-input").fill("");
+  });
+
   await step("customer and provider chat; the admin sees every message", async () => {
     await customer.getByTestId("message-input").fill("Hi, when can you come?");
     await customer.getByTestId("send-button").click();

@@ -170,3 +170,30 @@ describe("the client SDK against the real service", () => {
     feed.close();
   });
 });
+
+describe("typing and presence in the SDK", () => {
+  it("shows who is online and who types, and sends typing only on a change", async () => {
+    const s = await activeChat();
+    const customer = clientFor(s.customer).booking(s.bookingId);
+    const provider = clientFor(s.provider).booking(s.bookingId);
+    const typing: { userId: string; isTyping: boolean }[] = [];
+    provider.on("typing", ({ userId, isTyping }) => typing.push({ userId, isTyping }));
+    await customer.connect();
+    await provider.connect();
+    await vi.waitUntil(() => customer.online.length === 2 && provider.online.length === 2);
+    expect(provider.online.map((o) => o.role)).toEqual(["customer", "provider"]);
+    customer.typing(true);
+    customer.typing(true);
+    customer.typing(true);
+    await vi.waitUntil(() => typing.length === 1);
+    customer.typing(false);
+    await vi.waitUntil(() => typing.length === 2);
+    expect(typing).toEqual([
+      { userId: s.customer.id, isTyping: true },
+      { userId: s.customer.id, isTyping: false },
+    ]);
+    customer.close();
+    await vi.waitUntil(() => provider.online.length === 1);
+    provider.close();
+  });
+});

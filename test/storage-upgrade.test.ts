@@ -54,3 +54,44 @@ describe("a room stored with an older schema", () => {
     customer.close();
   });
 });
+
+describe("a room stored before the booking's columns had one name each", () => {
+  it("wakes up with its booking, tokens and their issue times under the new names", async () => {
+    const chat = await activeChat();
+    const room = bookingRoom(env, chat.bookingId);
+    // As the previous release stored it: the issue times under their old names, migration 2 not run.
+    const issued = await runInDurableObject(room, (_, state) => {
+      const sql = state.storage.sql;
+      const row = sql
+        .exec<{ c: string; p: string }>(
+          "SELECT customer_chat_token_issued_at AS c, provider_chat_token_issued_at AS p FROM booking",
+        )
+        .one();
+      sql.exec("ALTER TABLE booking RENAME COLUMN customer_chat_token_issued_at TO customer_token_issued_at");
+      sql.exec("ALTER TABLE booking RENAME COLUMN provider_chat_token_issued_at TO provider_token_issued_at");
+      sql.exec(
+        "DELETE FROM __drizzle_migrations WHERE created_at = (SELECT MAX(created_at) FROM __drizzle_migrations)",
+      );
+      return row;
+    });
+    expect(issued.c).not.toBeNull();
+    await evictDurableObject(room);
+
+    const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
+    customer.send("booking-chat", {
+      bookingId: chat.bookingId,
+      chatToken: chat.customerToken,
+      message: "still mine",
+    });
+    expect(await customer.expect("booking-chat")).toMatchObject({ seq: 1, content: "still mine" });
+    const kept = await runInDurableObject(room, (_, state) =>
+      state.storage.sql
+        .exec<{ c: string; p: string }>(
+          "SELECT customer_chat_token_issued_at AS c, provider_chat_token_issued_at AS p FROM booking",
+        )
+        .one(),
+    );
+    expect(kept).toEqual(issued);
+    customer.close();
+  });
+});

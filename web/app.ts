@@ -223,6 +223,8 @@ async function openChat(bookingId: string): Promise<void> {
   $("chat-title").textContent = `Booking ${bookingId}`;
   $("copy-id").hidden = false;
   $("messages").replaceChildren();
+  $("presence").hidden = true;
+  $("typing").hidden = true;
   $("provider-actions").hidden = role !== "service_provider";
   try {
     const { booking } = await client.api.getBooking({ params: { id: bookingId } });
@@ -252,6 +254,8 @@ async function openChat(bookingId: string): Promise<void> {
       renderReadMarks();
     });
     resumed.on("chatroom-ready", () => setLive(true, "Live", "live"));
+    resumed.on("presence", ({ online }) => showPresence(online));
+    resumed.on("typing", ({ userId, isTyping }) => showTyping(userId, isTyping));
     resumed.on("chat-terminated", ({ message }) => {
       void client.api.getBooking({ params: { id: bookingId } }).then(
         (latest) => !stale() && showClosed(message, latest.booking),
@@ -270,6 +274,23 @@ async function openChat(bookingId: string): Promise<void> {
       showClosed(latest ? closedMessage(latest.booking) : "This chat is closed", latest?.booking ?? null);
     } else notice(describe(error));
   }
+}
+
+/** The other party's dot: online (joined to this chat now) or away. Admins watch unlisted. */
+function showPresence(online: { userId: string; role: string }[]): void {
+  const others = online.filter((o) => o.userId !== session?.userId);
+  const badge = $("presence");
+  badge.hidden = false;
+  badge.className = `presence ${others.length > 0 ? "online" : "away"}`;
+  badge.textContent =
+    others.length > 0 ? `${others.map((o) => o.userId).join(", ")} online` : "Nobody else here";
+}
+
+/** "… is typing…" under the messages while the other party types (the SDK ends it after 6 s). */
+function showTyping(userId: string, isTyping: boolean): void {
+  const line = $("typing");
+  line.hidden = !isTyping;
+  line.textContent = isTyping ? `${userId} is typing…` : "";
 }
 
 function closeChat(): void {
@@ -344,12 +365,17 @@ $("new-booking").addEventListener("submit", async (event) => {
   }
 });
 
+$("message").addEventListener("input", () => {
+  chat?.typing($<HTMLInputElement>("message").value.trim() !== "");
+});
+
 $("composer").addEventListener("submit", async (event) => {
   event.preventDefault();
   const input = $<HTMLInputElement>("message");
   const text = input.value;
   if (!chat || !text.trim()) return;
   input.value = "";
+  chat.typing(false);
   try {
     await chat.send(text);
   } catch (error) {

@@ -16,6 +16,7 @@ import {
   replacementRefused,
   request,
 } from "./http";
+import { LiveState } from "./live-state";
 import { randomId } from "./random-id";
 import type { OpenSocket } from "./transport";
 
@@ -56,6 +57,7 @@ export class BookingChat {
   /** The pending sends out on the current connection. */
   private readonly inFlight = new Set<string>();
   private readonly connection: Connection;
+  private readonly live = new LiveState((typing) => this.events.emit("typing", typing));
   private chatToken: string | undefined;
   /** Highest seq delivered to the app; null until the first join says where "now" is. */
   private lastSeq: number | null;
@@ -127,6 +129,23 @@ export class BookingChat {
     });
   }
 
+  /**
+   * Tells the other party whether this user is typing. Call it on every keystroke and when the
+   * box empties or the message is sent: it goes out only on a change, and again every few seconds
+   * while typing goes on. Nothing is sent while not joined (it is live only, never kept).
+   */
+  typing(isTyping: boolean): void {
+    if (!this.joined || !this.live.shouldSendTyping(isTyping)) return;
+    this.connection.send(
+      JSON.stringify({ event: "typing", data: { bookingId: this.options.bookingId, isTyping } }),
+    );
+  }
+
+  /** The booking's parties online now, as the last `presence` said (admins are never listed). */
+  get online(): ServerEventPayload<"presence">["online"] {
+    return this.live.online;
+  }
+
   /** Marks every message up to `seq` as read by this party. */
   markRead(seq: number): void {
     this.connection.send(
@@ -154,6 +173,7 @@ export class BookingChat {
   }
 
   close(): void {
+    this.live.clear();
     this.connection.stop();
   }
 
@@ -238,6 +258,13 @@ export class BookingChat {
         this.events.emit("chat-error", frame.data);
         return;
       }
+      case "typing":
+        this.live.heardTyping(frame.data);
+        return;
+      case "presence":
+        this.live.online = frame.data.online;
+        this.events.emit("presence", frame.data);
+        return;
       case "chat-terminated":
         this.terminated = true;
         this.events.emit("chat-terminated", frame.data);

@@ -8,7 +8,7 @@ import { REPLAY_LIMIT, TYPING_PER_SECOND } from "../protocol";
 import { isRefusal, type Outcome, type OutEvent, refused, SILENT } from "../sockets/command";
 import { RateLimiter } from "../sockets/rate-limiter";
 import { partyOf } from "./booking-store";
-import { authorize, type Caller } from "./policy";
+import { authorize, authorizeParty, type Caller } from "./policy";
 import type { Joiner, Presence } from "./presence";
 import { messageFor, presentMessage } from "./present";
 import { otherParty } from "./read-state";
@@ -115,15 +115,14 @@ export class ChatCommands {
         : log
             .after(sinceSeq, replayThrough - sinceSeq)
             .map((m) => ({ event: "booking-chat", data: JSON.stringify(messageFor(view, reader, m)) }));
+    // The joiner is not joined yet where it is held (its socket here, or its hub): count it in.
+    const presence = await this.announcePresence([caller]);
     if (caller.hub !== undefined) {
       // The hub hears every message after this join, and what else is addressed to its connections.
       this.state.follow([caller.hub], { messages: lastSeq, events: this.state.events.lastId() });
-      this.presence.joinedRemotely(
-        { connectionId: caller.connectionId, userId: caller.userId, role: caller.role },
-        caller.hub,
-      );
+      const { connectionId, userId, role } = caller;
+      this.presence.joinedRemotely({ connectionId, userId, role }, caller.hub);
     }
-    const presence = await this.announcePresence(caller.hub === undefined ? [caller] : []);
     return {
       reply: [{ event: "booking-joined", data: joined }, presence, ...replay],
       ack: joined,
@@ -136,11 +135,9 @@ export class ChatCommands {
     const extras = data.clientMessageId ? { clientMessageId: data.clientMessageId } : {};
     const limited = this.limit(caller, "send", data.clientMessageId);
     if (limited) return limited;
-    const booking = this.state.booking();
-    const allowed = authorize("booking-chat", caller, booking, data);
+    const allowed = authorizeParty("booking-chat", caller, this.state.booking(), data);
     if (isRefusal(allowed)) return allowed;
-    if (!booking || allowed.party === null)
-      return refusal("not_authorized", "Only the booking's parties send", extras);
+    const { booking } = allowed;
     const log = this.state.conversation.log;
     // A resend of a stored message is answered with the stored copy, even after the chat closed,
     // so a client that lost the acknowledgement learns its message went through.
@@ -174,11 +171,9 @@ export class ChatCommands {
 
   /** `mark-read`: a joined party moves its own read cursor; the other party hears `messages-read`. */
   private async markRead(caller: Caller, data: ReadData): Promise<Outcome | Refusal> {
-    const booking = this.state.booking();
-    const allowed = authorize("mark-read", caller, booking, data);
+    const allowed = authorizeParty("mark-read", caller, this.state.booking(), data);
     if (isRefusal(allowed)) return allowed;
-    if (!booking || allowed.party === null)
-      return refusal("not_authorized", "Only the booking's parties read");
+    const { booking } = allowed;
     if (data.seq > this.state.conversation.log.lastSeq()) {
       return refusal("invalid_payload", "seq is beyond the last message of this booking");
     }
@@ -196,11 +191,9 @@ export class ChatCommands {
   private typing(caller: Caller, data: TypingFrame): Outcome | Refusal {
     const rate = this.rateLimiter.take(`typing:${caller.connectionId}`, TYPING_PER_SECOND, TYPING_PER_SECOND);
     if (!rate.ok) return SILENT;
-    const booking = this.state.booking();
-    const allowed = authorize("typing", caller, booking, data);
+    const allowed = authorizeParty("typing", caller, this.state.booking(), data);
     if (isRefusal(allowed)) return allowed;
-    if (!booking || allowed.party === null)
-      return refusal("not_authorized", "Only the booking's parties type");
+    const { booking } = allowed;
     const other = otherParty(allowed.party);
     const event = JSON.stringify({
       bookingId: booking.id,

@@ -4,17 +4,10 @@ import { D1Copy } from "../conversation/d1-copy";
 import type { StoredMessage } from "../conversation/message-log";
 import { at, type Position, type Stream } from "../conversation/positions";
 import { bookings } from "../db/schema";
+import { hubConsumer } from "../delivery/hub-consumer";
 import type { Addressed, Addressee, DeliveryItem } from "../delivery/items";
 import { type Batch, PushConsumer } from "../delivery/push-consumer";
-import {
-  feedName,
-  feedShardOf,
-  feedStub,
-  inboxName,
-  inboxStub,
-  sioHubStub,
-  sioListenerName,
-} from "../delivery/targets";
+import { feedName, feedShardOf, feedStub, inboxName, inboxStub } from "../delivery/targets";
 import type { Counters } from "../metering/meter";
 import type { PartyRole } from "../protocol";
 import { encode } from "../sockets/encode";
@@ -74,19 +67,14 @@ export function bookingConsumers(setup: Setup): Consumer[] {
     });
   };
   const hub = (index: number) =>
-    new PushConsumer({
-      name: sioListenerName(index),
+    hubConsumer({
+      env,
+      counters,
       source,
-      receiver: () => sioHubStub(env, index),
+      hub: index,
       head: () => headOf(view(), ["customerReads", "providerReads"]),
       batch: (from) => hubBatch(view(), from),
-      counters,
-      deadLetters: env.DB,
-      onStop: () => onListenerGone(index),
-      // Its connections hear messages as booking sockets do: at once, not on the inboxes' schedule.
-      intervalMs: 0,
-      // A hub that hangs delays its own connections, never a lifecycle call waiting for the others.
-      background: true,
+      onGone: () => onListenerGone(index),
     });
   return [
     new D1Copy(env.DB, counters, {

@@ -42,8 +42,11 @@ export class Lifecycle {
       serviceId: body.serviceId ?? null,
       scheduledAt: body.scheduledAt ?? null,
       notes: body.notes ?? null,
+      status: "pending_payment",
+      paymentStatus: "pending",
       createdAt: now,
       updatedAt: now,
+      version: 1,
     });
     return this.done([]);
   }

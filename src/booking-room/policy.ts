@@ -93,6 +93,23 @@ export function authorize(
   return { party };
 }
 
+/**
+ * `authorize` for a command only a party can carry out (it stores, reads or types as a party):
+ * the booking and the party. The policy gives such a command to no admin, so an admin here is a
+ * fault in the policy table, not a refusal.
+ */
+export function authorizeParty(
+  event: ClientEventName,
+  caller: Caller,
+  booking: BookingRecord | null,
+  data: { bookingId: string; chatToken?: string; clientMessageId?: string },
+): { booking: BookingRecord; party: PartyRole } | Refusal {
+  const allowed = authorize(event, caller, booking, data);
+  if ("code" in allowed) return allowed;
+  if (!booking || allowed.party === null) throw new Error(`${event} is a party's command, not an admin's`);
+  return { booking, party: allowed.party };
+}
+
 const JOINED_FOR: Record<ClientEventName, string> = {
   "join-booking": "joining",
   "booking-chat": "sending messages",

@@ -1,4 +1,5 @@
 import type { MessageLog, StoredMessage } from "../conversation/message-log";
+import { messageCore } from "../conversation/present";
 import type { ChatSummary, Message, PartyRole } from "../protocol";
 import type { BookingRecord } from "./booking-store";
 import { isReadFor, type Reader, type ReadState } from "./read-state";
@@ -6,7 +7,7 @@ import { isReadFor, type Reader, type ReadState } from "./read-state";
 /** A stored message as the booking's clients see it; `isRead` is from one reader's side. */
 export function presentMessage(bookingId: string, m: StoredMessage, isRead = false): Message {
   const senderRole = m.senderRole === "customer" ? "customer" : "provider";
-  return { ...m, bookingId, senderRole, chatType: "booking", isRead };
+  return { ...messageCore(m), bookingId, senderRole, chatType: "booking", isRead };
 }
 
 /** What a room's presentations read: its booking, log and read cursors. */

@@ -1,36 +1,21 @@
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { BookingChange, BookingStatus, PartyRole, PaymentStatus, TerminationReason } from "../protocol";
+import { bookkeepingColumns, publicBookingColumns } from "../db/booking-columns";
+import type { BookingChange, PartyRole } from "../protocol";
 import type { Audience } from "./audience";
 
 export { consumerPositions, messages } from "../conversation/schema";
 
 /**
  * The booking as its room holds it, chat tokens included: the one authority on its state. The
- * public `Booking` (protocol) and the D1 copy (db/schema) are projections of this row.
+ * public `Booking` (protocol) and the D1 copy (db/schema) share its columns (db/booking-columns.ts).
  */
 export const booking = sqliteTable("booking", {
-  id: text("id").primaryKey(),
-  customerId: text("customer_id").notNull(),
-  providerId: text("provider_id").notNull(),
-  serviceId: text("service_id"),
-  scheduledAt: text("scheduled_at"),
-  notes: text("notes"),
-  status: text("status").$type<BookingStatus>().notNull().default("pending_payment"),
-  paymentStatus: text("payment_status").$type<PaymentStatus>().notNull().default("pending"),
+  ...publicBookingColumns(),
+  ...bookkeepingColumns(),
   paymentReference: text("payment_reference"),
-  providerAccepted: integer("provider_accepted", { mode: "boolean" }).notNull().default(false),
   customerChatToken: text("customer_chat_token"),
-  customerChatTokenIssuedAt: text("customer_token_issued_at"),
   providerChatToken: text("provider_chat_token"),
-  providerChatTokenIssuedAt: text("provider_token_issued_at"),
-  chatActive: integer("chat_active", { mode: "boolean" }).notNull().default(false),
   chatReadyAt: text("chat_ready_at"),
-  chatTerminatedAt: text("chat_terminated_at"),
-  chatTerminationReason: text("chat_termination_reason").$type<TerminationReason>(),
-  createdAt: text("created_at").notNull(),
-  updatedAt: text("updated_at").notNull(),
-  /** Bumped by every change; the D1 copy never overwrites a newer version with an older one. */
-  version: integer("version").notNull().default(1),
 });
 
 /** Each party's read cursor: every message up to `seq` has been read by that party. */

@@ -9,6 +9,12 @@ import type { StoredPosition, StoredPositions } from "./positions";
  * (`carry`) are copied column by column, the D1 position becomes the `d1` consumer's, and the
  * outboxes are dropped (what they still held was live notifications, which are not replayed).
  */
+/** Columns the current schema calls otherwise: current name, then the name a legacy table used. */
+const RENAMED: Record<string, string> = {
+  customer_chat_token_issued_at: "customer_token_issued_at",
+  provider_chat_token_issued_at: "provider_token_issued_at",
+};
+
 export function isLegacy(sql: SqlExec): boolean {
   return tableExists(sql, "schema_version");
 }
@@ -24,9 +30,16 @@ export function upgradeLegacy(sql: SqlExec, migrations: ObjectMigrations, carry:
   applyMigrations(sql, migrations);
   for (const table of kept) {
     const legacyColumns = new Set(columnsOf(sql, `legacy_${table}`));
-    const shared = columnsOf(sql, table).filter((column) => legacyColumns.has(column));
+    const sourceOf = (column: string) =>
+      legacyColumns.has(column)
+        ? column
+        : legacyColumns.has(RENAMED[column] ?? "")
+          ? RENAMED[column]
+          : undefined;
+    const shared = columnsOf(sql, table).filter((column) => sourceOf(column) !== undefined);
     const list = shared.map((c) => `"${c}"`).join(", ");
-    sql.exec(`INSERT INTO ${table} (${list}) SELECT ${list} FROM legacy_${table}`);
+    const sources = shared.map((c) => `"${sourceOf(c)}"`).join(", ");
+    sql.exec(`INSERT INTO ${table} (${list}) SELECT ${sources} FROM legacy_${table}`);
     sql.exec(`DROP TABLE legacy_${table}`);
   }
   const positions: StoredPositions = { d1 };

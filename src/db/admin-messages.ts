@@ -1,5 +1,6 @@
 import { and, count, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
+import { messageCore } from "../conversation/present";
 import {
   type AdminMessagesQuery,
   type AdminMessagesResponse,
@@ -61,16 +62,10 @@ export async function listMessages(db: Database, q: AdminMessagesQuery): Promise
 
 function toListed(row: typeof messages.$inferSelect): ListedMessage {
   return {
-    id: row.id,
+    ...messageCore({ ...row, metadata: z.parse(z.nullable(Metadata), row.metadata ?? null) }),
     chatType: row.chatType === "admin" ? "admin" : "booking",
     bookingId: row.chatType === "booking" ? row.conversationId : null,
     providerId: row.chatType === "admin" ? row.conversationId : null,
-    seq: row.seq,
-    senderId: row.senderId,
     senderRole: row.senderRole,
-    content: row.content,
-    clientMessageId: row.clientMessageId,
-    metadata: z.parse(z.nullable(Metadata), row.metadata ?? null),
-    createdAt: row.createdAt,
   };
 }

@@ -1,4 +1,5 @@
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { bookkeepingColumns, publicBookingColumns } from "./booking-columns";
 
 /**
  * D1 mirror of each booking, written by its room. The room is the only authority on chat
@@ -7,26 +8,7 @@ import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlit
  */
 export const bookings = sqliteTable(
   "bookings",
-  {
-    id: text("id").primaryKey(),
-    customerId: text("customer_id").notNull(),
-    providerId: text("provider_id").notNull(),
-    serviceId: text("service_id"),
-    scheduledAt: text("scheduled_at"),
-    notes: text("notes"),
-    status: text("status").notNull(),
-    paymentStatus: text("payment_status").notNull(),
-    providerAccepted: integer("provider_accepted", { mode: "boolean" }).notNull().default(false),
-    customerChatTokenIssuedAt: text("customer_chat_token_issued_at"),
-    providerChatTokenIssuedAt: text("provider_chat_token_issued_at"),
-    chatActive: integer("chat_active", { mode: "boolean" }).notNull().default(false),
-    chatTerminatedAt: text("chat_terminated_at"),
-    chatTerminationReason: text("chat_termination_reason"),
-    createdAt: text("created_at").notNull(),
-    updatedAt: text("updated_at").notNull(),
-    /** Room-side version of this row; an older write never overwrites a newer one. */
-    version: integer("version").notNull(),
-  },
+  { ...publicBookingColumns(), ...bookkeepingColumns() },
   (t) => [
     index("bookings_customer_idx").on(t.customerId),
     index("bookings_provider_idx").on(t.providerId),

@@ -1,5 +1,7 @@
 import { and, count, desc, eq, max } from "drizzle-orm";
-import { type SupportMessage, SupportMessage as SupportMessageSchema } from "../protocol";
+import { z } from "zod";
+import { Metadata, type SupportMessage } from "../protocol";
+import { presentSupportMessage } from "../support/present";
 import type { Database } from "./client";
 import { messages } from "./schema";
 
@@ -35,18 +37,9 @@ export async function listSupportThreads(db: Database): Promise<SupportThreadSum
   return rows.map(({ message, messageCount }) => ({
     providerId: message.conversationId,
     messageCount,
-    lastMessage: SupportMessageSchema.parse({
-      id: message.id,
-      providerId: message.conversationId,
-      seq: message.seq,
-      senderId: message.senderId,
-      senderRole: message.senderRole,
-      content: message.content,
-      chatType: "admin",
-      clientMessageId: message.clientMessageId,
-      metadata: message.metadata ?? null,
-      isRead: false,
-      createdAt: message.createdAt,
+    lastMessage: presentSupportMessage(message.conversationId, {
+      ...message,
+      metadata: z.parse(z.nullable(Metadata), message.metadata ?? null),
     }),
   }));
 }

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { Count, EntityId, Seq, text } from "./ids";
-import { ClientMessageId, Metadata } from "./message";
+import { ClientMessageId, Metadata, SupportPost } from "./message";
 
 /** Chat tokens are bounded so a huge string cannot cost an HMAC or a compare. */
 export const ChatToken = text(1, 512);
@@ -35,12 +35,8 @@ export const TypingData = z.strictObject({
   isTyping: z.boolean(),
 });
 
-/** A provider's message to the admins, sent over its inbox socket (`/me/ws`). */
-export const SupportChatData = z.strictObject({
-  message: z.string(),
-  clientMessageId: z.optional(ClientMessageId),
-  metadata: z.optional(Metadata),
-});
+/** A provider's message to the admins, sent over its inbox socket (`/me/ws`): a support post. */
+export const SupportChatData = SupportPost;
 
 /** Schemas of the `data` of every event a client may send on a booking socket, by event name. */
 export const clientEventData = {

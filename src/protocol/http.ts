@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 import { Booking, BookingStatus } from "./booking";
 import { Count, EntityId, text } from "./ids";
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./limits";
-import { Message, Metadata, SupportMessage } from "./message";
+import { ListedMessage, Message, SupportMessage, SupportPost } from "./message";
 import { PartyRole } from "./roles";
 
 /**
@@ -93,12 +93,8 @@ export const AdminFeedResponse = z.object({
 export type AdminFeedResponse = z.infer<typeof AdminFeedResponse>;
 
 /** Body of `POST /chat/support/messages` and `POST /chat/support/:providerId/messages`. */
-export const SupportMessageBody = z.strictObject({
-  message: z.string(),
-  clientMessageId: z.optional(text(1, 64)),
-  metadata: z.optional(Metadata),
-});
-export type SupportMessageBody = z.infer<typeof SupportMessageBody>;
+export const SupportMessageBody = SupportPost;
+export type SupportMessageBody = SupportPost;
 
 export const SupportHistoryResponse = z.object({
   providerId: EntityId,
@@ -143,22 +139,6 @@ export const AdminBookingsResponse = z.object({
   nextCursor: z.nullable(z.string()),
 });
 export type AdminBookingsResponse = z.infer<typeof AdminBookingsResponse>;
-
-/** A message as the admin listing shows it: either conversation kind, newest first. */
-export const ListedMessage = z.object({
-  id: z.string(),
-  chatType: z.enum(["booking", "admin"]),
-  bookingId: z.nullable(z.string()),
-  providerId: z.nullable(z.string()),
-  seq: z.int(),
-  senderId: z.string(),
-  senderRole: z.string(),
-  content: z.string(),
-  clientMessageId: z.nullable(z.string()),
-  metadata: z.nullable(Metadata),
-  createdAt: z.string(),
-});
-export type ListedMessage = z.infer<typeof ListedMessage>;
 
 export const AdminMessagesResponse = z.object({
   messages: z.array(ListedMessage),

@@ -55,37 +55,55 @@ function metadataProblem(value: { [key: string]: JsonValue }): string | null {
 
 export const ClientMessageId = text(1, 64);
 
-/** A stored chat message, as broadcast and as returned by history. */
-export const Message = z.object({
+/** What every stored message is, whichever conversation holds it; each use extends it. */
+export const MessageCore = z.object({
   id: z.string(),
-  bookingId: EntityId,
   seq: Seq,
   senderId: EntityId,
-  senderRole: PartyRole,
   content: z.string(),
-  chatType: z.literal("booking"),
   clientMessageId: z.nullable(z.string()),
   metadata: z.nullable(Metadata),
-  isRead: z.boolean(),
   createdAt: z.string(),
+});
+export type MessageCore = z.infer<typeof MessageCore>;
+
+/** A booking chat message, as broadcast and as returned by history. */
+export const Message = z.extend(MessageCore, {
+  bookingId: EntityId,
+  senderRole: PartyRole,
+  chatType: z.literal("booking"),
+  isRead: z.boolean(),
 });
 export type Message = z.infer<typeof Message>;
 
 /** A message in a provider's support thread with the admins (chatType `admin`). */
-export const SupportMessage = z.object({
-  id: z.string(),
+export const SupportMessage = z.extend(MessageCore, {
   providerId: EntityId,
-  seq: Seq,
-  senderId: EntityId,
   senderRole: z.enum(["provider", "admin"]),
-  content: z.string(),
   chatType: z.literal("admin"),
-  clientMessageId: z.nullable(z.string()),
-  metadata: z.nullable(Metadata),
   isRead: z.boolean(),
-  createdAt: z.string(),
 });
 export type SupportMessage = z.infer<typeof SupportMessage>;
+
+/**
+ * A message as the admin listing shows it (from D1): either conversation kind, its conversation
+ * named by `bookingId` or `providerId`.
+ */
+export const ListedMessage = z.extend(MessageCore, {
+  chatType: z.enum(["booking", "admin"]),
+  bookingId: z.nullable(z.string()),
+  providerId: z.nullable(z.string()),
+  senderRole: z.string(),
+});
+export type ListedMessage = z.infer<typeof ListedMessage>;
+
+/** What a provider or an admin writes in a support thread, over HTTP or the inbox socket. */
+export const SupportPost = z.strictObject({
+  message: z.string(),
+  clientMessageId: z.optional(ClientMessageId),
+  metadata: z.optional(Metadata),
+});
+export type SupportPost = z.infer<typeof SupportPost>;
 
 /** Who sent a stored message, as the message stores share it. */
 export type SenderRole = Message["senderRole"] | SupportMessage["senderRole"];

@@ -2,17 +2,10 @@ import type { Consumer } from "../conversation/consumer";
 import { D1Copy } from "../conversation/d1-copy";
 import type { MessageLog } from "../conversation/message-log";
 import { at, type Position } from "../conversation/positions";
+import { hubConsumer } from "../delivery/hub-consumer";
 import type { Addressee, DeliveryItem } from "../delivery/items";
 import { type Batch, PushConsumer } from "../delivery/push-consumer";
-import {
-  feedName,
-  feedShardOf,
-  feedStub,
-  inboxName,
-  inboxStub,
-  sioHubStub,
-  sioListenerName,
-} from "../delivery/targets";
+import { feedName, feedShardOf, feedStub, inboxName, inboxStub } from "../delivery/targets";
 import type { Counters } from "../metering/meter";
 import { encode } from "../sockets/encode";
 import { presentSupportMessage } from "./present";
@@ -51,17 +44,14 @@ export function supportConsumers(setup: Setup): Consumer[] {
     return { items, through: { messages: messages.at(-1)?.seq ?? at(from, "messages") } };
   };
   const hub = (index: number) =>
-    new PushConsumer({
-      name: sioListenerName(index),
+    hubConsumer({
+      env,
+      counters,
       source,
-      receiver: () => sioHubStub(env, index),
+      hub: index,
       head,
       batch: (from) => batch(from, ["feed"]),
-      counters,
-      deadLetters: env.DB,
-      onStop: () => onHubGone(index),
-      intervalMs: 0,
-      background: true,
+      onGone: () => onHubGone(index),
     });
   return [
     new D1Copy(env.DB, counters, {

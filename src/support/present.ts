@@ -1,8 +1,11 @@
-import type { StoredMessage } from "../conversation/message-log";
-import type { SupportMessage } from "../protocol";
+import { messageCore } from "../conversation/present";
+import type { MessageCore, SupportMessage } from "../protocol";
 
 /** A stored support message as clients see it (chatType `admin`). */
-export function presentSupportMessage(providerId: string, m: StoredMessage): SupportMessage {
+export function presentSupportMessage(
+  providerId: string,
+  m: MessageCore & { senderRole: string },
+): SupportMessage {
   const senderRole = m.senderRole === "admin" ? "admin" : "provider";
-  return { ...m, providerId, senderRole, chatType: "admin", isRead: false };
+  return { ...messageCore(m), providerId, senderRole, chatType: "admin", isRead: false };
 }

@@ -53,8 +53,10 @@ export function rewriteAsLegacyRoom(
   for (const { name } of tables) sql.exec(`DROP TABLE "${name}"`);
   for (const statement of LEGACY_V1) sql.exec(statement);
   const columns = Object.keys(booking);
+  // The first release named the tokens' issue times without "chat".
+  const legacy = (c: string) => c.replace("_chat_token_issued_at", "_token_issued_at");
   sql.exec(
-    `INSERT INTO booking (${columns.join(", ")}, d1_version) VALUES (${columns.map(() => "?").join(", ")}, ?)`,
+    `INSERT INTO booking (${columns.map(legacy).join(", ")}, d1_version) VALUES (${columns.map(() => "?").join(", ")}, ?)`,
     ...columns.map((c) => booking[c] ?? null),
     booking.version ?? 1,
   );

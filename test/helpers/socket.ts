@@ -74,10 +74,10 @@ export class TestSocket {
 
   /**
    * The next not-yet-consumed frame, whatever its event. Live events (typing, presence) come
-   * whenever someone types, joins or leaves; they are passed over unless `live` asks for them
+   * whenever someone types, joins or leaves; they are passed over unless `live` names them
    * (expect("presence") does), so a test about something else does not see them.
    */
-  async next(timeoutMs = DEFAULT_WAIT_MS, live = false): Promise<ServerEvent> {
+  async next(timeoutMs = DEFAULT_WAIT_MS, live?: string): Promise<ServerEvent> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       while (this.consumed >= this.received.length) {
@@ -89,7 +89,7 @@ export class TestSocket {
       const frame = this.received[this.consumed];
       this.consumed++;
       if (!frame) throw new Error("unreachable");
-      if (live || !LIVE_EVENTS.has(frame.event)) return frame;
+      if (!LIVE_EVENTS.has(frame.event) || frame.event === live) return frame;
     }
   }
 
@@ -98,7 +98,7 @@ export class TestSocket {
     event: K,
     timeoutMs = DEFAULT_WAIT_MS,
   ): Promise<ServerEventPayload<K>> {
-    const frame = await this.next(timeoutMs, LIVE_EVENTS.has(event));
+    const frame = await this.next(timeoutMs, event);
     if (frame.event !== event) {
       throw new Error(`expected ${event}, got ${frame.event}: ${JSON.stringify(frame.data)}`);
     }

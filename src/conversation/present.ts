@@ -1,0 +1,14 @@
+import type { MessageCore } from "../protocol";
+
+/** The fields every message shows, picked from a stored row (a room's, a thread's or D1's). */
+export function messageCore(m: MessageCore): MessageCore {
+  return {
+    id: m.id,
+    seq: m.seq,
+    senderId: m.senderId,
+    content: m.content,
+    clientMessageId: m.clientMessageId,
+    metadata: m.metadata,
+    createdAt: m.createdAt,
+  };
+}
