@@ -46,6 +46,8 @@ export const ConfigSchema = z.object({
   SOCKET_IO_PING_INTERVAL_MS: limit(25_000),
   SOCKET_IO_PING_TIMEOUT_MS: limit(20_000),
   SOCKET_IO_CONNECT_TIMEOUT_MS: limit(5_000),
+  D1_COPY_INTERVAL_MS: limit(60_000),
+  D1_COPY_MAX_PENDING: limit(200),
 });
 
 /** A positive integer var with a default; vars arrive as strings (or numbers from wrangler.toml). */
@@ -101,6 +103,11 @@ export type Config = {
   socketIoPing: { intervalMs: number; timeoutMs: number };
   /** How long a Socket.IO connection may stay open without sending its CONNECT packet. */
   socketIoConnectTimeoutMs: number;
+  /**
+   * How far D1 may lag a conversation: it copies this long after the first write it has not
+   * copied (spread ±25%), or at once when that many writes wait (see conversation/conversation.ts).
+   */
+  d1Copy: { intervalMs: number; maxPending: number };
   environment: string;
   jwtSecret: string | undefined;
   jwksUrl: string | undefined;
@@ -198,6 +205,7 @@ function toConfig(c: z.infer<typeof ConfigSchema>): Config {
     socketIoHubs: c.SOCKET_IO_HUBS,
     socketIoPing: { intervalMs: c.SOCKET_IO_PING_INTERVAL_MS, timeoutMs: c.SOCKET_IO_PING_TIMEOUT_MS },
     socketIoConnectTimeoutMs: c.SOCKET_IO_CONNECT_TIMEOUT_MS,
+    d1Copy: { intervalMs: c.D1_COPY_INTERVAL_MS, maxPending: c.D1_COPY_MAX_PENDING },
     environment: c.ENVIRONMENT,
     jwtSecret: c.JWT_SECRET,
     jwksUrl: c.JWT_JWKS_URL,

@@ -6,7 +6,7 @@ import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
 import { settleD1 } from "./helpers/d1";
 import { activeChat } from "./helpers/flow";
-import { rewriteAsLegacyRoom } from "./helpers/legacy-room";
+import { forgetSchemaVersion, rewriteAsLegacyRoom } from "./helpers/legacy-room";
 import { joined } from "./helpers/socket";
 
 describe("a room stored with an older schema", () => {
@@ -15,9 +15,10 @@ describe("a room stored with an older schema", () => {
     const room = bookingRoom(env, chat.bookingId);
     await settleD1(room);
     // Five messages, of which D1 already took the first three.
-    await runInDurableObject(room, (_, state) =>
-      rewriteAsLegacyRoom(state.storage.sql, chat.customer.id, 3, 5),
-    );
+    await runInDurableObject(room, (_, state) => {
+      rewriteAsLegacyRoom(state.storage.sql, chat.customer.id, 3, 5);
+      forgetSchemaVersion(state.storage);
+    });
     await evictDurableObject(room);
 
     const history = await api("GET", `/chat/booking/${chat.bookingId}`, {
@@ -72,6 +73,7 @@ describe("a room stored before the booking's columns had one name each", () => {
       sql.exec(
         "DELETE FROM __drizzle_migrations WHERE created_at = (SELECT MAX(created_at) FROM __drizzle_migrations)",
       );
+      forgetSchemaVersion(state.storage);
       return row;
     });
     expect(issued.c).not.toBeNull();

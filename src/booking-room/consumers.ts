@@ -4,16 +4,19 @@ import { D1Copy } from "../conversation/d1-copy";
 import type { StoredMessage } from "../conversation/message-log";
 import { at, type Position, type Stream } from "../conversation/positions";
 import { bookings } from "../db/schema";
+import { FeedConsumer } from "../delivery/feed-consumer";
+import type { InboxGate, ReceiverGates } from "../delivery/gates";
 import { hubConsumer } from "../delivery/hub-consumer";
 import type { Addressed, Addressee, DeliveryItem } from "../delivery/items";
-import { type Batch, PushConsumer } from "../delivery/push-consumer";
-import { feedName, feedShardOf, feedStub, inboxName, inboxStub } from "../delivery/targets";
+import type { Batch } from "../delivery/push-consumer";
+import { feedShardOf, inboxName } from "../delivery/targets";
 import type { Counters } from "../metering/meter";
 import type { PartyRole } from "../protocol";
 import { encode } from "../sockets/encode";
 import { type Audience, reaches } from "./audience";
 import type { BookingEvent, BookingEvents } from "./booking-events";
 import { type BookingRecord, partyId } from "./booking-store";
+import { InboxConsumer } from "./inbox-consumer";
 import { presentMessage, type RoomView, summaryFor } from "./present";
 import { otherParty } from "./read-state";
 
@@ -27,6 +30,8 @@ type Setup = {
   env: Env;
   counters: Counters;
   feedShards: number;
+  /** What each inbox and the feed shard last said they want. */
+  gates: ReceiverGates;
   view: () => RoomFollowers;
   /** The Socket.IO hubs this booking is pushed to (src/socket-io/hub.ts). */
   listeners: () => number[];
@@ -44,25 +49,30 @@ export function readsOf(party: PartyRole): Stream {
 /**
  * Who follows a booking's room: the D1 copy, each party's inbox, the booking's admin feed shard and
  * every Socket.IO hub that wants it. Each reads the room's log, lifecycle events and read cursors
- * from its own position; nothing is queued per message. Hubs are followed like any receiver (by
- * cursor, retried, each on its own), and the inboxes and the feed shard only say which hubs want
- * what: nothing reaches a Socket.IO client through a second hop.
+ * from its own position; nothing is queued per message. An inbox hears messages and read marks
+ * only while it has sockets to show them on, the feed shard only while an admin watches (see
+ * delivery/gates.ts). Hubs are followed like any receiver (by cursor, retried, each on its own),
+ * and the inboxes and the feed shard only say which hubs want what: nothing reaches a Socket.IO
+ * client through a second hop.
  */
 export function bookingConsumers(setup: Setup): Consumer[] {
-  const { env, counters, feedShards, view, listeners, onListenerGone, onHubsWanted } = setup;
+  const { env, counters, feedShards, gates, view, listeners, onListenerGone, onHubsWanted } = setup;
   const booking = view().booking;
   const source = `booking:${booking.id}`;
   const shard = feedShardOf(booking.id, feedShards);
   const inbox = (party: PartyRole) => {
     const who = { userId: partyId(booking, party), role: party };
-    return new PushConsumer({
-      name: inboxName(who),
-      source,
-      receiver: () => inboxStub(env, who),
-      head: () => headOf(view(), [readsOf(otherParty(party))]),
-      batch: (from) => inboxBatch(view(), party, from),
+    const name = inboxName(who);
+    const gate = () => gates.inbox(name);
+    return new InboxConsumer({
+      env,
       counters,
-      deadLetters: env.DB,
+      who,
+      source,
+      gates,
+      head: () => inboxHead(view(), party, gate()),
+      lastSeq: () => view().log.lastSeq(),
+      batch: (from) => inboxBatch(view(), party, from, gate()),
       onHubs: onHubsWanted,
     });
   };
@@ -79,6 +89,8 @@ export function bookingConsumers(setup: Setup): Consumer[] {
   return [
     new D1Copy(env.DB, counters, {
       name: source,
+      chatType: "booking",
+      conversationId: booking.id,
       head: () => ({ messages: view().log.lastSeq(), booking: view().booking.version }),
       after: (seq, limit) => view().log.after(seq, limit),
       toRow: (m) => ({ ...m, chatType: "booking", conversationId: booking.id, isRead: false }),
@@ -99,14 +111,15 @@ export function bookingConsumers(setup: Setup): Consumer[] {
     }),
     inbox("customer"),
     inbox("provider"),
-    new PushConsumer({
-      name: feedName(shard, feedShards),
+    new FeedConsumer({
+      env,
+      counters,
+      gates,
       source,
-      receiver: () => feedStub(env, shard, feedShards),
+      shard,
+      shards: feedShards,
       head: () => headOf(view(), []),
       batch: (from) => feedBatch(view(), from),
-      counters,
-      deadLetters: env.DB,
       onHubs: onHubsWanted,
     }),
     ...listeners().map(hub),
@@ -162,10 +175,35 @@ function readItem(
   return { stream, at: seq, frames: [to ? { frame, to } : { frame }] };
 }
 
-/** A party's inbox: the other party's messages as notifications, the events meant for it, reads. */
-function inboxBatch(view: RoomFollowers, party: PartyRole, from: Position): Batch {
+/** What a party's inbox follows: lifecycle events always; messages and read marks while it wants them. */
+function inboxHead(view: RoomFollowers, party: PartyRole, gate: InboxGate): Position {
+  const head = headOf(view, gate.reads ? [readsOf(otherParty(party))] : []);
+  if (gate.messagesFrom !== null) return head;
+  const { messages: _messages, ...rest } = head;
+  return rest;
+}
+
+/** Lifecycle events only, when an inbox does not want messages: every event after `from`. */
+function eventsOnly(view: RoomFollowers, from: Position) {
+  const events = view.events.after(at(from, "events"), BATCH);
+  return {
+    order: events.map((event) => ({ event })),
+    throughSeq: view.log.lastSeq(),
+    throughEvent: events.at(-1)?.id ?? at(from, "events"),
+  };
+}
+
+/**
+ * A party's inbox: the events meant for it; while it has sockets to show them on, the other
+ * party's messages as notifications (from where it started listening) and their read marks.
+ */
+function inboxBatch(view: RoomFollowers, party: PartyRole, from: Position, gate: InboxGate): Batch {
   const { booking } = view;
-  const { order, throughSeq, throughEvent } = merged(view, from);
+  const { messagesFrom } = gate;
+  const { order, throughSeq, throughEvent } =
+    messagesFrom === null
+      ? eventsOnly(view, from)
+      : merged(view, { ...from, messages: Math.max(at(from, "messages"), messagesFrom) });
   const items: DeliveryItem[] = [];
   let lastEvent: DeliveryItem | null = null;
   for (const entry of order) {
@@ -188,10 +226,14 @@ function inboxBatch(view: RoomFollowers, party: PartyRole, from: Position): Batc
   }
   // The inbox keeps the summary as of the latest change: who is in the booking, and how it ended.
   if (lastEvent) lastEvent.summary = JSON.stringify(summaryFor(view, party));
-  const read = readItem(view, otherParty(party), from, throughSeq);
-  if (read) items.push(read);
-  const stream = readsOf(otherParty(party));
-  const through = { messages: throughSeq, events: throughEvent, [stream]: read?.at ?? at(from, stream) };
+  const through: Partial<Record<Stream, number>> = { events: throughEvent };
+  if (messagesFrom !== null) through.messages = throughSeq;
+  if (gate.reads) {
+    const read = readItem(view, otherParty(party), from, throughSeq);
+    if (read) items.push(read);
+    const stream = readsOf(otherParty(party));
+    through[stream] = read?.at ?? at(from, stream);
+  }
   return { items, through };
 }
 

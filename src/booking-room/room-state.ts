@@ -1,6 +1,8 @@
+import { getConfig } from "../config";
 import { Conversation } from "../conversation/conversation";
 import { ObjectStorage } from "../conversation/object-storage";
 import { at, type Position } from "../conversation/positions";
+import { ReceiverGates } from "../delivery/gates";
 import { sioListenerName } from "../delivery/targets";
 import { meter } from "../metering/meter";
 import { durableDatabase } from "../storage/durable-db";
@@ -25,6 +27,8 @@ export class RoomState {
   readonly reads: ReadState;
   readonly conversation: Conversation;
   readonly listeners: Listeners;
+  /** What the inboxes and the feed shard last said they want. */
+  readonly gates: ReceiverGates;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -41,20 +45,29 @@ export class RoomState {
     this.events = new BookingEvents(db);
     this.reads = new ReadState(db);
     this.listeners = new Listeners(db, () => this.storage.exists());
-    this.conversation = new Conversation(ctx, db, roomCounters, () =>
-      bookingConsumers({
-        env,
-        counters: roomCounters,
-        feedShards,
-        view: () => this.followers(),
-        listeners: () => this.listeners.hubs(),
-        onListenerGone: (hub) => {
-          this.listeners.remove(hub);
-          this.conversation.refreshConsumers();
-        },
-        onHubsWanted: (hubs, from) => this.follow(hubs, from),
-      }),
+    this.gates = new ReceiverGates(ctx.storage, roomCounters);
+    const schedule = () => getConfig(env).d1Copy;
+    this.conversation = new Conversation(
+      ctx,
+      db,
+      roomCounters,
+      () =>
+        bookingConsumers({
+          env,
+          counters: roomCounters,
+          feedShards,
+          gates: this.gates,
+          view: () => this.followers(),
+          listeners: () => this.listeners.hubs(),
+          onListenerGone: (hub) => {
+            this.listeners.remove(hub);
+            this.conversation.refreshConsumers();
+          },
+          onHubsWanted: (hubs, from) => this.follow(hubs, from),
+        }),
+      schedule,
     );
+    if (this.storage.exists()) this.conversation.woke();
   }
 
   /**

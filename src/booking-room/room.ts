@@ -1,7 +1,9 @@
 import { z } from "zod";
 import type { Identity } from "../auth/jwt";
 import { getConfig } from "../config";
-import { sioHubStub } from "../delivery/targets";
+import { FeedConsumer } from "../delivery/feed-consumer";
+import type { InboxWants } from "../delivery/items";
+import { inboxName, sioHubStub } from "../delivery/targets";
 import { errorResponse, fail, ok, type Result, refusal } from "../errors";
 import { type JsonText, jsonText } from "../json-response";
 import { describeError } from "../log";
@@ -17,6 +19,7 @@ import {
   clientEventData,
   type HistoryQuery,
   type HistoryResponse,
+  type PartyRole,
   UserRole,
 } from "../protocol";
 import type { Attachment, StateCodec } from "../sockets/attachment";
@@ -184,6 +187,27 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     if (!party) return null;
     const summary: ChatSummary = summaryFor(this.state.followers(), party);
     return { lastActivityAt: summary.lastActivityAt, json: JSON.stringify(summary) };
+  }
+
+  // ---- RPC for inboxes and the admin feed ----
+
+  /**
+   * A party's inbox says (at its clock `at`) what it wants besides lifecycle changes: its first
+   * socket opened. Only the booking's own parties are heard; a wrong caller changes nothing.
+   */
+  async inboxWants(who: { userId: string; role: PartyRole }, wants: InboxWants, at: number): Promise<void> {
+    const booking = this.state.booking();
+    if (!booking || partyOf(booking, who) !== who.role) return;
+    this.state.gates.setInbox(inboxName(who), wants, this.state.conversation.log.lastSeq(), at);
+    // Read marks it did not take meanwhile: the newest one now.
+    if (wants.reads) await this.state.conversation.kick(inboxName(who));
+  }
+
+  /** This booking's admin feed shard says (at its clock `at`) that an admin watches it again. */
+  async feedWatched(at: number): Promise<void> {
+    if (!this.state.storage.exists()) return;
+    const feed = this.state.conversation.find((c) => c instanceof FeedConsumer);
+    if (feed instanceof FeedConsumer) feed.watched(at);
   }
 
   // ---- RPC for Socket.IO hubs: their connections' commands go through the same path ----

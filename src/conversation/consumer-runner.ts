@@ -10,6 +10,13 @@ import { later, type Position, type StoredPosition } from "./positions";
 export const DELIVERY_INTERVAL_MS = 500;
 
 /**
+ * A run that has not finished by then counts as failed the next time the runner is kicked (a
+ * write, the alarm), so a hung receiver never holds up the others. Checked then rather than
+ * with a timer per delivery: a pending timer would also keep the object from hibernating.
+ */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+
+/**
  * Runs one consumer: one batch at a time, in order; right away after a quiet spell, otherwise at
  * most once per interval; after a failure only when its backoff has passed (the alarm retries it).
  * A consumer's failure never touches another consumer.
@@ -19,6 +26,8 @@ export class ConsumerRunner {
   failures: number;
   retryAt: number | null;
   private running: Promise<void> | null = null;
+  /** Bumped when a hung run is given up, so that its late result is ignored. */
+  private generation = 0;
   private lastStartAt = Number.NEGATIVE_INFINITY;
   private urgent = false;
   private endWait: (() => void) | null = null;
@@ -53,6 +62,7 @@ export class ConsumerRunner {
    * alone: its retry belongs to the alarm, so a broken receiver is not hammered by every write.
    */
   kick({ urgent = false, now = Date.now() } = {}): Promise<void> {
+    if (this.running && now - this.lastStartAt > DELIVERY_TIMEOUT_MS) this.giveUp(now);
     if (this.waiting(now)) return this.running ?? Promise.resolve();
     if (urgent) {
       this.urgent = true;
@@ -60,34 +70,49 @@ export class ConsumerRunner {
     }
     if (this.running) return this.running;
     if (!this.behind()) return Promise.resolve();
-    this.running = this.loop().finally(() => {
-      this.running = null;
+    const generation = this.generation;
+    const running = this.loop(generation).finally(() => {
+      if (this.generation === generation) this.running = null;
     });
-    return this.running;
+    this.running = running;
+    return running;
   }
 
-  private async loop(): Promise<void> {
+  private async loop(generation: number): Promise<void> {
     for (;;) {
       const wait = this.urgent ? 0 : this.lastStartAt + this.intervalMs - Date.now();
       if (wait > 0) await this.sleep(wait);
+      if (this.generation !== generation) return;
       this.urgent = false;
       this.lastStartAt = Date.now();
       try {
-        this.position = later(this.position, await this.consumer.run(this.position));
+        const reached = await this.consumer.run(this.position);
+        if (this.generation !== generation) return;
+        this.position = later(this.position, reached);
         this.failures = 0;
         this.retryAt = null;
       } catch (error) {
-        this.failures++;
-        this.retryAt = Date.now() + retryDelayMs(this.failures);
-        console.error(
-          `${this.consumer.name}: delivery failed (attempt ${this.failures})`,
-          describeError(error),
-        );
-        this.onFailure(this);
+        if (this.generation !== generation) return;
+        this.failed(error);
         return;
       }
       if (!this.behind()) return;
     }
+  }
+
+  /** A run that never finished: counted as a failure; whatever it does later is ignored. */
+  private giveUp(now: number): void {
+    this.generation++;
+    this.running = null;
+    this.endWait?.();
+    this.failed(new Error(`no answer within ${DELIVERY_TIMEOUT_MS} ms`), now);
+  }
+
+  private failed(error: unknown, now = Date.now()): void {
+    this.failures++;
+    this.retryAt = now + retryDelayMs(this.failures);
+    console.error(`${this.consumer.name}: delivery failed (attempt ${this.failures})`, describeError(error));
+    this.onFailure(this);
   }
 
   private sleep(ms: number): Promise<void> {

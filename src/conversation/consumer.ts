@@ -1,4 +1,4 @@
-import { isAhead, type Position } from "./positions";
+import { isAhead, type Position, type StoredPosition } from "./positions";
 
 /**
  * Something that follows a conversation's log by cursor: the D1 copy, an inbox, an admin feed
@@ -25,6 +25,16 @@ export interface Consumer {
   head(): Position;
   /** Hands on the next batch beyond `from`; resolves with how far it got. Rejects when the receiver failed. */
   run(from: Position): Promise<Position>;
+  /**
+   * Where it starts when the object wakes, from what was stored for it (if anything). Unless
+   * given: the stored position, else the head (a consumer added later hears what happens from now on).
+   */
+  restore?(stored: StoredPosition | undefined): StoredPosition;
+  /**
+   * What of its position must outlive the object (undefined: nothing, it is found again another
+   * way or not needed). Unless given: all of it.
+   */
+  persisted?(position: StoredPosition): StoredPosition | undefined;
 }
 
 /** Whether a consumer at `at` has something to do. */

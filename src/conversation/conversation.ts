@@ -19,24 +19,33 @@ const POSITIONS_ROW = 1;
 /** How much later than its jittered time a flush may run, so that writes in one burst share an alarm. */
 const FLUSH_SLACK_MS = 1_000;
 
+/** When the batched work (the D1 copy) runs: this long after the first write it waits for, or once this many writes wait. */
+export type CopySchedule = { intervalMs: number; maxPending: number };
+
 /**
  * What a booking room and a support thread share: the message log, and the consumers that follow
  * it (the D1 copy, inboxes, an admin feed shard), each with its own cursor, schedule and backoff.
  *
  * A message writes its row and nothing else. Consumers that push to other objects run right after
- * the write (or once per interval while busy); the D1 copy waits for the alarm, which also records
- * how far everyone got, in one row. The alarm is the one schedule: it is set when a write leaves
- * work behind, fires once per burst, and is not set again when nothing is pending, so an idle
- * conversation costs nothing.
+ * the write (or once per interval while busy), and only those that want it (an inbox with a
+ * socket open, a watched feed shard). The D1 copy waits for the alarm, set by the first write
+ * after a copy for `intervalMs` later (sooner after `maxPending` writes or a lifecycle change), so
+ * a conversation at a person's pace pays one alarm per interval, not per message. The alarm also
+ * records the positions that must outlive the object, in one row, when they moved; it is not set
+ * again when nothing is pending, so an idle conversation costs nothing.
  */
 export class Conversation {
   readonly log: MessageLog;
   private runners: ConsumerRunner[] | null = null;
-  /** The positions as last stored (JSON), so the alarm writes them only when they moved. */
+  /** The runners were made by `created`, inside a transaction that may still roll back. */
+  private freshRunners = false;
+  /** The persisted positions as last stored (JSON), so the alarm writes them only when they moved. */
   private storedJson: string | undefined;
   /** When the alarm is set for; undefined until read after a wake. */
   private alarmAt: number | null | undefined;
   private alarmUpdate: Promise<void> = Promise.resolve();
+  /** Writes since the last alarm ran, for the copy's `maxPending`. */
+  private writesSinceAlarm = 0;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -44,17 +53,25 @@ export class Conversation {
     private readonly counters: Counters,
     /** This conversation's consumers; called once the conversation exists. */
     private readonly consumers: () => Consumer[],
+    private readonly schedule: () => CopySchedule,
   ) {
     this.log = new MessageLog(db);
   }
 
+  /**
+   * Call when an object that holds a conversation wakes: its consumers take their places now,
+   * before any write, so that those that start at the end (a live view) start before it.
+   */
+  woke(): void {
+    this.currentRunners();
+  }
+
   /** Call inside the transaction that creates the conversation: every consumer starts at the start. */
   created(): void {
-    const positions: StoredPositions = {};
-    for (const consumer of this.consumers())
-      positions[consumer.name] = { at: START, failures: 0, retryAt: null };
-    this.writePositions(positions);
-    this.runners = null;
+    const start: StoredPosition = { at: START, failures: 0, retryAt: null };
+    this.runners = this.consumers().map((consumer) => this.runnerFor(consumer, start));
+    this.freshRunners = true;
+    this.writePositions(this.persisted(this.runners));
   }
 
   /**
@@ -63,19 +80,28 @@ export class Conversation {
    * once those deliveries are over (a booking change, whose HTTP caller waits for them).
    */
   async afterWrite({ urgent = false } = {}): Promise<void> {
+    this.freshRunners = false;
     const runners = this.currentRunners();
     const pushing = runners.filter((r) => !r.consumer.batched);
     const runs = pushing.map((r) => r.kick({ urgent }));
     const awaited = runs.filter((_, i) => !pushing[i]?.consumer.background);
-    // An alarm already due within a flush delay serves this write too: one alarm set per burst.
-    await this.alarmBy(Date.now() + flushDelayMs(), FLUSH_SLACK_MS);
+    this.writesSinceAlarm++;
+    if (runners.some((r) => r.consumer.batched && r.behind())) {
+      const now = Date.now();
+      const { intervalMs, maxPending } = this.schedule();
+      if (urgent) await this.alarmBy(now + flushDelayMs(), FLUSH_SLACK_MS);
+      else if (this.writesSinceAlarm >= maxPending) await this.alarmBy(now, FLUSH_SLACK_MS);
+      // An alarm already due within the spread serves this write too: one alarm set per interval.
+      else await this.alarmBy(now + spread(intervalMs), intervalMs / 2 + FLUSH_SLACK_MS);
+    }
     if (urgent) await Promise.all(awaited);
   }
 
-  /** The alarm: every consumer that is behind and not backing off runs; positions are recorded. */
+  /** The alarm: every consumer that is behind and not backing off runs; the positions that must outlive the object are recorded. */
   async alarm(): Promise<void> {
     this.counters.alarmsRun++;
     this.alarmAt = null;
+    this.writesSinceAlarm = 0;
     try {
       const runners = this.currentRunners();
       const now = Date.now();
@@ -89,9 +115,23 @@ export class Conversation {
     }
   }
 
+  /** The first of its consumers that `match` picks. */
+  find(match: (consumer: Consumer) => boolean): Consumer | undefined {
+    return this.currentRunners().find((r) => match(r.consumer))?.consumer;
+  }
+
+  /** Runs one consumer now if it is behind (it just said it wants more). */
+  async kick(name: string): Promise<void> {
+    await this.currentRunners()
+      .find((r) => r.consumer.name === name)
+      ?.kick({ urgent: true });
+  }
+
   /** Drops in-memory copies after a rolled-back transaction. */
   forget(): void {
     this.log.forget();
+    if (this.freshRunners) this.runners = null;
+    this.freshRunners = false;
   }
 
   /** Each consumer's position, for tests and diagnostics. */
@@ -111,7 +151,7 @@ export class Conversation {
       Object.entries(startAt).map(([name, at]) => [name, { at, failures: 0, retryAt: null }]),
     );
     this.runners = this.consumers().map(
-      (consumer) => current.get(consumer.name) ?? this.runnerFor(consumer, seeds),
+      (consumer) => current.get(consumer.name) ?? this.runnerFor(consumer, seeds[consumer.name]),
     );
     this.recordPositions(this.runners);
     for (const runner of this.runners)
@@ -121,13 +161,15 @@ export class Conversation {
   private currentRunners(): ConsumerRunner[] {
     if (this.runners) return this.runners;
     const stored = this.readPositions();
-    this.runners = this.consumers().map((consumer) => this.runnerFor(consumer, stored));
+    this.runners = this.consumers().map((consumer) => this.runnerFor(consumer, stored[consumer.name]));
     return this.runners;
   }
 
-  private runnerFor(consumer: Consumer, stored: StoredPositions): ConsumerRunner {
-    // A consumer added later (a new feed shard, a listener) hears what happens from now on.
-    const at: StoredPosition = stored[consumer.name] ?? { at: consumer.head(), failures: 0, retryAt: null };
+  private runnerFor(consumer: Consumer, stored: StoredPosition | undefined): ConsumerRunner {
+    // Unless it says otherwise, a consumer added later (a new feed shard, a listener) hears what happens from now on.
+    const at: StoredPosition = consumer.restore
+      ? consumer.restore(stored)
+      : (stored ?? { at: consumer.head(), failures: 0, retryAt: null });
     const onFailure = (runner: ConsumerRunner) => {
       if (runner.retryAt !== null) void this.alarmBy(runner.retryAt);
     };
@@ -144,8 +186,20 @@ export class Conversation {
   }
 
   private recordPositions(runners: ConsumerRunner[]): void {
-    const positions = Object.fromEntries(runners.map((r) => [r.consumer.name, r.stored()]));
+    const positions = this.persisted(runners);
     if (JSON.stringify(positions) !== this.storedJson) this.writePositions(positions);
+  }
+
+  /** The positions that must outlive the object, by consumer name. */
+  private persisted(runners: ConsumerRunner[]): StoredPositions {
+    const positions: StoredPositions = {};
+    for (const runner of runners) {
+      const { consumer } = runner;
+      const stored = runner.stored();
+      const kept = consumer.persisted ? consumer.persisted(stored) : stored;
+      if (kept) positions[consumer.name] = kept;
+    }
+    return positions;
   }
 
   private readPositions(): StoredPositions {
@@ -184,4 +238,9 @@ export class Conversation {
       .catch((error) => console.error("conversation: could not set the alarm", describeError(error)));
     return this.alarmUpdate;
   }
+}
+
+/** A delay spread over ±25%, so that conversations that got busy together do not all flush together. */
+function spread(ms: number, random: () => number = Math.random): number {
+  return Math.round(ms * (0.75 + random() / 2));
 }

@@ -1,12 +1,12 @@
-import { getTableColumns, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, max, sql } from "drizzle-orm";
 import { type Database, database } from "../db/client";
-import { messages } from "../db/schema";
+import { bookings, messages } from "../db/schema";
 import { recordDeadLetter } from "../delivery/dead-letters";
 import type { Counters } from "../metering/meter";
 import type { Consumer } from "./consumer";
 import { longestPrefix, SuspectTracker } from "./isolate";
 import type { StoredMessage } from "./message-log";
-import { at, type Position, positionLabel } from "./positions";
+import { at, isAhead, later, type Position, positionLabel, START, type StoredPosition } from "./positions";
 
 export type D1MessageRow = typeof messages.$inferInsert;
 
@@ -17,6 +17,9 @@ export type Query = { toSQL(): { sql: string; params: unknown[] } };
 export type D1Source = {
   /** How dead letters name the conversation: `booking:{id}`, `support:{providerId}`. */
   name: string;
+  /** Its key in D1's messages: `booking` and the booking id, or `admin` and the provider id. */
+  chatType: "booking" | "admin";
+  conversationId: string;
   /** The newest message seq and (with `mirror`) the booking row's version. */
   head(): Position;
   after(seq: number, limit: number): StoredMessage[];
@@ -30,15 +33,21 @@ const MESSAGES_PER_FLUSH = 200;
 const JSON_CHARS_PER_INSERT = 400_000;
 
 /**
- * Copies a conversation to D1, where admins search every message. It runs when the alarm fires, a
- * couple of seconds after a write, so that a busy conversation's messages share one statement.
+ * Copies a conversation to D1, where admins search every message. It runs when the alarm fires
+ * (up to D1_COPY_INTERVAL_MS after a write), so that a conversation's messages share statements.
  * Every write is idempotent (messages are keyed by conversation and seq, the mirror carries a
- * version), so repeating a batch after a restart writes nothing twice.
+ * version), so repeating a batch after a restart writes nothing twice. How far it got is not
+ * stored in the object: after a wake the first run asks D1 (one read), so a copy costs the
+ * object no row. Only while something was set aside or is being retried is the position kept.
  */
 export class D1Copy implements Consumer {
   readonly name = "d1";
   readonly batched = true;
   private readonly suspects = new SuspectTracker();
+  /** Whether this object's position has been checked against D1 since it woke. */
+  private recovered = false;
+  /** Something was set aside as a dead letter: D1 alone no longer says how far the copy got. */
+  private setAside = false;
 
   constructor(
     private readonly d1: D1Database,
@@ -53,7 +62,21 @@ export class D1Copy implements Consumer {
       : { messages: at(head, "messages") };
   }
 
-  async run(from: Position): Promise<Position> {
+  restore(stored: StoredPosition | undefined): StoredPosition {
+    this.recovered = false;
+    // A stored position other than the start was kept because something was set aside (or by a
+    // release that stored it always): D1's own newest seq may be behind it.
+    this.setAside = stored !== undefined && isAhead(stored.at, START);
+    return stored ?? { at: START, failures: 0, retryAt: null };
+  }
+
+  persisted(position: StoredPosition): StoredPosition | undefined {
+    return this.setAside || position.failures > 0 ? position : undefined;
+  }
+
+  async run(start: Position): Promise<Position> {
+    const from = this.recovered ? start : later(start, await this.recover());
+    this.recovered = true;
     const head = this.head();
     const version = at(head, "booking");
     const pending = this.source.after(at(from, "messages"), MESSAGES_PER_FLUSH);
@@ -99,6 +122,27 @@ export class D1Copy implements Consumer {
     }
   }
 
+  /** How far D1's own copy goes: its newest seq of this conversation and, with a mirror, the row's version. */
+  private async recover(): Promise<Position> {
+    const db = database(this.d1);
+    const { chatType, conversationId } = this.source;
+    const newest = db
+      .select({ seq: max(messages.seq) })
+      .from(messages)
+      .where(and(eq(messages.chatType, chatType), eq(messages.conversationId, conversationId)));
+    this.counters.d1Statements++;
+    if (!this.source.mirror) {
+      const [row] = await newest;
+      return { messages: row?.seq ?? 0 };
+    }
+    const version = db
+      .select({ version: bookings.version })
+      .from(bookings)
+      .where(eq(bookings.id, conversationId));
+    const [[row], [mirrored]] = await db.batch([newest, version]);
+    return { messages: row?.seq ?? 0, booking: mirrored?.version ?? 0 };
+  }
+
   private async write(statements: D1PreparedStatement[]): Promise<void> {
     if (statements.length === 0) return;
     const results = await this.d1.batch(statements);
@@ -116,6 +160,7 @@ export class D1Copy implements Consumer {
       error,
       payload,
     });
+    this.setAside = true;
     this.suspects.cleared();
   }
 

@@ -13,6 +13,12 @@ export type HistoryPage = { messages: StoredMessage[]; nextBefore: number | null
 export type ConversationDatabase = DrizzleSqliteDODatabase<Record<string, unknown>>;
 
 const NEWEST_FIRST = Number.MAX_SAFE_INTEGER;
+/**
+ * Resend checks after a wake that look the message up in SQLite (a scan of at most RESEND_WINDOW
+ * rows by primary key, in SQLite's own code) before the window is loaded into memory: a room at
+ * a person's pace wakes for each message and checks once; a busy one loads once and stays warm.
+ */
+const LOOKUPS_BEFORE_LOADING = 2;
 /** Recent messages kept in memory for the consumers that follow the log. */
 const TAIL_SIZE = 256;
 
@@ -56,6 +62,20 @@ function queries(db: ConversationDatabase) {
         .orderBy(desc(messages.seq))
         .limit(p("limit"))
         .prepare(),
+    resendLookup: () =>
+      db
+        .select()
+        .from(messages)
+        .where(
+          and(
+            gt(messages.seq, p("after")),
+            sql`${messages.seq} <= ${p("through")}`,
+            sql`${messages.senderId} = ${p("senderId")}`,
+            sql`${messages.clientMessageId} = ${p("clientMessageId")}`,
+          ),
+        )
+        .limit(1)
+        .prepare(),
     resendTail: () =>
       db
         .select({ seq: messages.seq, senderId: messages.senderId, clientMessageId: messages.clientMessageId })
@@ -94,7 +114,11 @@ export class MessageLog {
    * right behind the writer, so their reads come from here instead of SQLite.
    */
   private tail: StoredMessage[] = [];
+  /** The resend window: the appends since the wake, and once loaded the whole window. */
   private readonly resends = new ResendWindow();
+  /** The newest seq when this object woke: what came before is not in `resends` until loaded. */
+  private wokeAtSeq: number | undefined;
+  private resendLookups = 0;
   private readonly unread = new Map<SenderRole, { after: number; through: number; count: number }>();
 
   constructor(db: ConversationDatabase) {
@@ -107,7 +131,10 @@ export class MessageLog {
 
   /** The newest message, if any. */
   last(): StoredMessage | null {
-    if (this.newest === undefined) this.newest = this.q.newest.get() ?? null;
+    if (this.newest === undefined) {
+      this.newest = this.q.newest.get() ?? null;
+      this.wokeAtSeq ??= this.newest?.seq ?? 0;
+    }
     return this.newest;
   }
 
@@ -115,12 +142,25 @@ export class MessageLog {
     return this.q.bySeq.get({ seq }) ?? null;
   }
 
-  /** The message this sender already sent under `clientMessageId`, if it is recent enough to tell. */
+  /**
+   * The message this sender already sent under `clientMessageId`, if it is recent enough to tell
+   * (among the last RESEND_WINDOW). Nothing proportional to the history is read on a wake: the
+   * appends since are in memory, and the window before them is looked up in SQLite, or loaded
+   * once the room turns out to be busy.
+   */
   findResend(senderId: string, clientMessageId: string): StoredMessage | null {
     const lastSeq = this.lastSeq();
-    if (!this.resends.isLoaded) {
-      this.resends.load(this.q.resendTail.all({ after: Math.max(0, lastSeq - RESEND_WINDOW) }));
+    const known = this.resends.find(senderId, clientMessageId, lastSeq);
+    if (known !== null) return this.get(known);
+    const after = Math.max(0, lastSeq - RESEND_WINDOW);
+    const through = this.wokeAtSeq ?? lastSeq;
+    // Everything in the window came after the wake, or the whole window is in memory already.
+    if (this.resends.isLoaded || through <= after) return null;
+    if (this.resendLookups < LOOKUPS_BEFORE_LOADING) {
+      this.resendLookups++;
+      return this.q.resendLookup.get({ after, through, senderId, clientMessageId }) ?? null;
     }
+    this.resends.load(this.q.resendTail.all({ after }));
     const seq = this.resends.find(senderId, clientMessageId, lastSeq);
     return seq === null ? null : this.get(seq);
   }
@@ -137,7 +177,7 @@ export class MessageLog {
     this.newest = message;
     this.tail.push(message);
     if (this.tail.length > 2 * TAIL_SIZE) this.tail = this.tail.slice(-TAIL_SIZE);
-    if (this.resends.isLoaded) this.resends.add(message);
+    this.resends.add(message);
     for (const [role, known] of this.unread) {
       if (known.through !== message.seq - 1) continue;
       known.through = message.seq;
@@ -188,6 +228,8 @@ export class MessageLog {
   /** Drops what is kept in memory; the next reads go to storage. */
   forget(): void {
     this.newest = undefined;
+    this.wokeAtSeq = undefined;
+    this.resendLookups = 0;
     this.tail = [];
     this.resends.forget();
     this.unread.clear();

@@ -8,8 +8,9 @@ export const RESEND_WINDOW = 1_000;
 type Sent = { seq: number; senderId: string; clientMessageId: string | null };
 
 /**
- * The client message ids of the conversation's recent messages, in memory: filled from the log's
- * tail on first use after a wake (at most RESEND_WINDOW rows), then kept current by appends.
+ * The client message ids of the conversation's recent messages, in memory: the appends since the
+ * object woke and, once loaded from the log's tail (at most RESEND_WINDOW rows, only when the
+ * room is busy enough to pay for it; see MessageLog.findResend), the whole window.
  */
 export class ResendWindow {
   private readonly bySender = new Map<string, number>();

@@ -29,8 +29,16 @@ export type DeliveryItem = {
  * A receiver's answer. `stop`: it no longer wants this source (a hub with nobody there who
  * listens). `hubs`: the Socket.IO hubs that want this source too (an inbox's user's hubs, a feed
  * shard's watching admins'), which the conversation then follows from the batch just delivered.
+ * `wants` (an inbox): whether it has sockets to show message notifications and read marks on;
+ * lifecycle changes it always takes. `watched` (a feed shard): whether any admin watches it. `at`:
+ * the receiver's clock when it answered, so a late answer never undoes a newer word of its own.
  */
-export type DeliveryAck = { stop?: true; hubs?: number[] } | undefined;
+export type DeliveryAck =
+  | { stop?: true; hubs?: number[]; wants?: InboxWants; watched?: boolean; at?: number }
+  | undefined;
+
+/** What an inbox takes besides lifecycle changes, as it says in every answer. */
+export type InboxWants = { messages: boolean; reads: boolean };
 
 /** What a receiving object (an inbox, an admin feed shard, a Socket.IO hub) exposes over RPC. */
 export interface DeliveryReceiver {

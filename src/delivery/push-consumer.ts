@@ -24,14 +24,13 @@ export type PushOptions = {
   onStop?: () => void;
   /** Called when the receiver names Socket.IO hubs that want this source, with the batch's start. */
   onHubs?: (hubs: number[], from: Position) => void;
+  /** Called with every answer (what the receiver says it wants from now on). */
+  onAck?: (ack: NonNullable<DeliveryAck>) => void;
   /** See Consumer.intervalMs. */
   intervalMs?: number;
   /** See Consumer.background. */
   background?: boolean;
 };
-
-/** A receiver that has not answered by then counts as failed, so a hung call never holds up the alarm. */
-const DELIVERY_TIMEOUT_MS = 10_000;
 
 /** A consumer that pushes batches to another object (an inbox, an admin feed shard) by RPC. */
 export class PushConsumer implements Consumer {
@@ -59,8 +58,7 @@ export class PushConsumer implements Consumer {
     try {
       const ack = await this.deliver(items);
       this.suspects.cleared();
-      if (ack?.stop) this.options.onStop?.();
-      if (ack?.hubs?.length) this.options.onHubs?.(ack.hubs, from);
+      this.heard(ack, from);
       return through;
     } catch (error) {
       // A receiver that refuses even an empty delivery is down: back off, as in any outage.
@@ -89,21 +87,30 @@ export class PushConsumer implements Consumer {
     }
   }
 
+  /** Asks the receiver, with nothing to deliver, what it wants (whether anyone there listens). */
+  async probe(): Promise<DeliveryAck> {
+    const ack = await this.deliver([]);
+    if (ack) this.options.onAck?.(ack);
+    return ack;
+  }
+
+  private heard(ack: DeliveryAck, from: Position): void {
+    if (!ack) return;
+    if (ack.stop) this.options.onStop?.();
+    if (ack.hubs?.length) this.options.onHubs?.(ack.hubs, from);
+    this.options.onAck?.(ack);
+  }
+
+  /** One call; a hung one is given up by the runner (conversation/consumer-runner.ts). */
   private async deliver(items: DeliveryItem[]): Promise<DeliveryAck> {
     this.stub ??= this.options.receiver();
     this.options.counters.calls++;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("the receiver did not answer in time")), DELIVERY_TIMEOUT_MS);
-    });
     try {
-      return (await Promise.race([this.stub.deliver(this.options.source, items), timeout])) ?? undefined;
+      return (await this.stub.deliver(this.options.source, items)) ?? undefined;
     } catch (error) {
       // A stub that failed may be broken; the retry gets a fresh one.
       this.stub = null;
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

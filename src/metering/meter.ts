@@ -21,6 +21,10 @@ export type Counters = {
   d1MessagesCopied: number;
   /** Chat messages stored (booking and support), the unit costs are divided by. */
   messages: number;
+  /** Objects constructed: a first use, or a wake after hibernation or eviction. */
+  wakes: number;
+  /** Statements spent checking or applying the schema (a woken object that is current spends none). */
+  schemaChecks: number;
 };
 
 const counters = new Map<string, Counters>();
@@ -35,6 +39,8 @@ function zero(): Counters {
     d1Statements: 0,
     d1MessagesCopied: 0,
     messages: 0,
+    wakes: 0,
+    schemaChecks: 0,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Counters } from "../metering/meter";
 import type { SqlExec } from "./durable-db";
 
 /**
@@ -37,4 +38,50 @@ export function applyMigrations(sql: SqlExec, { journal, migrations }: ObjectMig
     }
     sql.exec(`INSERT INTO ${TABLE} (hash, created_at) VALUES ('', ?)`, entry.when);
   }
+}
+
+/** Where an object records the schema version it is at, in its key-value storage. */
+const VERSION_KEY = "schemaVersion";
+
+/** The version a set of migrations brings an object to: its newest migration's time. */
+export function schemaVersion({ journal }: ObjectMigrations): number {
+  return Math.max(0, ...journal.entries.map((entry) => entry.when));
+}
+
+/**
+ * Opens an object's schema when it wakes. An object already at this code's version costs one
+ * key-value read and nothing else; otherwise `upgrade` runs in a transaction (its statements
+ * counted as schema checks) and, if the object has a schema, the version is recorded. Returns
+ * whether it has one.
+ */
+export function openSchema(
+  storage: DurableObjectStorage,
+  sql: SqlExec,
+  counters: Counters,
+  migrations: ObjectMigrations,
+  upgrade: (sql: SqlExec) => boolean,
+): boolean {
+  counters.wakes++;
+  if (storage.kv.get(VERSION_KEY) === schemaVersion(migrations)) return true;
+  const checking: SqlExec = {
+    exec(query, ...bindings) {
+      counters.schemaChecks++;
+      return sql.exec(query, ...bindings);
+    },
+  };
+  return storage.transactionSync(() => {
+    const exists = upgrade(checking);
+    if (exists) recordSchemaVersion(storage, counters, migrations);
+    return exists;
+  });
+}
+
+/** Records that the object's schema is current; call inside the transaction that created or upgraded it. */
+export function recordSchemaVersion(
+  storage: DurableObjectStorage,
+  counters: Counters,
+  migrations: ObjectMigrations,
+): void {
+  storage.kv.put(VERSION_KEY, schemaVersion(migrations));
+  counters.rowsWritten++;
 }

@@ -2,10 +2,12 @@ import type { Consumer } from "../conversation/consumer";
 import { D1Copy } from "../conversation/d1-copy";
 import type { MessageLog } from "../conversation/message-log";
 import { at, type Position } from "../conversation/positions";
+import { FeedConsumer } from "../delivery/feed-consumer";
+import type { ReceiverGates } from "../delivery/gates";
 import { hubConsumer } from "../delivery/hub-consumer";
 import type { Addressee, DeliveryItem } from "../delivery/items";
 import { type Batch, PushConsumer } from "../delivery/push-consumer";
-import { feedName, feedShardOf, feedStub, inboxName, inboxStub } from "../delivery/targets";
+import { feedShardOf, inboxName, inboxStub } from "../delivery/targets";
 import type { Counters } from "../metering/meter";
 import { encode } from "../sockets/encode";
 import { presentSupportMessage } from "./present";
@@ -18,6 +20,7 @@ type Setup = {
   feedShards: number;
   providerId: string;
   log: MessageLog;
+  gates: ReceiverGates;
   /** Socket.IO hubs where admins watch the feed, which the feed shard names. */
   hubs: number[];
   onHubsWanted: (hubs: number[], from: Position) => void;
@@ -26,11 +29,12 @@ type Setup = {
 
 /**
  * Who follows a support thread: the D1 copy, the provider's inbox (every device, the sender's
- * acknowledgement included), the thread's admin feed shard and the hubs where admins watch the
- * feed over Socket.IO, each by its own cursor.
+ * acknowledgement included: it always takes the thread's messages), the thread's admin feed shard
+ * (while an admin watches it) and the hubs where admins watch the feed over Socket.IO, each by its
+ * own cursor.
  */
 export function supportConsumers(setup: Setup): Consumer[] {
-  const { env, counters, feedShards, providerId, log, hubs, onHubsWanted, onHubGone } = setup;
+  const { env, counters, feedShards, providerId, log, gates, hubs, onHubsWanted, onHubGone } = setup;
   const source = `support:${providerId}`;
   const shard = feedShardOf(source, feedShards);
   const who = { userId: providerId, role: "provider" } as const;
@@ -56,6 +60,8 @@ export function supportConsumers(setup: Setup): Consumer[] {
   return [
     new D1Copy(env.DB, counters, {
       name: source,
+      chatType: "admin",
+      conversationId: providerId,
       head,
       after: (seq, limit) => log.after(seq, limit),
       toRow: (m) => ({ ...m, chatType: "admin", conversationId: providerId, isRead: false }),
@@ -69,14 +75,15 @@ export function supportConsumers(setup: Setup): Consumer[] {
       counters,
       deadLetters: env.DB,
     }),
-    new PushConsumer({
-      name: feedName(shard, feedShards),
+    new FeedConsumer({
+      env,
+      counters,
+      gates,
       source,
-      receiver: () => feedStub(env, shard, feedShards),
+      shard,
+      shards: feedShards,
       head,
       batch,
-      counters,
-      deadLetters: env.DB,
       onHubs: onHubsWanted,
     }),
     ...hubs.map(hub),

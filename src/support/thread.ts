@@ -5,6 +5,8 @@ import { contentError } from "../conversation/content";
 import { Conversation } from "../conversation/conversation";
 import type { StoredMessage } from "../conversation/message-log";
 import { ObjectStorage } from "../conversation/object-storage";
+import { FeedConsumer } from "../delivery/feed-consumer";
+import { ReceiverGates } from "../delivery/gates";
 import { sioListenerName } from "../delivery/targets";
 import { fail, ok, type Result } from "../errors";
 import { type JsonText, jsonText } from "../json-response";
@@ -48,28 +50,37 @@ export class SupportThread extends DurableObject<Env> {
     this.storage = new ObjectStorage(ctx.storage, counters, migrations, ["thread", "messages"]);
     this.db = durableDatabase(ctx.storage, this.storage.sql);
     this.hubs = new HubSet(ctx.storage, "socketIoHubs", counters);
-    this.conversation = new Conversation(ctx, this.db, counters, () =>
-      supportConsumers({
-        env,
-        counters,
-        hubs: this.hubs.hubs(),
-        onHubsWanted: (hubs, from) => {
-          const added = hubs.filter((hub) => !this.hubs.hubs().includes(hub));
-          if (added.length === 0) return;
-          for (const hub of added) this.hubs.add(hub);
-          this.conversation.refreshConsumers(
-            Object.fromEntries(added.map((hub) => [sioListenerName(hub), from])),
-          );
-        },
-        onHubGone: (hub) => {
-          this.hubs.remove(hub);
-          this.conversation.refreshConsumers();
-        },
-        feedShards: getConfig(env).adminFeedShards,
-        providerId: this.providerId() ?? "",
-        log: this.conversation.log,
-      }),
+    const gates = new ReceiverGates(ctx.storage, counters);
+    const schedule = () => getConfig(env).d1Copy;
+    this.conversation = new Conversation(
+      ctx,
+      this.db,
+      counters,
+      () =>
+        supportConsumers({
+          env,
+          counters,
+          gates,
+          hubs: this.hubs.hubs(),
+          onHubsWanted: (hubs, from) => {
+            const added = hubs.filter((hub) => !this.hubs.hubs().includes(hub));
+            if (added.length === 0) return;
+            for (const hub of added) this.hubs.add(hub);
+            this.conversation.refreshConsumers(
+              Object.fromEntries(added.map((hub) => [sioListenerName(hub), from])),
+            );
+          },
+          onHubGone: (hub) => {
+            this.hubs.remove(hub);
+            this.conversation.refreshConsumers();
+          },
+          feedShards: getConfig(env).adminFeedShards,
+          providerId: this.providerId() ?? "",
+          log: this.conversation.log,
+        }),
+      schedule,
     );
+    if (this.storage.exists()) this.conversation.woke();
   }
 
   async post(
@@ -138,6 +149,13 @@ export class SupportThread extends DurableObject<Env> {
         nextBefore: page.nextBefore,
       }),
     );
+  }
+
+  /** This thread's admin feed shard says (at its clock `at`) that an admin watches it again. */
+  async feedWatched(at: number): Promise<void> {
+    if (!this.storage.exists()) return;
+    const feed = this.conversation.find((c) => c instanceof FeedConsumer);
+    if (feed instanceof FeedConsumer) feed.watched(at);
   }
 
   override async alarm(): Promise<void> {

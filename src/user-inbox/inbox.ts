@@ -1,17 +1,20 @@
 import { z } from "zod";
 import { getConfig } from "../config";
-import type { DeliveryAck, DeliveryItem, DeliveryReceiver } from "../delivery/items";
+import type { DeliveryAck, DeliveryItem, DeliveryReceiver, InboxWants } from "../delivery/items";
 import { SeenPositions } from "../delivery/seen";
 import { sioHubStub } from "../delivery/targets";
 import { refusal } from "../errors";
+import { describeError } from "../log";
 import { meter } from "../metering/meter";
 import { inboxEventData, type UserRole } from "../protocol";
+import { bookingRoom } from "../rooms";
 import type { StateCodec } from "../sockets/attachment";
 import { type CommandOf, type Outcome, refused, SILENT } from "../sockets/command";
 import { sendFrame } from "../sockets/encode";
 import { nativeTransport } from "../sockets/native";
 import { type Connection, SocketServer } from "../sockets/server";
 import { durableDatabase, meteredSql } from "../storage/durable-db";
+import { openSchema } from "../storage/migrations";
 import { postSupportMessage } from "../support/thread-stub";
 import { ChatList, type StoredChats } from "./chat-list";
 import { prepareInboxStorage } from "./inbox-storage";
@@ -40,7 +43,10 @@ export class UserInbox extends SocketServer<NoState, typeof inboxEventData> impl
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, nativeTransport);
     const sql = meteredSql(ctx.storage.sql, counters);
-    ctx.storage.transactionSync(() => prepareInboxStorage(sql, migrations));
+    openSchema(ctx.storage, sql, counters, migrations, (checking) => {
+      prepareInboxStorage(checking, migrations);
+      return true;
+    });
     this.chats = new ChatList(durableDatabase(ctx.storage, sql));
   }
 
@@ -71,7 +77,49 @@ export class UserInbox extends SocketServer<NoState, typeof inboxEventData> impl
     // joined send them every message).
     const forSocketIo = items.some((item) => item.stream !== "messages");
     const hubs = forSocketIo ? this.socketIoHubs() : [];
-    return hubs.length > 0 ? { hubs } : undefined;
+    const wants = this.wants();
+    const at = Date.now();
+    return hubs.length > 0 ? { hubs, wants, at } : { wants, at };
+  }
+
+  /**
+   * What this inbox takes besides lifecycle changes: message notifications while a socket of its
+   * own is open to show them, read marks while it or a Socket.IO connection of the user is.
+   */
+  private wants(nativeSockets = this.connections().length, hubs = this.socketIoHubs().length): InboxWants {
+    return { messages: nativeSockets > 0, reads: nativeSockets > 0 || hubs > 0 };
+  }
+
+  /**
+   * The user's open chats start sending what this inbox now wants (they stop by themselves when
+   * a delivery's answer says it no longer does). Called when the first socket opens, so a call
+   * per open chat per app start, not per message.
+   */
+  private async tellRooms(who: { userId: string; role: UserRole }, wants: InboxWants): Promise<void> {
+    if (who.role === "admin") return;
+    const party = { userId: who.userId, role: who.role };
+    const { live } = this.chats.list();
+    const at = Date.now();
+    await Promise.all(
+      live.map(async (bookingId) => {
+        counters.calls++;
+        try {
+          await bookingRoom(this.env, bookingId).inboxWants(party, wants, at);
+        } catch (error) {
+          // That chat's notifications start with its next lifecycle change instead.
+          console.warn("inbox: a room did not hear what it wants", describeError(error));
+        }
+      }),
+    );
+  }
+
+  protected override async onConnect(connection: Connection<NoState>): Promise<void> {
+    const peer = connection.peer;
+    const open = this.connections().length;
+    if (!peer || open !== 1) return;
+    const before = this.wants(0);
+    const now = this.wants(open);
+    if (now.messages !== before.messages || now.reads !== before.reads) await this.tellRooms(peer, now);
   }
 
   /** The hubs that hold this user's Socket.IO connections, as they last said. */
@@ -105,8 +153,11 @@ export class UserInbox extends SocketServer<NoState, typeof inboxEventData> impl
       );
     }
     const allowed = onHub + elsewhere() <= max;
+    const before = this.wants(undefined, this.socketIoHubs().length);
     counts[String(hub)] = allowed ? onHub : onHub - 1;
     this.storeConnectionCounts(counts);
+    const now = this.wants(undefined, this.socketIoHubs().length);
+    if (now.reads !== before.reads) await this.tellRooms(who, now);
     return allowed;
   }
 

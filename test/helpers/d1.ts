@@ -1,32 +1,66 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
-import { at, readStoredPosition } from "../../src/conversation/positions";
 
-/** The D1 copy's recorded position, and what the object holds: messages, and for a room its booking version. */
-function d1Lag(state: DurableObjectState): number {
+/** What a conversation object holds that D1 should too: its key in D1, its newest seq, a room's booking version. */
+function holds(
+  state: DurableObjectState,
+): { chatType: string; id: string; lastSeq: number; version: number } | null {
   const sql = state.storage.sql;
   const has = (table: string) =>
     sql.exec("SELECT 1 FROM sqlite_master WHERE name = ?", table).toArray().length > 0;
-  if (!has("consumer_positions")) return 0;
-  const row = sql.exec<{ positions: string }>("SELECT positions FROM consumer_positions").toArray()[0];
-  const d1 = readStoredPosition("d1", row ? JSON.parse(row.positions).d1 : undefined)?.at ?? {};
+  if (!has("messages")) return null;
   const lastSeq = sql.exec<{ s: number }>("SELECT COALESCE(MAX(seq), 0) AS s FROM messages").one().s;
-  const version = has("booking")
-    ? (sql.exec<{ v: number }>("SELECT version AS v FROM booking").toArray()[0]?.v ?? 0)
-    : 0;
-  return lastSeq - at(d1, "messages") + Math.max(0, version - at(d1, "booking"));
+  if (has("booking")) {
+    const row = sql.exec<{ id: string; v: number }>("SELECT id, version AS v FROM booking").toArray()[0];
+    return row ? { chatType: "booking", id: row.id, lastSeq, version: row.v } : null;
+  }
+  const thread = sql.exec<{ id: string }>("SELECT provider_id AS id FROM thread").toArray()[0];
+  return thread ? { chatType: "admin", id: thread.id, lastSeq, version: 0 } : null;
+}
+
+/**
+ * How far D1's copy is behind the object: messages it lacks, and for a room the booking
+ * versions, not counting what the copy set aside as dead letters.
+ */
+async function d1Lag(stub: DurableObjectStub): Promise<number> {
+  const held = await runInDurableObject(stub, (_, state) => holds(state));
+  if (!held) return 0;
+  const source = held.chatType === "booking" ? `booking:${held.id}` : `support:${held.id}`;
+  const one = (query: string, ...params: unknown[]) =>
+    env.DB.prepare(query)
+      .bind(...params)
+      .first<{ n: number | null }>()
+      .then((row) => row?.n ?? 0);
+  // The copy goes in seq order, so its newest seq (or the newest set aside) is how far it got.
+  const copied = await one(
+    "SELECT MAX(seq) AS n FROM messages WHERE chat_type = ? AND conversation_id = ?",
+    held.chatType,
+    held.id,
+  );
+  const setAside = await one(
+    "SELECT MAX(CAST(substr(position, 5) AS INTEGER)) AS n FROM dead_letters WHERE source = ? AND consumer = 'd1' AND position LIKE 'seq %'",
+    source,
+  );
+  const messagesBehind = Math.max(0, held.lastSeq - Math.max(copied, setAside));
+  if (held.chatType !== "booking") return messagesBehind;
+  const mirrored = await one("SELECT version AS n FROM bookings WHERE id = ?", held.id);
+  const versionSetAside = await one(
+    "SELECT MAX(CAST(substr(position, 7) AS INTEGER)) AS n FROM dead_letters WHERE source = ? AND consumer = 'd1' AND position LIKE 'event %'",
+    source,
+  );
+  return messagesBehind + Math.max(0, held.version - Math.max(mirrored, versionSetAside));
 }
 
 /**
  * Runs the object's alarm until everything it holds is in D1. The alarm may also be running on
- * its own (it is due about 2 s after a write), so one run is not proof; the object's own record is.
+ * its own, so one run is not proof; D1's own copy is.
  */
 export async function settleD1(stub: DurableObjectStub): Promise<void> {
   await vi.waitUntil(
     async () => {
       await runDurableObjectAlarm(stub);
-      return (await runInDurableObject(stub, (_, state) => d1Lag(state))) === 0;
+      return (await d1Lag(stub)) === 0;
     },
     { timeout: 5_000, interval: 20 },
   );

@@ -34,6 +34,14 @@ const LEGACY_V1 = [
 type Row = Record<string, SqlStorageValue>;
 
 /**
+ * Makes a live object's storage read as a release before schema versions stored it: without the
+ * version record, so its next wake checks the schema as such an object's would.
+ */
+export function forgetSchemaVersion(storage: DurableObjectStorage): void {
+  storage.kv.delete("schemaVersion");
+}
+
+/**
  * Rewrites a live room's storage as the first release would have held it: the same booking
  * (D1 up to date with it), and `total` messages from `senderId` of which D1 has the first
  * `syncedThrough`. Call through runInDurableObject, then evict the room.
