@@ -2,15 +2,16 @@ import type { z } from "zod";
 import type { Limits } from "../config";
 import { contentError } from "../conversation/content";
 import { recordAdminAccess } from "../db/admin-audit";
+import { sioListenerName } from "../delivery/targets";
 import { type Refusal, refusal } from "../errors";
 import type { BookingChatData, ClientEvent, JoinBookingData, MarkReadData, TypingData } from "../protocol";
 import { REPLAY_LIMIT, TYPING_PER_SECOND } from "../protocol";
 import { isRefusal, type Outcome, type OutEvent, refused, SILENT } from "../sockets/command";
 import { RateLimiter } from "../sockets/rate-limiter";
 import { partyOf } from "./booking-store";
-import { authorize, authorizeParty, type Caller } from "./policy";
+import { authorize, authorizeParty, type Caller, VerifiedTokens } from "./policy";
 import type { Joiner, Presence } from "./presence";
-import { messageFor, presentMessage } from "./present";
+import { liveMessageJson, messageFor, presentMessage } from "./present";
 import { otherParty } from "./read-state";
 import { type RoomState, roomCounters } from "./room-state";
 
@@ -42,6 +43,8 @@ type TypingFrame = z.infer<typeof TypingData>;
  */
 export class ChatCommands {
   private readonly rateLimiter = new RateLimiter();
+  /** Chat tokens proved per connection: checked at join, again only after the booking changed. */
+  private readonly tokens = new VerifiedTokens();
 
   constructor(
     private readonly state: RoomState,
@@ -63,7 +66,13 @@ export class ChatCommands {
    * others who is left. `closing`: the room's own socket that is closing.
    */
   async left(closing?: string): Promise<void> {
+    if (closing) this.tokens.forget(closing);
     await this.announcePresence([], closing);
+  }
+
+  /** A connection held elsewhere (a hub's) has gone: what it proved is forgotten. */
+  forget(connectionId: string): void {
+    this.tokens.forget(connectionId);
   }
 
   private dispatch(caller: Caller, command: ClientEvent): Promise<Outcome | Refusal> | Outcome | Refusal {
@@ -88,7 +97,7 @@ export class ChatCommands {
     const limited = this.limit(caller, "join");
     if (limited) return limited;
     const booking = this.state.booking();
-    const allowed = authorize("join-booking", caller, booking, data);
+    const allowed = authorize("join-booking", caller, booking, data, this.tokens);
     if (isRefusal(allowed)) return allowed;
     if (!booking) return refusal("booking_not_found", "Booking not found");
     if (allowed.party !== null && booking.chatTerminatedAt !== null) return terminated();
@@ -135,7 +144,7 @@ export class ChatCommands {
     const extras = data.clientMessageId ? { clientMessageId: data.clientMessageId } : {};
     const limited = this.limit(caller, "send", data.clientMessageId);
     if (limited) return limited;
-    const allowed = authorizeParty("booking-chat", caller, this.state.booking(), data);
+    const allowed = authorizeParty("booking-chat", caller, this.state.booking(), data, this.tokens);
     if (isRefusal(allowed)) return allowed;
     const { booking } = allowed;
     const log = this.state.conversation.log;
@@ -161,12 +170,15 @@ export class ChatCommands {
       new Date().toISOString(),
     );
     roomCounters.messages++;
-    const json = JSON.stringify(presentMessage(booking.id, message));
+    const json = liveMessageJson(booking.id, message);
     // Every joined socket here hears it now (the sender's included, as its acknowledgement);
-    // Socket.IO hubs, inboxes, the admin feed and D1 follow the log by cursor.
+    // Socket.IO hubs, inboxes, the admin feed and D1 follow the log by cursor. The sender's own
+    // hub takes its share with the answer, which saves it a call.
     this.reach.broadcastMessage(json);
+    const handed =
+      caller.hub === undefined ? null : this.state.conversation.handOver(sioListenerName(caller.hub));
     await this.state.conversation.afterWrite();
-    return { reply: [], ack: json };
+    return handed ? { reply: [], ack: json, handed } : { reply: [], ack: json };
   }
 
   /** `mark-read`: a joined party moves its own read cursor; the other party hears `messages-read`. */

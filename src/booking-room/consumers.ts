@@ -12,12 +12,12 @@ import type { Batch } from "../delivery/push-consumer";
 import { feedShardOf, inboxName } from "../delivery/targets";
 import type { Counters } from "../metering/meter";
 import type { PartyRole } from "../protocol";
-import { encode } from "../sockets/encode";
+import { encode, frameOf } from "../sockets/encode";
 import { type Audience, reaches } from "./audience";
 import type { BookingEvent, BookingEvents } from "./booking-events";
 import { type BookingRecord, partyId } from "./booking-store";
 import { InboxConsumer } from "./inbox-consumer";
-import { presentMessage, type RoomView, summaryFor } from "./present";
+import { liveMessageJson, type RoomView, summaryFor } from "./present";
 import { otherParty } from "./read-state";
 
 /** Messages (and lifecycle events) per delivery; a receiver far behind catches up in several. */
@@ -288,7 +288,7 @@ function hubBatch(view: RoomFollowers, from: Position): Batch {
 }
 
 function messageFrame(view: RoomFollowers, message: StoredMessage): string {
-  return encode("booking-chat", presentMessage(view.booking.id, message));
+  return frameOf("booking-chat", liveMessageJson(view.booking.id, message));
 }
 
 type D1BookingRow = typeof bookings.$inferInsert;

@@ -63,6 +63,29 @@ export const POLICY: Record<ClientEventName, Rule> = {
   },
 };
 
+/**
+ * The chat token each connection last proved, with the booking's version then: a party's later
+ * commands presenting the same token skip the check until the booking changes (a lifecycle step,
+ * which may close the chat or issue tokens). A cache, so it may be lost with the object.
+ */
+export class VerifiedTokens {
+  private readonly byConnection = new Map<string, { token: string; version: number }>();
+
+  holds(booking: BookingRecord, caller: Caller, presented: string | undefined): boolean {
+    const known = this.byConnection.get(caller.connectionId);
+    // The connection itself proved this exact token; comparing against its own proof leaks nothing.
+    if (known && presented === known.token && known.version === booking.version) return true;
+    const holds = holdsChatToken(booking, caller, presented);
+    if (holds && presented !== undefined)
+      this.byConnection.set(caller.connectionId, { token: presented, version: booking.version });
+    return holds;
+  }
+
+  forget(connectionId: string): void {
+    this.byConnection.delete(connectionId);
+  }
+}
+
 const OTHER_BOOKING = "Booking not found on this connection; connect to /bookings/{bookingId}/ws";
 
 /**
@@ -74,6 +97,7 @@ export function authorize(
   caller: Caller,
   booking: BookingRecord | null,
   data: { bookingId: string; chatToken?: string; clientMessageId?: string },
+  verified?: VerifiedTokens,
 ): { party: PartyRole | null } | Refusal {
   const rule = POLICY[event];
   const extras = data.clientMessageId ? { clientMessageId: data.clientMessageId } : {};
@@ -87,7 +111,11 @@ export function authorize(
     if (caller.role === "admin" && rule.admins) return { party: null };
     return refusal("not_authorized", caller.role === "admin" ? rule.refuse.admin : rule.refuse.other, extras);
   }
-  if (rule.token && !holdsChatToken(booking, caller, data.chatToken)) {
+  const holds = () =>
+    verified
+      ? verified.holds(booking, caller, data.chatToken)
+      : holdsChatToken(booking, caller, data.chatToken);
+  if (rule.token && !holds()) {
     return refusal("invalid_token", "Invalid chat token", extras);
   }
   return { party };
@@ -103,8 +131,9 @@ export function authorizeParty(
   caller: Caller,
   booking: BookingRecord | null,
   data: { bookingId: string; chatToken?: string; clientMessageId?: string },
+  verified?: VerifiedTokens,
 ): { booking: BookingRecord; party: PartyRole } | Refusal {
-  const allowed = authorize(event, caller, booking, data);
+  const allowed = authorize(event, caller, booking, data, verified);
   if ("code" in allowed) return allowed;
   if (!booking || allowed.party === null) throw new Error(`${event} is a party's command, not an admin's`);
   return { booking, party: allowed.party };

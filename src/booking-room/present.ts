@@ -10,6 +10,22 @@ export function presentMessage(bookingId: string, m: StoredMessage, isRead = fal
   return { ...messageCore(m), bookingId, senderRole, chatType: "booking", isRead };
 }
 
+const LIVE_JSON = new WeakMap<StoredMessage, string>();
+
+/**
+ * A new message as everyone hears it live (`isRead` false), as JSON, serialised once: the
+ * sender's answer, the room's sockets, the hubs and the feed shard share the string (the log's
+ * tail hands out the same message objects).
+ */
+export function liveMessageJson(bookingId: string, m: StoredMessage): string {
+  let json = LIVE_JSON.get(m);
+  if (json === undefined) {
+    json = JSON.stringify(presentMessage(bookingId, m));
+    LIVE_JSON.set(m, json);
+  }
+  return json;
+}
+
 /** What a room's presentations read: its booking, log and read cursors. */
 export type RoomView = { booking: BookingRecord; log: MessageLog; reads: ReadState };
 

@@ -220,6 +220,7 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
   /** A hub's connection that joined here has gone. */
   async leave(connectionId: string): Promise<void> {
     this.chat.presence.leftRemotely(connectionId);
+    this.chat.forget(connectionId);
     await this.chat.left();
   }
 

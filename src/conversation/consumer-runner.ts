@@ -1,3 +1,4 @@
+import type { DeliveryItem } from "../delivery/items";
 import { describeError } from "../log";
 import { retryDelayMs } from "./backoff";
 import { type Consumer, isBehind } from "./consumer";
@@ -76,6 +77,17 @@ export class ConsumerRunner {
     });
     this.running = running;
     return running;
+  }
+
+  /**
+   * Its next batch, built now and counted as delivered, for the caller to hand over: only when
+   * nothing is in flight or waiting, so what is handed over comes next in order. Null otherwise.
+   */
+  handOver(now = Date.now()): DeliveryItem[] | null {
+    if (this.running || this.waiting(now) || !this.behind() || !this.consumer.batchNow) return null;
+    const { items, through } = this.consumer.batchNow(this.position);
+    this.position = later(this.position, through);
+    return items;
   }
 
   private async loop(generation: number): Promise<void> {

@@ -1,3 +1,4 @@
+import type { DeliveryItem } from "../delivery/items";
 import { isAhead, type Position, type StoredPosition } from "./positions";
 
 /**
@@ -30,6 +31,11 @@ export interface Consumer {
    * given: the stored position, else the head (a consumer added later hears what happens from now on).
    */
   restore?(stored: StoredPosition | undefined): StoredPosition;
+  /**
+   * Its next batch beyond `from`, built now, for the caller to hand over itself (a Socket.IO hub
+   * whose command just wrote takes it with the answer). Only receivers that can take it so have it.
+   */
+  batchNow?(from: Position): { items: DeliveryItem[]; through: Position };
   /**
    * What of its position must outlive the object (undefined: nothing, it is found again another
    * way or not needed). Unless given: all of it.

@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import type { DeliveryItem } from "../delivery/items";
 import { describeError } from "../log";
 import type { Counters } from "../metering/meter";
 import { flushDelayMs } from "./backoff";
@@ -118,6 +119,15 @@ export class Conversation {
   /** The first of its consumers that `match` picks. */
   find(match: (consumer: Consumer) => boolean): Consumer | undefined {
     return this.currentRunners().find((r) => match(r.consumer))?.consumer;
+  }
+
+  /** The named consumer's next batch, for the caller to hand over itself (see ConsumerRunner.handOver). */
+  handOver(name: string): DeliveryItem[] | null {
+    return (
+      this.currentRunners()
+        .find((r) => r.consumer.name === name)
+        ?.handOver() ?? null
+    );
   }
 
   /** Runs one consumer now if it is behind (it just said it wants more). */

@@ -51,6 +51,10 @@ export class PushConsumer implements Consumer {
     return this.options.head();
   }
 
+  batchNow(from: Position): Batch {
+    return this.options.batch(from);
+  }
+
   async run(from: Position): Promise<Position> {
     const { items, through } = this.options.batch(from);
     // Nothing for this receiver (say, a party's own messages for its inbox): no call at all.

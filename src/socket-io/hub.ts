@@ -54,6 +54,8 @@ export class SocketIoHub extends SocketServer<HubConnection, typeof hubCommands>
   /** Logins under way: who each will be, so a second CONNECT waits for nothing and the cap counts them. */
   private readonly loggingIn = new WeakMap<WebSocket, Peer>();
   private readonly heartbeat = new Heartbeat(() => getConfig(this.env));
+  /** Commands under way per booking: a push from its room waits for them (see `forward`). */
+  private readonly executing = new Map<string, Set<Promise<unknown>>>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, socketIoTransport);
@@ -68,6 +70,13 @@ export class SocketIoHub extends SocketServer<HubConnection, typeof hubCommands>
    */
   async deliver(source: string, items: DeliveryItem[]): Promise<DeliveryAck> {
     const bookingId = source.startsWith("booking:") ? source.slice("booking:".length) : null;
+    // What the room handed over with a command's answer comes first (see `forward`).
+    const executing = bookingId === null ? undefined : this.executing.get(bookingId);
+    if (executing?.size) await Promise.allSettled([...executing]);
+    return this.deliverNow(source, bookingId, items);
+  }
+
+  private deliverNow(source: string, bookingId: string | null, items: DeliveryItem[]): DeliveryAck {
     const users = addressedUsers(items);
     const interested = this.connections(
       (c) =>
@@ -281,7 +290,13 @@ export class SocketIoHub extends SocketServer<HubConnection, typeof hubCommands>
     let outcome: Outcome;
     try {
       counters.calls++;
-      outcome = await bookingRoom(this.env, bookingId).execute(caller, command);
+      outcome = await this.executeInOrder(bookingId, async () => {
+        const answer = await bookingRoom(this.env, bookingId).execute(caller, command);
+        // The room's next items for this hub came with the answer (a message sent from here):
+        // every connection here that joined hears them now, without a call of their own.
+        if (answer.handed) this.deliverNow(`booking:${bookingId}`, bookingId, answer.handed);
+        return answer;
+      });
     } catch (error) {
       if (reserving)
         this.updateJoins(connection, (joined) => joined.filter((j) => j.bookingId !== bookingId));
@@ -300,6 +315,20 @@ export class SocketIoHub extends SocketServer<HubConnection, typeof hubCommands>
   }
 
   // ---- internals ----
+
+  /** Runs a room's command; pushes from that room wait until it (and what it handed over) is done. */
+  private async executeInOrder<T>(bookingId: string, run: () => Promise<T>): Promise<T> {
+    const running = run();
+    const set = this.executing.get(bookingId) ?? new Set<Promise<unknown>>();
+    this.executing.set(bookingId, set);
+    set.add(running);
+    try {
+      return await running;
+    } finally {
+      set.delete(running);
+      if (set.size === 0) this.executing.delete(bookingId);
+    }
+  }
 
   private updateJoins(
     connection: Connection<HubConnection>,
@@ -410,8 +439,16 @@ function hears(
 
 const NativeFrame = z.object({ event: z.string(), data: z.unknown() });
 
-/** A native frame (`{"event","data"}`, as the rooms encode them) as a Socket.IO event packet. */
+/** How the rooms' frames start (sockets/encode.ts): the event's name, then its data to the closing brace. */
+const FRAME_HEAD = /^\{"event":"([a-z-]{1,64})","data":/;
+
+/**
+ * A native frame (`{"event","data"}`, as the rooms encode them) as a Socket.IO event packet: the
+ * data spliced in as it is, without parsing it again; anything shaped otherwise is parsed.
+ */
 function toPacket(frame: string): string | null {
+  const head = FRAME_HEAD.exec(frame);
+  if (head?.[1] && frame.endsWith("}")) return eventPacket(head[1], frame.slice(head[0].length, -1));
   const parsed = NativeFrame.safeParse(JSON.parse(frame));
   return parsed.success ? eventPacket(parsed.data.event, JSON.stringify(parsed.data.data)) : null;
 }

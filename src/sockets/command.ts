@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { DeliveryItem } from "../delivery/items";
 import type { Refusal } from "../errors";
 import type { ServerEventName } from "../protocol";
 
@@ -17,6 +18,11 @@ export type Outcome = {
   ack: string;
   /** A join that went through: the booking's last seq then (replay and live messages meet there). */
   joined?: { bookingId: string; lastSeq: number };
+  /**
+   * For a command a Socket.IO hub forwarded: what the room would have pushed to that hub next
+   * (the new message, and anything before it), handed over with the answer instead of a call.
+   */
+  handed?: DeliveryItem[];
 };
 
 /** Nothing to say back (a read mark, a typing indicator). */

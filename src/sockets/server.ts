@@ -5,13 +5,16 @@ import { getConfig } from "../config";
 import { errorResponse, refusal } from "../errors";
 import { describeError } from "../log";
 import { CloseCode, type ServerEventName, SUBPROTOCOL } from "../protocol";
+import { compileAccepts } from "../protocol/fast-check";
 import { type Attachment, Attachments, type Peer, type StateCodec, userTag } from "./attachment";
 import { type CommandOf, isRefusal, type Outcome, parseCommand, refused } from "./command";
 import { sendFrame } from "./encode";
 import { type BudgetLimits, FrameBudget } from "./frame-budget";
 import { closeIfOverBudget, closeQuietly, misencoded, socketBudget } from "./frames";
 import { readIdentity } from "./identity-header";
-import type { Transport } from "./transport";
+import type { CommandChecks, Transport } from "./transport";
+
+const COMPILED = new WeakMap<object, CommandChecks>();
 
 type Schemas = Record<string, z.core.$ZodType>;
 
@@ -257,7 +260,7 @@ export abstract class SocketServer<S, Commands extends Schemas> extends DurableO
     let ackId: number | undefined;
     try {
       if (connection.peer && this.closeIfExpired(connection)) return;
-      const incoming = this.transport.decode(raw, getConfig(this.env).limits.maxFrameBytes);
+      const incoming = this.transport.decode(raw, getConfig(this.env).limits.maxFrameBytes, this.checks());
       if (incoming.kind === "ping") {
         if (this.transport.pong) sendFrame(connection.ws, this.transport.pong);
         return;
@@ -271,7 +274,9 @@ export abstract class SocketServer<S, Commands extends Schemas> extends DurableO
       if (incoming.kind === "invalid") {
         return this.answer(connection, refused(refusal("invalid_payload", incoming.reason)), ackId);
       }
-      const command = parseCommand(this.commands, incoming.name, incoming.data, this.served);
+      const command = incoming.checked
+        ? ({ event: incoming.name, data: incoming.data } as CommandOf<Commands>)
+        : parseCommand(this.commands, incoming.name, incoming.data, this.served);
       if (isRefusal(command)) return this.answer(connection, refused(command), ackId);
       this.answer(connection, await this.onCommand(connection, command), ackId);
     } catch (error) {
@@ -286,6 +291,19 @@ export abstract class SocketServer<S, Commands extends Schemas> extends DurableO
     for (const frame of this.transport.goodbye) sendFrame(connection.ws, frame);
     closeQuietly(connection.ws, CloseCode.jwtExpired, "jwt_expired");
     return true;
+  }
+
+  /** The one-pass checks of this object's commands, compiled once per command set. */
+  private checks(): CommandChecks {
+    let compiled = COMPILED.get(this.commands);
+    if (!compiled) {
+      const byName = new Map(
+        Object.entries(this.commands).map(([name, schema]) => [name, compileAccepts(schema)] as const),
+      );
+      compiled = (name) => byName.get(name);
+      COMPILED.set(this.commands, compiled);
+    }
+    return compiled;
   }
 
   private store(): Attachments<S> {

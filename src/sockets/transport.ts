@@ -1,9 +1,14 @@
 import type { ServerEventName } from "../protocol";
+import type { Accepts } from "../protocol/fast-check";
 import type { Outcome } from "./command";
+
+/** A command's one-pass check by name (protocol/fast-check.ts), if it has one. */
+export type CommandChecks = (name: string) => Accepts | undefined;
 
 /** What a connection said, decoded by its transport. */
 export type Incoming =
-  | { kind: "command"; name: string; data: unknown; ackId?: number }
+  /** `checked`: the data already passed its command's schema (a fast path did it while decoding). */
+  | { kind: "command"; name: string; data: unknown; ackId?: number; checked?: true }
   | { kind: "login"; nsp: string; auth: unknown }
   | { kind: "ping" }
   | { kind: "disconnect" }
@@ -21,7 +26,8 @@ export interface Transport {
   readonly autoResponse: readonly [request: string, response: string];
   /** Whether a connection is anonymous until it logs in on the socket (Socket.IO's CONNECT). */
   readonly logsInInBand: boolean;
-  decode(raw: string | ArrayBuffer, maxFrameBytes: number): Incoming;
+  /** `accepts`: the one-pass checks of the object's commands, for a transport that can use them. */
+  decode(raw: string | ArrayBuffer, maxFrameBytes: number, accepts?: CommandChecks): Incoming;
   /** A server event as this transport's frame; `data` is JSON. */
   event(event: ServerEventName, data: string): string;
   /** The frames answering a command: its events, then the acknowledgement where the peer asked for one. */
