@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { hmacSha256 } from "../src/auth/crypto";
 import { api } from "./helpers/api";
 import { activeChat, createBooking, parties } from "./helpers/flow";
+import { inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS } from "./helpers/rate-window";
 import { inbox, joined, openSocket } from "./helpers/socket";
 import { newAdmin, newProvider, signUserJwt } from "./helpers/users";
 
@@ -21,52 +22,65 @@ function expectRateLimited(res: { status: number; headers: Headers; body: unknow
 }
 
 describe("one limit per send path", () => {
-  it("limits support messages over the inbox socket exactly as over HTTP, sharing one budget", async () => {
-    const provider = await newProvider();
-    for (let i = 0; i < SUPPORT_POSTS_PER_MINUTE / 2; i++) {
-      const res = await api("POST", "/chat/support/messages", {
-        jwt: provider.jwt,
-        body: { message: `http ${i}` },
-      });
-      expect(res.status, res.text).toBe(201);
-    }
-    const box = await inbox(provider);
-    for (let i = 0; i < SUPPORT_POSTS_PER_MINUTE / 2; i++) {
-      box.send("support-chat", { message: `socket ${i}`, clientMessageId: `s-${i}` });
-      await box.expect("support-chat");
-    }
-    box.send("support-chat", { message: "one too many", clientMessageId: "s-last" });
-    const refusal = await box.expect("chat-error");
-    expect(refusal).toMatchObject({ code: "rate_limited", clientMessageId: "s-last" });
-    expect(refusal.retryAfterMs).toBeGreaterThan(0);
-    expectRateLimited(
-      await api("POST", "/chat/support/messages", { jwt: provider.jwt, body: { message: "and over HTTP" } }),
-    );
-    box.close();
-  });
+  it(
+    "limits support messages over the inbox socket exactly as over HTTP, sharing one budget",
+    async () => {
+      await inOneRateWindow();
+      const provider = await newProvider();
+      for (let i = 0; i < SUPPORT_POSTS_PER_MINUTE / 2; i++) {
+        const res = await api("POST", "/chat/support/messages", {
+          jwt: provider.jwt,
+          body: { message: `http ${i}` },
+        });
+        expect(res.status, res.text).toBe(201);
+      }
+      const box = await inbox(provider);
+      for (let i = 0; i < SUPPORT_POSTS_PER_MINUTE / 2; i++) {
+        box.send("support-chat", { message: `socket ${i}`, clientMessageId: `s-${i}` });
+        await box.expect("support-chat");
+      }
+      box.send("support-chat", { message: "one too many", clientMessageId: "s-last" });
+      const refusal = await box.expect("chat-error");
+      expect(refusal).toMatchObject({ code: "rate_limited", clientMessageId: "s-last" });
+      expect(refusal.retryAfterMs).toBeGreaterThan(0);
+      expectRateLimited(
+        await api("POST", "/chat/support/messages", {
+          jwt: provider.jwt,
+          body: { message: "and over HTTP" },
+        }),
+      );
+      box.close();
+    },
+    RATE_WINDOW_TEST_TIMEOUT_MS,
+  );
 });
 
 describe("reads are rate-limited", () => {
-  it("answers 429 with Retry-After once a user has read too many history pages in a minute", async () => {
-    const chat = await activeChat();
-    const statuses: number[] = [];
-    let last = null;
-    for (let i = 0; i <= READS_PER_MINUTE; i++) {
-      last = await api("GET", `/chat/booking/${chat.bookingId}?limit=100`, {
-        jwt: chat.customer.jwt,
-        headers: { "X-Chat-Token": chat.customerToken },
-      });
-      statuses.push(last.status);
-    }
-    // The customer read its chat token while the booking was set up: one read of the minute's.
-    expect(statuses.filter((s) => s === 200)).toHaveLength(READS_PER_MINUTE - 1);
-    expect(statuses.slice(READS_PER_MINUTE - 1)).toEqual([429, 429]);
-    if (last) expectRateLimited(last);
-    // The budget is the user's, on every read route.
-    expectRateLimited(await api("GET", "/chat/my-chats", { jwt: chat.customer.jwt }));
-    // Others read on.
-    expect((await api("GET", "/chat/my-chats", { jwt: chat.provider.jwt })).status).toBe(200);
-  });
+  it(
+    "answers 429 with Retry-After once a user has read too many history pages in a minute",
+    async () => {
+      await inOneRateWindow();
+      const chat = await activeChat();
+      const statuses: number[] = [];
+      let last = null;
+      for (let i = 0; i <= READS_PER_MINUTE; i++) {
+        last = await api("GET", `/chat/booking/${chat.bookingId}?limit=100`, {
+          jwt: chat.customer.jwt,
+          headers: { "X-Chat-Token": chat.customerToken },
+        });
+        statuses.push(last.status);
+      }
+      // The customer read its chat token while the booking was set up: one read of the minute's.
+      expect(statuses.filter((s) => s === 200)).toHaveLength(READS_PER_MINUTE - 1);
+      expect(statuses.slice(READS_PER_MINUTE - 1)).toEqual([429, 429]);
+      if (last) expectRateLimited(last);
+      // The budget is the user's, on every read route.
+      expectRateLimited(await api("GET", "/chat/my-chats", { jwt: chat.customer.jwt }));
+      // Others read on.
+      expect((await api("GET", "/chat/my-chats", { jwt: chat.provider.jwt })).status).toBe(200);
+    },
+    RATE_WINDOW_TEST_TIMEOUT_MS,
+  );
 });
 
 describe("JWTs are checked before they cost anything", () => {

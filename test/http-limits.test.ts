@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { api } from "./helpers/api";
 import { createBooking, parties } from "./helpers/flow";
+import { inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS } from "./helpers/rate-window";
 import { newCustomer, newProvider } from "./helpers/users";
 
 const HOUR_LIMITS = {
@@ -17,6 +18,8 @@ function expectRateLimited(res: { status: number; headers: Headers; body: unknow
 }
 
 describe("routes that write are throttled per user", () => {
+  beforeEach(() => inOneRateWindow(), RATE_WINDOW_TEST_TIMEOUT_MS);
+
   it("limits how many bookings one customer creates in a minute", async () => {
     const customer = await newCustomer();
     const statuses: number[] = [];
