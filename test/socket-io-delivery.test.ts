@@ -1,13 +1,14 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { DeliveryItem } from "../src/delivery/items";
-import { sioHubStub } from "../src/delivery/targets";
+import { inboxStub, sioHubStub } from "../src/delivery/targets";
 import { SocketIoHub } from "../src/socket-io/hub";
 import { api } from "./helpers/api";
 import { accept, createBooking, parties, pay } from "./helpers/flow";
 import { inbox, joined } from "./helpers/socket";
 import { RawSocketIo } from "./helpers/socket-io";
+import type { TestUser } from "./helpers/users";
 
 // What reaches Socket.IO connections is delivered like anything else: by cursor, retried, each hub
 // on its own. A hub that fails or hangs delays only its own connections.
@@ -25,6 +26,21 @@ function breakHubs(
   return () => {
     SocketIoHub.prototype.deliver = original;
   };
+}
+
+/**
+ * Closes a user's Socket.IO connection and waits until the hub has told the user's inbox, so the
+ * hub's close work does not outlive the test.
+ */
+async function closeAndRelease(sio: RawSocketIo, user: TestUser): Promise<void> {
+  sio.close();
+  await vi.waitUntil(async () => {
+    const counts = await runInDurableObject(
+      inboxStub(env, { userId: user.id, role: user.role }),
+      (_, state) => JSON.stringify(state.storage.kv.get("socketIoConnections") ?? {}),
+    );
+    return !/:[1-9]/.test(counts);
+  });
 }
 
 const hasEvent = (items: DeliveryItem[], event: string) =>
@@ -55,7 +71,7 @@ describe("Socket.IO delivery", () => {
       expect(sio.events("chat-token-received")[0]).toMatchObject({ bookingId: booking.id, role: "customer" });
     } finally {
       restore();
-      sio.close();
+      await closeAndRelease(sio, p.customer);
     }
   });
 
@@ -92,9 +108,9 @@ describe("Socket.IO delivery", () => {
       provider.close();
     } finally {
       restore();
-      sio.close();
       customerInbox.close();
       providerInbox.close();
+      await closeAndRelease(sio, p.customer);
     }
   });
 });
