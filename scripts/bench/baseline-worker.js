@@ -3,6 +3,8 @@
 // No auth, no validation, no storage: what the runtime does for a chat room with nothing of ours added.
 // DurableEchoRoom: the same, but each frame is first written to the object's SQLite, so the relay
 // waits for the commit as ours does: what storing every message before anyone sees it costs by itself.
+// The harness can add a third, silent socket per room (a watcher), so the relay sends three frames per
+// message as ours does (two parties and the admin feed).
 import { DurableObject } from "cloudflare:workers";
 
 export class EchoRoom extends DurableObject {

@@ -210,11 +210,14 @@ export function socketIoClients(runtime, runId) {
 
 /**
  * A yardstick: two sockets per room, frames the same size as ours (a token-sized field included);
- * `durable` picks the twin that writes each frame to SQLite before relaying it.
+ * `durable` picks the twin that writes each frame to SQLite before relaying it; `watched` adds a third
+ * socket per room that only listens, heard together as the "admin feed", so the relay sends as many
+ * frames per message as ours.
  */
-export function baselineClients(runtime, { durable = false } = {}) {
+export function baselineClients(runtime, { durable = false, watched = false } = {}) {
   const filler = "x".repeat(160);
   const kind = durable ? "durable-rooms" : "rooms";
+  const watchers = [];
   async function connect(room, party) {
     party.conn = await openSocket(`${runtime.ws}/${kind}/${room.id}/ws`);
     party.send = (clientMessageId, message) =>
@@ -228,9 +231,20 @@ export function baselineClients(runtime, { durable = false } = {}) {
     async connectRoom(index) {
       const room = await this.createBooking(index);
       for (const party of room.parties) await connect(room, party);
+      if (watched) watchers.push(await openSocket(`${runtime.ws}/${kind}/${room.id}/ws`));
       return room;
     },
-    connectAdminFeed: async () => null,
+    connectAdminFeed: async () =>
+      watched
+        ? {
+            set onFrame(handler) {
+              for (const watcher of watchers) watcher.onFrame = handler;
+            },
+            close: () => {
+              for (const watcher of watchers) watcher.close();
+            },
+          }
+        : null,
   };
 }
 

@@ -1,8 +1,12 @@
-// What a message costs in the units Cloudflare bills, counted by the Worker itself (GET /dev/meter):
-// SQLite rows written in every object (index entries included, an alarm set counts as a row), D1
-// rows written, calls to other objects, alarms. Two workloads on the same rooms: a person's pace
-// (each booking sends one message every `paceSeconds`, phases spread, so nothing is batched) and
-// bursts (each booking's customer sends `burstSize` messages back to back, bookings staggered).
+// What a message costs at a person's pace, where production lives: each booking sends one message
+// every `paceSeconds` (phases spread, so nothing is batched and objects hibernate between messages),
+// then bursts (each booking's customer sends `burstSize` messages back to back, bookings staggered).
+// For every system: server CPU per message above the runtime's idle CPU, counted until all the work a
+// message causes is done (for ours, until D1 holds every message). For ours also the units Cloudflare
+// bills, counted by the Worker itself (GET /dev/meter): SQLite rows written in every object (index
+// entries included, an alarm set counts as a row), D1 rows written, calls to other objects, alarms,
+// and how often an object woke from hibernation or eviction.
+import { cpuSeconds } from "./load.mjs";
 
 /** Cloudflare's published Workers Paid prices used for the "$ per million messages" line. */
 export const PRICES = {
@@ -16,8 +20,23 @@ export const PRICES = {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until the Worker's counters stop moving (every alarm has run), then returns them. */
-async function settled(runtime, quietMs = 3_500) {
+const DRAIN_TIMEOUT_MS = 180_000;
+
+/**
+ * Waits until every piece of work the messages so far caused is done: for ours, until D1 holds every
+ * message (the copy runs up to D1_COPY_INTERVAL_MS late) and the counters have stopped moving; for a
+ * yardstick, a short quiet spell. Returns ours' counters.
+ */
+export async function drained(runtime, quietMs = 3_500) {
+  if (!runtime.meter) {
+    await sleep(1_000);
+    return null;
+  }
+  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  while ((await runtime.d1Messages()) < (await runtime.meter()).total.messages) {
+    if (Date.now() > deadline) throw new Error("D1 never caught up with the rooms");
+    await sleep(250);
+  }
   let last = JSON.stringify((await runtime.meter()).total);
   let quietSince = Date.now();
   for (;;) {
@@ -28,6 +47,13 @@ async function settled(runtime, quietMs = 3_500) {
       quietSince = Date.now();
     } else if (Date.now() - quietSince >= quietMs) return runtime.meter();
   }
+}
+
+/** Server CPU (ms) per second while nothing is sent. */
+async function idleCpuRate(runtime, sampleMs) {
+  const before = cpuSeconds(runtime.pid);
+  await sleep(sampleMs);
+  return ((cpuSeconds(runtime.pid) - before) * 1000) / (sampleMs / 1000);
 }
 
 function perMessage(before, after) {
@@ -47,6 +73,10 @@ function perMessage(before, after) {
     calls: per("calls"),
     d1Rows: per("d1RowsWritten"),
     d1Statements: per("d1Statements"),
+    callsByKind: Object.fromEntries(kinds.map((k) => [k, delta(k, "calls") / messages])),
+    wakes: per("wakes"),
+    wakesByKind: Object.fromEntries(kinds.map((k) => [k, delta(k, "wakes") / messages])),
+    schemaChecks: per("schemaChecks"),
   };
   const requests = result.calls + result.alarmsRun + 1 / 20;
   result.dollarsPerMillion =
@@ -86,7 +116,33 @@ async function drive(rooms, schedule) {
   if (expected.size > 0) throw new Error(`${expected.size} cost-phase messages never arrived`);
 }
 
-export async function measureCosts({ runtime, rooms, paceSeconds, paceDuration, burstSize, burstSpread }) {
+/** One workload: its messages, its server CPU above idle, and (ours) what it cost in billed units. */
+async function measure(runtime, rooms, schedule, idleSampleMs) {
+  const idlePerSecond = await idleCpuRate(runtime, idleSampleMs);
+  const before = runtime.meter ? await runtime.meter() : null;
+  const cpuBefore = cpuSeconds(runtime.pid);
+  const t0 = performance.now();
+  await drive(rooms, schedule);
+  const after = await drained(runtime);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuMs = (cpuSeconds(runtime.pid) - cpuBefore) * 1000;
+  const cpu = {
+    messages: schedule.length,
+    idleCpuMsPerSecond: idlePerSecond,
+    serverCpuMsPerMessage: Math.max(0, cpuMs - idlePerSecond * seconds) / schedule.length,
+  };
+  return before ? { ...perMessage(before, after), ...cpu } : cpu;
+}
+
+export async function measureCosts({
+  runtime,
+  rooms,
+  paceSeconds,
+  paceDuration,
+  burstSize,
+  burstSpread,
+  idleSampleMs = 10_000,
+}) {
   const pace = [];
   rooms.forEach((room, r) => {
     const phase = Math.random() * paceSeconds * 1000;
@@ -101,12 +157,8 @@ export async function measureCosts({ runtime, rooms, paceSeconds, paceDuration, 
   });
   burst.sort((a, b) => a.at - b.at);
 
-  let before = await settled(runtime);
-  await drive(rooms, pace);
-  let after = await settled(runtime);
-  const personsPace = perMessage(before, after);
-  before = after;
-  await drive(rooms, burst);
-  after = await settled(runtime);
-  return { personsPace, bursts: perMessage(before, after), paceSeconds, burstSize };
+  await drained(runtime);
+  const personsPace = await measure(runtime, rooms, pace, idleSampleMs);
+  const bursts = await measure(runtime, rooms, burst, idleSampleMs);
+  return { personsPace, bursts, paceSeconds, burstSize };
 }

@@ -1,5 +1,6 @@
 // Connection setup rate and memory: `sockets` sockets (two per booking) opened and joined as fast as
-// `concurrency` clients can, then held idle while the runtime's resident memory is read. With
+// `concurrency` clients can on a fresh runtime, then held idle `settleMs` (long enough to hibernate)
+// before the runtime's resident memory is read. With
 // `pingWindowMs`, also what holding them costs over that window: the server's CPU, and the alarms
 // its objects ran (Socket.IO's heartbeat).
 import { pool } from "./clients.mjs";
@@ -10,7 +11,14 @@ const SETTLE_MS = 5_000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function measureIdle({ runtime, clients, sockets, concurrency = 50, pingWindowMs = 0 }) {
+export async function measureIdle({
+  runtime,
+  clients,
+  sockets,
+  concurrency = 50,
+  settleMs = 2_000,
+  pingWindowMs = 0,
+}) {
   const bookingCount = Math.ceil(sockets / 2);
   const memoryAtStart = runtime.memory();
 
@@ -26,7 +34,7 @@ export async function measureIdle({ runtime, clients, sockets, concurrency = 50,
   await pool(parties.length, concurrency, (i) => clients.connect(parties[i].booking, parties[i].party));
   const setupPerSecond = parties.length / ((performance.now() - t) / 1000);
 
-  await sleep(2_000); // let the runtime settle (and hibernate)
+  await sleep(settleMs); // let the runtime settle, and the objects hibernate
   const memoryHeld = runtime.memory();
   let held = null;
   if (pingWindowMs > 0) {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { baselineClients, pool, serviceClients, socketIoClients } from "./clients.mjs";
-import { measureCosts } from "./costs.mjs";
+import { drained, measureCosts } from "./costs.mjs";
 import { measureHistory } from "./history.mjs";
 import { measureIdle } from "./idle.mjs";
 import { ladder, runStep } from "./load.mjs";
@@ -117,7 +117,14 @@ const config = {
   inspectorPort: number("inspector-port"),
 };
 
-const HARD_TIMEOUT_MS = config.smoke ? 120_000 : 15 * 60_000;
+// At a person's pace ours copies to D1 as production does (D1_COPY_INTERVAL_MS, 60 s; the smoke run
+// shortens it). The ladder copies once per step, so each step's copy lands inside its own measurement:
+// more, smaller copies than production makes, charged to us.
+const PACE_VARS = config.smoke ? { ...BENCH_VARS, D1_COPY_INTERVAL_MS: "1000" } : BENCH_VARS;
+const LADDER_VARS = { ...BENCH_VARS, D1_COPY_INTERVAL_MS: String(config.stepSeconds * 1000) };
+/** Memory is read this long after the last socket joined: objects hibernate after about 10 s idle. */
+const IDLE_SETTLE_MS = config.smoke ? 1_000 : 15_000;
+const HARD_TIMEOUT_MS = config.smoke ? 240_000 : 40 * 60_000;
 const stateRoot = mkdtempSync(join(config.stateDir, "spana-bench-"));
 const running = new Set();
 const log = (message) => console.error(`[bench] ${message}`);
@@ -145,30 +152,40 @@ async function fail(error) {
   process.exit(1);
 }
 
+/** One system at a person's pace, then in bursts: CPU per message, and for ours what it is billed. */
+async function paceSystem(name, runtime, clients) {
+  const t = performance.now();
+  const rooms = await pool(config.bookings, 20, (i) => clients.connectRoom(`pace${i}`));
+  const adminFeed = await clients.connectAdminFeed();
+  const costs = await measureCosts({
+    runtime,
+    rooms,
+    paceSeconds: config.paceSeconds,
+    paceDuration: config.paceDuration,
+    burstSize: config.burstSize,
+    burstSpread: config.smoke ? 1 : 5,
+    idleSampleMs: config.smoke ? 500 : 10_000,
+  });
+  log(`${name}: costs ${JSON.stringify(costs)} (${((performance.now() - t) / 1000).toFixed(0)} s)`);
+  for (const room of rooms) for (const party of room.parties) party.conn.close();
+  adminFeed?.close();
+  return costs;
+}
+
 /** One system under load: its rooms connected, then the rate ladder (and, asked, a profiled step). */
 async function loadSystem(name, runtime, clients, profile = false) {
   let t = performance.now();
   const rooms = await pool(config.bookings, 20, (i) => clients.connectRoom(`load${i}`));
   log(`${name}: ${rooms.length} rooms connected in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const adminFeed = await clients.connectAdminFeed();
-  let costs = null;
-  if (runtime.meter) {
-    t = performance.now();
-    costs = await measureCosts({
-      runtime,
-      rooms,
-      paceSeconds: config.paceSeconds,
-      paceDuration: config.paceDuration,
-      burstSize: config.burstSize,
-      burstSpread: config.smoke ? 1 : 5,
-    });
-    log(`${name}: costs ${JSON.stringify(costs)} (${((performance.now() - t) / 1000).toFixed(0)} s)`);
-  }
+  // Ours leaves its D1 copy behind each step: the step's CPU is read once D1 holds all of it.
+  const settle = runtime.meter ? () => drained(runtime, 1_500) : undefined;
   let d1Last = runtime.meter ? (await runtime.meter()).total : null;
   t = performance.now();
   const result = await ladder({
     rooms,
     adminFeed,
+    settle,
     startRate: config.startRate,
     factor: config.factor,
     maxRate: config.maxRate,
@@ -177,8 +194,6 @@ async function loadSystem(name, runtime, clients, profile = false) {
     label: name,
     onStep: async (step) => {
       if (runtime.meter) {
-        // The D1 copy runs 1.5-2.5 s after a write; wait for it so each step is charged its own.
-        await new Promise((resolve) => setTimeout(resolve, 2_500));
         const stats = (await runtime.meter()).total;
         step.d1 = {
           statements: stats.d1Statements - d1Last.d1Statements,
@@ -190,7 +205,6 @@ async function loadSystem(name, runtime, clients, profile = false) {
     },
   });
   log(`${name}: ladder took ${((performance.now() - t) / 1000).toFixed(0)} s`);
-  result.costs = costs;
   if (profile) {
     const rate = result.sustained?.rate ?? config.startRate;
     const profiler = await startProfile(config.inspectorPort);
@@ -198,6 +212,7 @@ async function loadSystem(name, runtime, clients, profile = false) {
       rooms,
       adminFeed,
       rate,
+      settle,
       seconds: config.stepSeconds,
       serverPid: runtime.pid,
       label: "profile",
@@ -210,27 +225,43 @@ async function loadSystem(name, runtime, clients, profile = false) {
   return result;
 }
 
+/** A yardstick or ours, at a person's pace and then under the ladder, each on a fresh runtime. */
+async function system(name, start, clientsFor, { vars, ladderVars, profile = false, ...options } = {}) {
+  let runtime = await boot(start, `${name}-pace`, { vars, ...options });
+  const costs = await paceSystem(name, runtime, clientsFor(runtime));
+  await shutdown(runtime);
+  runtime = await boot(start, name, {
+    vars: { ...vars, ...ladderVars },
+    inspectorPort: profile ? config.inspectorPort : undefined,
+    ...options,
+  });
+  const result = await loadSystem(name, runtime, clientsFor(runtime), profile);
+  await shutdown(runtime);
+  return { ...result, costs };
+}
+
 try {
   const runId = Date.now().toString(36);
   const results = { config, load: {}, idle: {} };
 
   log("baseline: bare echo/broadcast Durable Object");
-  let runtime = await boot(startBaseline, "baseline");
-  results.load.baseline = await loadSystem("baseline", runtime, baselineClients(runtime));
-  await shutdown(runtime);
+  results.load.baseline = await system("baseline", startBaseline, (r) => baselineClients(r));
   log("durable baseline: the same, writing each frame to SQLite before relaying it");
-  runtime = await boot(startBaseline, "durable");
-  results.load.durable = await loadSystem(
-    "durable baseline",
-    runtime,
-    baselineClients(runtime, { durable: true }),
+  results.load.durable = await system("durable baseline", startBaseline, (r) =>
+    baselineClients(r, { durable: true }),
   );
-  await shutdown(runtime);
-  runtime = await boot(startBaseline, "baseline-idle");
+  log(
+    "relay baseline: the durable one with a third, listening socket per room (three frames a message, as ours)",
+  );
+  results.load.relay = await system("relay baseline", startBaseline, (r) =>
+    baselineClients(r, { durable: true, watched: true }),
+  );
+  let runtime = await boot(startBaseline, "baseline-idle");
   results.idle.baseline = await measureIdle({
     runtime,
     clients: baselineClients(runtime),
     sockets: config.idleSockets,
+    settleMs: IDLE_SETTLE_MS,
   });
   log(`baseline: idle ${JSON.stringify(results.idle.baseline)}`);
   await shutdown(runtime);
@@ -241,18 +272,12 @@ try {
   await shutdown(runtime);
 
   log("spana-chat: our Worker");
-  const inspectorPort = config.profile ? config.inspectorPort : undefined;
-  runtime = await boot(startService, "service", {
-    vars: BENCH_VARS,
-    ratelimits: BENCH_RATELIMITS,
-    inspectorPort,
+  const serviceOptions = { vars: PACE_VARS, ladderVars: LADDER_VARS, ratelimits: BENCH_RATELIMITS };
+  results.load.service = await system("spana-chat", startService, (r) => serviceClients(r, runId), {
+    ...serviceOptions,
+    profile: config.profile,
   });
-  results.load.service = await loadSystem(
-    "spana-chat",
-    runtime,
-    serviceClients(runtime, runId),
-    config.profile,
-  );
+  runtime = await boot(startService, "service-history", { vars: LADDER_VARS, ratelimits: BENCH_RATELIMITS });
   results.history = await measureHistory({
     runtime,
     clients: serviceClients(runtime, runId),
@@ -264,27 +289,32 @@ try {
   await shutdown(runtime);
   // Idle sockets held as long as the Socket.IO connections below are, for what holding costs.
   const pingMs = config.smoke ? BENCH_PING_MS.smoke : BENCH_PING_MS.full;
-  runtime = await boot(startService, "service-idle", { vars: BENCH_VARS, ratelimits: BENCH_RATELIMITS });
+  runtime = await boot(startService, "service-idle", { vars: PACE_VARS, ratelimits: BENCH_RATELIMITS });
   results.idle.service = await measureIdle({
     runtime,
     clients: serviceClients(runtime, runId),
     sockets: config.idleSockets,
+    settleMs: IDLE_SETTLE_MS,
     pingWindowMs: pingMs * PING_ROUNDS,
   });
   log(`spana-chat: idle ${JSON.stringify(results.idle.service)}`);
   await shutdown(runtime);
 
   log("spana-chat over Socket.IO: the seed's apps, one connection per user");
-  runtime = await boot(startService, "socket-io", { vars: BENCH_VARS, ratelimits: BENCH_RATELIMITS });
-  results.load.socketIo = await loadSystem("socket.io", runtime, socketIoClients(runtime, runId));
-  await shutdown(runtime);
+  results.load.socketIo = await system(
+    "socket.io",
+    startService,
+    (r) => socketIoClients(r, runId),
+    serviceOptions,
+  );
   runtime = await boot(startService, "socket-io-idle", {
-    vars: { ...BENCH_VARS, SOCKET_IO_PING_INTERVAL_MS: String(pingMs) },
+    vars: { ...PACE_VARS, SOCKET_IO_PING_INTERVAL_MS: String(pingMs) },
   });
   results.idle.socketIo = await measureIdle({
     runtime,
     clients: socketIoClients(runtime, runId),
     sockets: config.idleSockets,
+    settleMs: IDLE_SETTLE_MS,
     pingWindowMs: pingMs * PING_ROUNDS,
   });
   results.idle.socketIo.pingIntervalMs = pingMs;

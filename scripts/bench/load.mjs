@@ -15,10 +15,20 @@ export function cpuSeconds(pid) {
 
 /**
  * Sends `rate` messages per second for `seconds`, round-robin over every party of every room, and
- * waits up to `drainMs` for the stragglers. Each message is counted when its sender sees its own copy
+ * waits up to `drainMs` for the stragglers, then for `settle()` (the work the step left behind, such
+ * as ours' D1 copy) before the server's CPU is read, so each step is charged all of its own work. Each message is counted when its sender sees its own copy
  * (ack), when the other party gets it (delivery) and, if there is one, when the admin feed does.
  */
-export async function runStep({ rooms, adminFeed, rate, seconds, drainMs = 3_000, serverPid, label }) {
+export async function runStep({
+  rooms,
+  adminFeed,
+  rate,
+  seconds,
+  drainMs = 3_000,
+  settle,
+  serverPid,
+  label,
+}) {
   const senders = rooms.flatMap((room) =>
     room.parties.map((party, i) => ({ party, other: room.parties[1 - i] })),
   );
@@ -85,6 +95,7 @@ export async function runStep({ rooms, adminFeed, rate, seconds, drainMs = 3_000
   while (open > 0 && performance.now() < drainDeadline) await sleep(5);
   // Delivered per second counts the other party's copies, so the step ends with the last of them.
   const end = Math.max(scheduleEnd, lastDeliveredAt);
+  await settle?.();
   const cpuUsed = serverPid ? cpuSeconds(serverPid) - cpuBefore : Number.NaN;
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const measured = (performance.now() - t0) / 1000; // CPU was read over this, drain included

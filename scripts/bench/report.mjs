@@ -46,23 +46,28 @@ export function describeRun({ config, load, idle, history, primitives }) {
 
   const b = load.baseline.sustained;
   const w = load.durable?.sustained;
+  const r = load.relay?.sustained;
   const s = load.service.sustained;
   const pct = (x, y) => (x && y ? `${((x / y) * 100).toFixed(0)}%` : "–");
   const times = (x, y) => (x && y ? `${(x / y).toFixed(1)}×` : "–");
+  const paceCpu = (system) => system?.costs?.personsPace?.serverCpuMsPerMessage;
   lines.push(
-    "| | bare Durable Object | bare + SQLite write | spana-chat | ours / bare | ours / bare + write |",
-    "|---|---:|---:|---:|---:|---:|",
+    "| | bare Durable Object | bare + SQLite write | bare + write + 3rd socket | spana-chat | ours / bare | ours / bare + write + 3rd socket |",
+    "|---|---:|---:|---:|---:|---:|---:|",
   );
   lines.push(
-    `| highest rate with p99 < 100 ms, nothing lost (msgs/s) | ${int(b?.rate)} | ${int(w?.rate)} | ${int(s?.rate)} | ${pct(s?.rate, b?.rate)} | ${pct(s?.rate, w?.rate)} |`,
+    `| highest rate with p99 < 100 ms, nothing lost (msgs/s) | ${int(b?.rate)} | ${int(w?.rate)} | ${int(r?.rate)} | ${int(s?.rate)} | ${pct(s?.rate, b?.rate)} | ${pct(s?.rate, r?.rate)} |`,
   );
   lines.push(
-    `| server CPU per message at that rate (ms) | ${ms(b?.serverCpuMsPerMessage)} | ${ms(w?.serverCpuMsPerMessage)} | ${ms(s?.serverCpuMsPerMessage)} | ${times(s?.serverCpuMsPerMessage, b?.serverCpuMsPerMessage)} | ${times(s?.serverCpuMsPerMessage, w?.serverCpuMsPerMessage)} |`,
+    `| server CPU per message at that rate (ms) | ${ms(b?.serverCpuMsPerMessage)} | ${ms(w?.serverCpuMsPerMessage)} | ${ms(r?.serverCpuMsPerMessage)} | ${ms(s?.serverCpuMsPerMessage)} | ${times(s?.serverCpuMsPerMessage, b?.serverCpuMsPerMessage)} | ${times(s?.serverCpuMsPerMessage, r?.serverCpuMsPerMessage)} |`,
+  );
+  lines.push(
+    `| server CPU per message at a person's pace, above idle (ms) | ${ms(paceCpu(load.baseline))} | ${ms(paceCpu(load.durable))} | ${ms(paceCpu(load.relay))} | ${ms(paceCpu(load.service))} | ${times(paceCpu(load.service), paceCpu(load.baseline))} | ${times(paceCpu(load.service), paceCpu(load.relay))} |`,
   );
   const d1 = s?.d1 ? s.d1.statements / Math.max(1, s.d1.messages) : Number.NaN;
   const setup = (x) => x?.setupPerSecond;
   const row = (label, bare, ours, ratio = "") =>
-    lines.push(`| ${label} | ${bare} | | ${ours} | ${ratio} | |`);
+    lines.push(`| ${label} | ${bare} | | | ${ours} | ${ratio} | |`);
   row("D1 statements per message at that rate", "–", Number.isFinite(d1) ? d1.toFixed(3) : "–");
   row(
     "connection setup (sockets/s; ours: upgrade + JWT + join)",
@@ -108,6 +113,7 @@ export function describeRun({ config, load, idle, history, primitives }) {
   for (const [name, result] of [
     ["bare DO", load.baseline],
     ["bare + write", load.durable],
+    ["bare + write + 3rd socket", load.relay],
     ["spana-chat", load.service],
     ["Socket.IO", load.socketIo],
   ]) {
@@ -118,7 +124,14 @@ export function describeRun({ config, load, idle, history, primitives }) {
       );
     }
   }
-  lines.push("", ...cpuRatios(load), "", ...costTable(load.service.costs, config));
+  lines.push(
+    "",
+    ...cpuRatios(load),
+    "",
+    ...paceTable(load, config),
+    "",
+    ...costTable(load.service.costs, config),
+  );
   lines.push("", ...socketIoTable(load, idle));
   lines.push(
     "",
@@ -144,22 +157,55 @@ export function describeRun({ config, load, idle, history, primitives }) {
   return lines.join("\n");
 }
 
-/** Server CPU per message, ours against the bare object, at every offered rate both ladders ran. */
+/** Server CPU per message, ours against the yardsticks, at every offered rate the ladders shared. */
 function cpuRatios(load) {
   const bare = new Map((load.baseline?.steps ?? []).map((st) => [st.rate, st]));
+  const relay = new Map((load.relay?.steps ?? []).map((st) => [st.rate, st]));
   const sio = new Map((load.socketIo?.steps ?? []).map((st) => [st.rate, st]));
   const rows = (load.service?.steps ?? []).filter((st) => bare.has(st.rate));
   const ratio = (x, y) => (x && y ? `${(x / y).toFixed(1)}×` : "–");
   return [
-    "Server CPU per message at the same offered rate (workerd user+system time per delivered message):",
+    "Server CPU per message at the same offered rate (workerd user+system time per delivered message; ours until D1 held the step's messages):",
     "",
-    "| offered (msgs/s) | bare DO (ms) | spana-chat (ms) | ours / bare | over Socket.IO (ms) | Socket.IO / native |",
-    "|---:|---:|---:|---:|---:|---:|",
+    "| offered (msgs/s) | bare DO (ms) | bare + write + 3rd socket (ms) | spana-chat (ms) | ours / bare | ours / bare + write + 3rd socket | over Socket.IO (ms) | Socket.IO / native |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map((st) => {
       const b = bare.get(st.rate).serverCpuMsPerMessage;
+      const r = relay.get(st.rate)?.serverCpuMsPerMessage;
       const viaSio = sio.get(st.rate)?.serverCpuMsPerMessage;
-      return `| ${int(st.rate)} | ${ms(b)} | ${ms(st.serverCpuMsPerMessage)} | ${ratio(st.serverCpuMsPerMessage, b)} | ${ms(viaSio)} | ${ratio(viaSio, st.serverCpuMsPerMessage)} |`;
+      return `| ${int(st.rate)} | ${ms(b)} | ${ms(r)} | ${ms(st.serverCpuMsPerMessage)} | ${ratio(st.serverCpuMsPerMessage, b)} | ${ratio(st.serverCpuMsPerMessage, r)} | ${ms(viaSio)} | ${ratio(viaSio, st.serverCpuMsPerMessage)} |`;
     }),
+  ];
+}
+
+/** At a person's pace: objects hibernate between messages, so wakes are part of every message. */
+function paceTable(load, config) {
+  const systems = [
+    ["bare DO", load.baseline],
+    ["bare + write", load.durable],
+    ["bare + write + 3rd socket", load.relay],
+    ["spana-chat", load.service],
+    ["Socket.IO", load.socketIo],
+  ].filter(([, system]) => system?.costs);
+  const n = (v, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : "–");
+  const wakes = (c) =>
+    c.wakesByKind
+      ? Object.entries(c.wakesByKind)
+          .filter(([, v]) => v > 0)
+          .map(([kind, v]) => `${kind} ${n(v)}`)
+          .join(", ") || "none"
+      : "–";
+  return [
+    `At a person's pace (${config.bookings} bookings, one message each every ${config.paceSeconds} s for ${config.paceDuration} s, ` +
+      "objects hibernating between messages) and in bursts: server CPU per message above the runtime's idle CPU " +
+      "(sampled 10 s before each workload), counted until all the work the messages caused was done (ours: until D1 held every message).",
+    "",
+    "| system | pace: CPU ms/msg | pace: wakes / msg (by kind) | pace: schema checks / msg | bursts: CPU ms/msg | idle CPU (ms/s) |",
+    "|---|---:|---|---:|---:|---:|",
+    ...systems.map(
+      ([name, { costs: c }]) =>
+        `| ${name} | ${ms(c.personsPace.serverCpuMsPerMessage)} | ${wakes(c.personsPace)} | ${c.personsPace.schemaChecks === undefined ? "–" : n(c.personsPace.schemaChecks)} | ${ms(c.bursts.serverCpuMsPerMessage)} | ${ms(c.personsPace.idleCpuMsPerSecond)} |`,
+    ),
   ];
 }
 
@@ -223,8 +269,9 @@ function costTable(costs, config) {
   const { personsPace: p, bursts: b } = costs;
   const n = (v, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : "–");
   const kinds = [...new Set([...Object.keys(p.rowsByKind), ...Object.keys(b.rowsByKind)])].sort();
+  const callKinds = kinds.filter((k) => (p.callsByKind?.[k] ?? 0) + (b.callsByKind?.[k] ?? 0) > 0);
   return [
-    `What a message costs, counted by the Worker (GET /dev/meter) until every alarm had run: at a person's pace ` +
+    `What a message costs, counted by the Worker (GET /dev/meter) until D1 held every message and every alarm had run: at a person's pace ` +
       `(${config.bookings} bookings, one message each every ${costs.paceSeconds} s; ${int(p.messages)} messages) and in ` +
       `bursts (each booking's customer sends ${costs.burstSize} at once; ${int(b.messages)} messages).`,
     "",
@@ -234,6 +281,10 @@ function costTable(costs, config) {
     ...kinds.map((k) => `| … of which in ${k} | ${n(p.rowsByKind[k] ?? 0)} | ${n(b.rowsByKind[k] ?? 0)} | |`),
     `| alarms set / run | ${n(p.alarmsSet)} / ${n(p.alarmsRun)} | ${n(b.alarmsSet)} / ${n(b.alarmsRun)} | |`,
     `| calls to other objects | ${n(p.calls)} | ${n(b.calls)} | ≤ 2 / ≤ 0.2 |`,
+    ...callKinds.map(
+      (k) => `| … made by ${k} | ${n(p.callsByKind?.[k] ?? 0)} | ${n(b.callsByKind?.[k] ?? 0)} | |`,
+    ),
+    `| wakes from hibernation or eviction (each a schema-version read) | ${n(p.wakes)} | ${n(b.wakes)} | |`,
     `| D1 rows written | ${n(p.d1Rows)} | ${n(b.d1Rows)} | ≤ 3 |`,
     `| D1 statements | ${n(p.d1Statements, 3)} | ${n(b.d1Statements, 3)} | |`,
     `| **$ per million messages** | **${n(p.dollarsPerMillion)}** | **${n(b.dollarsPerMillion)}** | ≤ 8 |`,

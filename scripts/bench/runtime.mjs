@@ -57,6 +57,8 @@ export async function startService({ stateDir, vars = {}, ratelimits = {}, inspe
       runtime.mf.unsafeEvictDurableObject(SERVICE, "BookingRoom", { name: bookingId, webSockets: "close" }),
     /** What the Worker's objects have spent so far (GET /dev/meter), summed over every kind of object. */
     meter: () => readMeter(runtime.http),
+    /** Messages D1 holds: the rooms' copies, which lag them by up to D1_COPY_INTERVAL_MS. */
+    d1Messages: async () => (await db.prepare("SELECT COUNT(*) AS n FROM messages").first()).n,
   };
 }
 
