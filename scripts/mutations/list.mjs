@@ -237,8 +237,8 @@ export const mutations = [
   {
     id: "inbox-names-no-hubs",
     file: "src/user-inbox/inbox.ts",
-    find: "return hubs.length > 0 ? { hubs } : undefined;",
-    replace: "return undefined;",
+    find: "return hubs.length > 0 ? { hubs, wants, at } : { wants, at };",
+    replace: "return { wants, at };",
     what: "a party's Socket.IO connections never hear their lifecycle events",
     tests: ["test/socket-io-delivery.test.ts"],
   },
