@@ -1,6 +1,6 @@
 // Connection setup rate and memory: `sockets` sockets (two per booking) opened and joined as fast as
-// `concurrency` clients can on a fresh runtime, then held idle `settleMs` (long enough to hibernate)
-// before the runtime's resident memory is read. With
+// `concurrency` clients can, on a runtime started fresh on the state where the bookings were made,
+// then held idle `settleMs` (long enough to hibernate) before the runtime's resident memory is read. With
 // `pingWindowMs`, also what holding them costs over that window: the server's CPU, and the alarms
 // its objects ran (Socket.IO's heartbeat).
 import { pool } from "./clients.mjs";
@@ -11,26 +11,33 @@ const SETTLE_MS = 5_000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The bookings the idle sockets join, made as fast as `concurrency` clients can. */
+export async function makeIdleBookings({ clients, sockets, concurrency = 50 }) {
+  const bookingCount = Math.ceil(sockets / 2);
+  const t = performance.now();
+  const bookings = await pool(bookingCount, concurrency, (i) => clients.createBooking(`idle${i}`));
+  return { bookings, bookingsPerSecond: bookingCount / ((performance.now() - t) / 1000) };
+}
+
+/**
+ * Opens and joins `sockets` sockets to `bookings` (made by `makeIdleBookings`, in another process
+ * on the same state, so the memory read here is the sockets' and not the booking flow's).
+ */
 export async function measureIdle({
   runtime,
   clients,
+  bookings,
   sockets,
   concurrency = 50,
   settleMs = 2_000,
   pingWindowMs = 0,
 }) {
-  const bookingCount = Math.ceil(sockets / 2);
-  const memoryAtStart = runtime.memory();
-
-  let t = performance.now();
-  const bookings = await pool(bookingCount, concurrency, (i) => clients.createBooking(`idle${i}`));
-  const bookingsPerSecond = bookingCount / ((performance.now() - t) / 1000);
   const memoryBeforeSockets = runtime.memory();
 
   const parties = bookings
     .flatMap((b) => b.parties.map((party) => ({ booking: b, party })))
     .slice(0, sockets);
-  t = performance.now();
+  const t = performance.now();
   await pool(parties.length, concurrency, (i) => clients.connect(parties[i].booking, parties[i].party));
   const setupPerSecond = parties.length / ((performance.now() - t) / 1000);
 
@@ -55,9 +62,7 @@ export async function measureIdle({
   for (const { party } of parties) party.conn.close();
   return {
     sockets: parties.length,
-    bookingsPerSecond,
     setupPerSecond,
-    memoryAtStart,
     memoryBeforeSockets,
     memoryHeld,
     kibPerSocket: ((memoryHeld.rssMiB - memoryBeforeSockets.rssMiB) * 1024) / parties.length,

@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { baselineClients, pool, serviceClients, socketIoClients } from "./clients.mjs";
 import { drained, measureCosts } from "./costs.mjs";
 import { measureHistory } from "./history.mjs";
-import { measureIdle } from "./idle.mjs";
+import { makeIdleBookings, measureIdle } from "./idle.mjs";
 import { ladder, runStep } from "./load.mjs";
 import { measurePrimitives } from "./primitives.mjs";
 import { startProfile, summarizeProfile } from "./profile.mjs";
@@ -51,6 +51,11 @@ const OPTIONS = {
     help: "CPU-profile our Worker for one extra step at its sustained rate",
   },
   "inspector-port": { type: "string", default: "9339", help: "workerd inspector port used by --profile" },
+  "idle-only": {
+    type: "boolean",
+    default: false,
+    help: "only the idle sockets' memory and holding cost, printed; the report is left alone",
+  },
   smoke: {
     type: "boolean",
     default: false,
@@ -101,6 +106,7 @@ const number = (name) => {
 };
 const config = {
   smoke: opts.smoke,
+  idleOnly: opts["idle-only"],
   bookings: number("bookings"),
   stepSeconds: number("step-seconds"),
   startRate: number("start-rate"),
@@ -225,6 +231,32 @@ async function loadSystem(name, runtime, clients, profile = false) {
   return result;
 }
 
+/**
+ * Idle sockets: the bookings made in one runtime, which is then stopped, and the sockets opened on a
+ * fresh one over the same state, so its memory holds the sockets and not the booking flow's garbage.
+ */
+async function idleSystem(name, start, clientsFor, options, measure = {}) {
+  const stateDir = mkdtempSync(join(stateRoot, `${name}-`));
+  let runtime = await boot(start, `${name}-bookings`, { ...options, stateDir });
+  const { bookings, bookingsPerSecond } = await makeIdleBookings({
+    clients: clientsFor(runtime),
+    sockets: config.idleSockets,
+  });
+  await shutdown(runtime);
+  runtime = await boot(start, name, { ...options, stateDir });
+  const result = await measureIdle({
+    runtime,
+    clients: clientsFor(runtime),
+    bookings,
+    sockets: config.idleSockets,
+    settleMs: IDLE_SETTLE_MS,
+    ...measure,
+  });
+  await shutdown(runtime);
+  log(`${name}: idle ${JSON.stringify(result)}`);
+  return { ...result, bookingsPerSecond };
+}
+
 /** A yardstick or ours, at a person's pace and then under the ladder, each on a fresh runtime. */
 async function system(name, start, clientsFor, { vars, ladderVars, profile = false, ...options } = {}) {
   let runtime = await boot(start, `${name}-pace`, { vars, ...options });
@@ -243,6 +275,32 @@ async function system(name, start, clientsFor, { vars, ladderVars, profile = fal
 try {
   const runId = Date.now().toString(36);
   const results = { config, load: {}, idle: {} };
+  if (config.idleOnly) {
+    const pingMs = config.smoke ? BENCH_PING_MS.smoke : BENCH_PING_MS.full;
+    const held = { pingWindowMs: pingMs * PING_ROUNDS };
+    const base = await idleSystem("baseline-idle", startBaseline, (r) => baselineClients(r), {});
+    const ours = await idleSystem(
+      "service-idle",
+      startService,
+      (r) => serviceClients(r, runId),
+      { vars: PACE_VARS, ratelimits: BENCH_RATELIMITS },
+      held,
+    );
+    const sio = await idleSystem(
+      "socket-io-idle",
+      startService,
+      (r) => socketIoClients(r, runId),
+      { vars: { ...PACE_VARS, SOCKET_IO_PING_INTERVAL_MS: String(pingMs) } },
+      held,
+    );
+    const kib = (x) => x.kibPerSocket.toFixed(0);
+    console.log(
+      `KiB per idle joined socket: bare ${kib(base)}, ours ${kib(ours)} (${(ours.kibPerSocket / base.kibPerSocket).toFixed(2)}×), Socket.IO ${kib(sio)}`,
+    );
+    clearTimeout(hardStop);
+    rmSync(stateRoot, { recursive: true, force: true });
+    process.exit(0);
+  }
 
   log("baseline: bare echo/broadcast Durable Object");
   results.load.baseline = await system("baseline", startBaseline, (r) => baselineClients(r));
@@ -256,17 +314,9 @@ try {
   results.load.relay = await system("relay baseline", startBaseline, (r) =>
     baselineClients(r, { durable: true, watched: true }),
   );
-  let runtime = await boot(startBaseline, "baseline-idle");
-  results.idle.baseline = await measureIdle({
-    runtime,
-    clients: baselineClients(runtime),
-    sockets: config.idleSockets,
-    settleMs: IDLE_SETTLE_MS,
-  });
-  log(`baseline: idle ${JSON.stringify(results.idle.baseline)}`);
-  await shutdown(runtime);
+  results.idle.baseline = await idleSystem("baseline-idle", startBaseline, (r) => baselineClients(r), {});
 
-  runtime = await boot(startPrimitives, "primitives");
+  let runtime = await boot(startPrimitives, "primitives");
   results.primitives = await measurePrimitives({ runtime, times: config.smoke ? 50 : 2_000 });
   log(`primitives: ${results.primitives.map((p) => `${p.name} ${p.microseconds.toFixed(1)} µs`).join("; ")}`);
   await shutdown(runtime);
@@ -289,16 +339,13 @@ try {
   await shutdown(runtime);
   // Idle sockets held as long as the Socket.IO connections below are, for what holding costs.
   const pingMs = config.smoke ? BENCH_PING_MS.smoke : BENCH_PING_MS.full;
-  runtime = await boot(startService, "service-idle", { vars: PACE_VARS, ratelimits: BENCH_RATELIMITS });
-  results.idle.service = await measureIdle({
-    runtime,
-    clients: serviceClients(runtime, runId),
-    sockets: config.idleSockets,
-    settleMs: IDLE_SETTLE_MS,
-    pingWindowMs: pingMs * PING_ROUNDS,
-  });
-  log(`spana-chat: idle ${JSON.stringify(results.idle.service)}`);
-  await shutdown(runtime);
+  results.idle.service = await idleSystem(
+    "service-idle",
+    startService,
+    (r) => serviceClients(r, runId),
+    { vars: PACE_VARS, ratelimits: BENCH_RATELIMITS },
+    { pingWindowMs: pingMs * PING_ROUNDS },
+  );
 
   log("spana-chat over Socket.IO: the seed's apps, one connection per user");
   results.load.socketIo = await system(
@@ -307,19 +354,14 @@ try {
     (r) => socketIoClients(r, runId),
     serviceOptions,
   );
-  runtime = await boot(startService, "socket-io-idle", {
-    vars: { ...PACE_VARS, SOCKET_IO_PING_INTERVAL_MS: String(pingMs) },
-  });
-  results.idle.socketIo = await measureIdle({
-    runtime,
-    clients: socketIoClients(runtime, runId),
-    sockets: config.idleSockets,
-    settleMs: IDLE_SETTLE_MS,
-    pingWindowMs: pingMs * PING_ROUNDS,
-  });
+  results.idle.socketIo = await idleSystem(
+    "socket-io-idle",
+    startService,
+    (r) => socketIoClients(r, runId),
+    { vars: { ...PACE_VARS, SOCKET_IO_PING_INTERVAL_MS: String(pingMs) } },
+    { pingWindowMs: pingMs * PING_ROUNDS },
+  );
   results.idle.socketIo.pingIntervalMs = pingMs;
-  log(`socket.io: idle ${JSON.stringify(results.idle.socketIo)}`);
-  await shutdown(runtime);
 
   const report = describeRun(results);
   console.log(report);

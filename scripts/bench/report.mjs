@@ -82,7 +82,7 @@ export function describeRun({ config, load, idle, history, primitives }) {
     held(idle.service),
   );
   row(
-    "RSS before the sockets opened (MiB)",
+    "RSS of that runtime before the sockets opened (MiB; a fresh process on the bookings' state)",
     mib(idle.baseline.memoryBeforeSockets.rssMiB),
     mib(idle.service.memoryBeforeSockets.rssMiB),
   );

@@ -44,9 +44,12 @@ export async function startService({ stateDir, vars = {}, ratelimits = {}, inspe
     inspectorPort,
   );
   const db = await runtime.mf.getD1Database("DB");
+  // A runtime restarted on existing state (the idle measurement) finds its tables there.
+  const migrated = await db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'bookings'").first();
   for (const file of readdirSync(join(ROOT, "migrations"))
     .filter((f) => f.endsWith(".sql"))
     .sort()) {
+    if (migrated) break;
     for (const query of unstable_splitSqlQuery(readFileSync(join(ROOT, "migrations", file), "utf8")))
       await db.prepare(query).run();
   }
