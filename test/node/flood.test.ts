@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AcceptResponse, BookingResponse, ChatTokenResponse } from "../../src/protocol";
-import { call, runningService, type Service, uniqueId, userJwt } from "./service";
+import { type ActiveChat, activeChat, runningService, type Service } from "./service";
 
 // The outside attack run's flood, bounded: connections that send as fast as they can, before and
 // after logging in, on a Socket.IO hub and on a booking room, against the running service with its
@@ -17,45 +16,7 @@ afterAll(async () => {
   await service?.stop();
 });
 
-type Chat = {
-  bookingId: string;
-  customer: string;
-  provider: string;
-  customerToken: string;
-  providerToken: string;
-};
-
-async function activeChat(): Promise<Chat> {
-  const base = service.base;
-  const customer = await userJwt("customer", uniqueId("alice"));
-  const providerId = uniqueId("bob");
-  const provider = await userJwt("service_provider", providerId);
-  const admin = await userJwt("admin", "payments");
-  const { booking } = await call(base, "POST", "/bookings", customer, {
-    status: 201,
-    schema: BookingResponse,
-    body: { providerId },
-  });
-  await call(base, "POST", `/bookings/${booking.id}/payment`, admin, {
-    status: 200,
-    schema: BookingResponse,
-  });
-  const accepted = await call(base, "POST", `/bookings/${booking.id}/accept`, provider, {
-    status: 200,
-    schema: AcceptResponse,
-  });
-  const token = await call(base, "GET", `/chat/booking/${booking.id}/token`, customer, {
-    status: 200,
-    schema: ChatTokenResponse,
-  });
-  return {
-    bookingId: booking.id,
-    customer,
-    provider,
-    customerToken: token.chatToken,
-    providerToken: accepted.chatToken,
-  };
-}
+const newChat = () => activeChat(service.base);
 
 /** A native booking socket, joined; its frames as parsed JSON. */
 async function bookingSocket(bookingId: string, jwt: string, chatToken: string) {
@@ -112,7 +73,7 @@ function socketIo(): WebSocket {
 }
 
 /** Eight Socket.IO connections that never log in and eight logged-in booking sockets, flooding. */
-async function floodAll(target: Chat, ms: number, perSecond: number | null): Promise<Closed[]> {
+async function floodAll(target: ActiveChat, ms: number, perSecond: number | null): Promise<Closed[]> {
   const anonymous = await Promise.all(
     Array.from({ length: 8 }, async () => {
       const ws = socketIo();
@@ -135,7 +96,7 @@ async function floodAll(target: Chat, ms: number, perSecond: number | null): Pro
  * Another booking chatting while `during` runs (and for at least `minMs`): each message's round
  * trip to both parties, in order.
  */
-async function chatDuring(victim: Chat, during: Promise<unknown>, minMs = 1_500) {
+async function chatDuring(victim: ActiveChat, during: Promise<unknown>, minMs = 1_500) {
   const customer = await bookingSocket(victim.bookingId, victim.customer, victim.customerToken);
   const provider = await bookingSocket(victim.bookingId, victim.provider, victim.providerToken);
   let floodOver = false;
@@ -174,8 +135,8 @@ async function chatDuring(victim: Chat, during: Promise<unknown>, minMs = 1_500)
 
 describe("a flood of frames", () => {
   it("closes connections that flood at 1,000 frames a second, before or after logging in, and nobody else notices", async () => {
-    const victim = await activeChat();
-    const target = await activeChat();
+    const victim = await newChat();
+    const target = await newChat();
     const memoryBefore = service.memory();
     const floods = floodAll(target, 3_000, 1_000);
     const chat = await chatDuring(victim, floods);
@@ -197,8 +158,8 @@ describe("a flood of frames", () => {
   });
 
   it("closes connections that flood as fast as they can, and bounds what the runtime holds", async () => {
-    const victim = await activeChat();
-    const target = await activeChat();
+    const victim = await newChat();
+    const target = await newChat();
     const memoryBefore = service.memory();
     const floods = floodAll(target, 1_000, null);
     const chat = await chatDuring(victim, floods);

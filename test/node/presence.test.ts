@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AcceptResponse, BookingResponse, ChatTokenResponse } from "../../src/protocol";
 import { RawWebSocket } from "./raw-websocket";
-import { call, runningService, type Service, uniqueId, userJwt } from "./service";
+import { activeChat, runningService, type Service } from "./service";
 
 let service: Service;
 
@@ -18,29 +17,9 @@ type Frame = { event: string; data: { online?: { userId: string }[] } };
 describe("presence", () => {
   it("tells the other party when a socket dies without a close", async () => {
     const base = service.base;
-    const customerId = uniqueId("alice");
-    const providerId = uniqueId("bob");
-    const customer = await userJwt("customer", customerId);
-    const provider = await userJwt("service_provider", providerId);
-    const admin = await userJwt("admin", "payments");
-    const { booking } = await call(base, "POST", "/bookings", customer, {
-      status: 201,
-      schema: BookingResponse,
-      body: { providerId },
-    });
-    await call(base, "POST", `/bookings/${booking.id}/payment`, admin, {
-      status: 200,
-      schema: BookingResponse,
-    });
-    const accepted = await call(base, "POST", `/bookings/${booking.id}/accept`, provider, {
-      status: 200,
-      schema: AcceptResponse,
-    });
-    const token = await call(base, "GET", `/chat/booking/${booking.id}/token`, customer, {
-      status: 200,
-      schema: ChatTokenResponse,
-    });
-    const url = `${base.replace("http", "ws")}/bookings/${booking.id}/ws`;
+    const chat = await activeChat(base);
+    const { customerId, providerId, customer, provider } = chat;
+    const url = `${base.replace("http", "ws")}/bookings/${chat.bookingId}/ws`;
     // The provider on an ordinary WebSocket, listening.
     const listener = new WebSocket(url, ["spana-chat.v1", `bearer.${provider}`]);
     const heard: Frame[] = [];
@@ -49,13 +28,16 @@ describe("presence", () => {
     listener.send(
       JSON.stringify({
         event: "join-booking",
-        data: { bookingId: booking.id, chatToken: accepted.chatToken },
+        data: { bookingId: chat.bookingId, chatToken: chat.providerToken },
       }),
     );
     // The customer on a socket that will vanish.
     const phone = await RawWebSocket.open(url, ["spana-chat.v1", `bearer.${customer}`]);
     phone.send(
-      JSON.stringify({ event: "join-booking", data: { bookingId: booking.id, chatToken: token.chatToken } }),
+      JSON.stringify({
+        event: "join-booking",
+        data: { bookingId: chat.bookingId, chatToken: chat.customerToken },
+      }),
     );
     const online = () =>
       heard

@@ -5,7 +5,7 @@ import { SignJWT } from "jose";
 import { io, type Socket } from "socket.io-client";
 import { z } from "zod";
 import { startService } from "../../scripts/bench/runtime.mjs";
-import { serverEventData } from "../../src/protocol";
+import { AcceptResponse, BookingResponse, ChatTokenResponse, serverEventData } from "../../src/protocol";
 
 /**
  * The running service for tests that use real client libraries from Node: the built Worker
@@ -169,3 +169,40 @@ export class SeedClient {
 
 /** Lets in-flight events arrive, to check that something did not. */
 export const settle = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A booking through the real HTTP flow up to an active chat: both parties' JWTs, ids and chat tokens. */
+export async function activeChat(base: string) {
+  const customerId = uniqueId("alice");
+  const providerId = uniqueId("bob");
+  const customer = await userJwt("customer", customerId);
+  const provider = await userJwt("service_provider", providerId);
+  const admin = await userJwt("admin", "payments");
+  const { booking } = await call(base, "POST", "/bookings", customer, {
+    status: 201,
+    schema: BookingResponse,
+    body: { providerId },
+  });
+  await call(base, "POST", `/bookings/${booking.id}/payment`, admin, {
+    status: 200,
+    schema: BookingResponse,
+  });
+  const accepted = await call(base, "POST", `/bookings/${booking.id}/accept`, provider, {
+    status: 200,
+    schema: AcceptResponse,
+  });
+  const token = await call(base, "GET", `/chat/booking/${booking.id}/token`, customer, {
+    status: 200,
+    schema: ChatTokenResponse,
+  });
+  return {
+    bookingId: booking.id,
+    customerId,
+    providerId,
+    customer,
+    provider,
+    customerToken: token.chatToken,
+    providerToken: accepted.chatToken,
+  };
+}
+
+export type ActiveChat = Awaited<ReturnType<typeof activeChat>>;
