@@ -54,6 +54,6 @@ function acceptedAtOnce(raw: string, accepts: CommandChecks): Incoming | null {
   const { event, data } = frame;
   if (typeof event !== "string" || event.length === 0 || event.length > 64) return null;
   const accepted = accepts(event);
-  if (!accepted || !accepted(data)) return null;
+  if (!accepted?.(data)) return null;
   return { kind: "command", name: event, data, checked: true };
 }
