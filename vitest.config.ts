@@ -24,21 +24,33 @@ export const TEST_BINDINGS = {
   ADMIN_FEED_SHARDS: "3",
 };
 
+/** Files that run with the contact guard masking (CONTACT_POLICY=mask); every other file runs with it off. */
+const MASKING_TESTS = ["test/moderation.test.ts"];
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
-  return {
+  const project = (name: string, bindings: Record<string, string>, include: string[], exclude: string[]) => ({
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: { ...TEST_BINDINGS, TEST_MIGRATIONS: migrations } },
+        miniflare: { bindings: { ...TEST_BINDINGS, ...bindings, TEST_MIGRATIONS: migrations } },
       }),
     ],
     test: {
-      include: ["test/**/*.test.ts"],
-      // Those drive the running service from Node (vitest.node.config.ts).
-      exclude: ["test/node/**"],
+      name,
+      include,
+      // test/node drives the running service from Node (vitest.node.config.ts).
+      exclude: ["test/node/**", ...exclude],
       setupFiles: ["./test/apply-migrations.ts"],
       testTimeout: 20_000,
+    },
+  });
+  return {
+    test: {
+      projects: [
+        project("workers", {}, ["test/**/*.test.ts"], MASKING_TESTS),
+        project("contact-guard-mask", { CONTACT_POLICY: "mask" }, MASKING_TESTS, []),
+      ],
     },
   };
 });

@@ -6,10 +6,12 @@ import { corsForAllowedOrigins } from "./auth/origin";
 import { ApiError, errorResponse, refusal } from "./errors";
 import { describeError } from "./log";
 import { adminHandlers } from "./routes/admin";
+import { attachmentHandlers } from "./routes/attachments";
 import { bookingHandlers } from "./routes/bookings";
 import { chatHandlers } from "./routes/chat";
 import { devHandlers } from "./routes/dev";
 import { metaHandlers } from "./routes/meta";
+import { moderationHandlers } from "./routes/moderation";
 import { type RouteHandlers, serveRoutes } from "./routes/serve";
 import { socketIoRoutes } from "./routes/socket-io";
 import { socketRoutes } from "./routes/sockets";
@@ -20,15 +22,19 @@ export const app = new Hono<AppEnv>();
 
 app.use("*", corsForAllowedOrigins);
 
-/** No request body is larger; checked before anything reads one (the payment webhook included). */
+/**
+ * No request body is larger; checked before anything reads one (the payment webhook included).
+ * Uploads stream to R2 under their own limit (ATTACHMENT_MAX_BYTES, src/routes/attachments.ts).
+ */
 const MAX_BODY_BYTES = 64 * 1024;
-app.use(
-  "*",
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () =>
-      errorResponse(refusal("payload_too_large", `Request bodies are at most ${MAX_BODY_BYTES} bytes`)),
-  }),
+const UPLOAD_PATH = /^\/chat\/booking\/[^/]+\/attachments$/;
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () =>
+    errorResponse(refusal("payload_too_large", `Request bodies are at most ${MAX_BODY_BYTES} bytes`)),
+});
+app.use("*", (c, next) =>
+  c.req.method === "POST" && UPLOAD_PATH.test(c.req.path) ? next() : limitBody(c, next),
 );
 
 // The sockets first: `/bookings/:id/ws` must not be read as a booking's HTTP route.
@@ -41,6 +47,8 @@ const handlers: RouteHandlers = {
   ...chatHandlers,
   ...adminHandlers,
   ...supportHandlers,
+  ...attachmentHandlers,
+  ...moderationHandlers,
 };
 serveRoutes(app, handlers);
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type AttachmentKind, parseAttachmentTypes } from "./attachments/sniff";
 import { ApiError } from "./errors";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_CHARS } from "./protocol";
 
@@ -48,6 +49,19 @@ export const ConfigSchema = z.object({
   SOCKET_IO_CONNECT_TIMEOUT_MS: limit(5_000),
   D1_COPY_INTERVAL_MS: limit(60_000),
   D1_COPY_MAX_PENDING: limit(200),
+  CONTACT_POLICY: Optional.pipe(z.enum(["off", "flag", "mask"]).default("off")),
+  ATTACHMENT_TYPES: Optional.transform((v, ctx) => {
+    try {
+      return parseAttachmentTypes(v);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : "invalid" });
+      return z.NEVER;
+    }
+  }),
+  ATTACHMENT_MAX_BYTES: limit(10 * 1024 * 1024),
+  NOTIFY_WEBHOOK_URL: Optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  NOTIFY_WEBHOOK_SECRET: Optional.pipe(Secret.optional()),
+  NOTIFY_COALESCE_SECONDS: limit(60),
 });
 
 /** A positive integer var with a default; vars arrive as strings (or numbers from wrangler.toml). */
@@ -108,6 +122,12 @@ export type Config = {
    * copied (spread ±25%), or at once when that many writes wait (see conversation/conversation.ts).
    */
   d1Copy: { intervalMs: number; maxPending: number };
+  /** Contact details in messages between the parties: let through, list for admins, or hide from the other party. */
+  contactPolicy: "off" | "flag" | "mask";
+  /** What may be uploaded (checked from the bytes) and how large. */
+  attachments: { kinds: AttachmentKind[]; maxBytes: number };
+  /** Where notifications for users with no live socket go (signed with `secret`), or null: off. */
+  notify: { url: string; secret: string; coalesceMs: number } | null;
   environment: string;
   jwtSecret: string | undefined;
   jwksUrl: string | undefined;
@@ -143,10 +163,14 @@ function checkConfig(env: Env): { config: Config } | { problems: string[] } {
   if (c.JWT_JWKS_URL && (!c.JWT_ISSUER || !c.JWT_AUDIENCE)) {
     problems.push("JWT_JWKS_URL needs JWT_ISSUER and JWT_AUDIENCE");
   }
+  if (c.NOTIFY_WEBHOOK_URL && !c.NOTIFY_WEBHOOK_SECRET) {
+    problems.push("NOTIFY_WEBHOOK_URL needs NOTIFY_WEBHOOK_SECRET");
+  }
   const secrets = {
     JWT_SECRET: c.JWT_SECRET,
     CHAT_TOKEN_SECRET: c.CHAT_TOKEN_SECRET,
     PAYMENT_WEBHOOK_SECRET: c.PAYMENT_WEBHOOK_SECRET,
+    NOTIFY_WEBHOOK_SECRET: c.NOTIFY_WEBHOOK_SECRET,
   };
   if (c.ENVIRONMENT !== "development") {
     for (const [name, value] of Object.entries(secrets)) {
@@ -206,6 +230,16 @@ function toConfig(c: z.infer<typeof ConfigSchema>): Config {
     socketIoPing: { intervalMs: c.SOCKET_IO_PING_INTERVAL_MS, timeoutMs: c.SOCKET_IO_PING_TIMEOUT_MS },
     socketIoConnectTimeoutMs: c.SOCKET_IO_CONNECT_TIMEOUT_MS,
     d1Copy: { intervalMs: c.D1_COPY_INTERVAL_MS, maxPending: c.D1_COPY_MAX_PENDING },
+    contactPolicy: c.CONTACT_POLICY,
+    attachments: { kinds: c.ATTACHMENT_TYPES, maxBytes: c.ATTACHMENT_MAX_BYTES },
+    notify:
+      c.NOTIFY_WEBHOOK_URL && c.NOTIFY_WEBHOOK_SECRET
+        ? {
+            url: c.NOTIFY_WEBHOOK_URL,
+            secret: c.NOTIFY_WEBHOOK_SECRET,
+            coalesceMs: c.NOTIFY_COALESCE_SECONDS * 1000,
+          }
+        : null,
     environment: c.ENVIRONMENT,
     jwtSecret: c.JWT_SECRET,
     jwksUrl: c.JWT_JWKS_URL,

@@ -3,4 +3,10 @@ interface Env {
   JWT_JWKS_URL?: string;
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
+  CONTACT_POLICY?: string;
+  ATTACHMENT_TYPES?: string;
+  ATTACHMENT_MAX_BYTES?: string;
+  NOTIFY_WEBHOOK_URL?: string;
+  NOTIFY_WEBHOOK_SECRET?: string;
+  NOTIFY_COALESCE_SECONDS?: string;
 }

@@ -9,6 +9,9 @@ function schema(type: z.core.$ZodType, io: "input" | "output" = "output"): Json 
   return rest;
 }
 
+/** Bytes, as OpenAPI 3.1 describes a file. */
+const BINARY = { type: "string", contentMediaType: "application/octet-stream" };
+
 const errorResponse = (description: string) => ({
   description,
   content: { "application/json": { schema: schema(ErrorBody) } },
@@ -41,7 +44,9 @@ function operation(route: HttpRoute): Json {
   const errors: Json = {
     ...(route.auth === "none" ? {} : { "401": errorResponse("Missing or invalid JWT (`unauthorized`)") }),
     ...(route.auth === "admin" ? { "403": errorResponse("Not an admin (`forbidden`)") } : {}),
-    ...(route.body || route.query ? { "400": errorResponse("Invalid request (`invalid_request`)") } : {}),
+    ...(route.body || route.query || route.rawBody
+      ? { "400": errorResponse("Invalid request (`invalid_request`)") }
+      : {}),
   };
   for (const [status, description] of Object.entries(route.errors ?? {})) {
     errors[status] = route.path === "/health" ? { description } : errorResponse(description);
@@ -59,10 +64,21 @@ function operation(route: HttpRoute): Json {
           },
         }
       : {}),
+    ...(route.rawBody
+      ? {
+          requestBody: {
+            required: true,
+            description: route.rawBody.description,
+            content: Object.fromEntries(route.rawBody.types.map((type) => [type, { schema: BINARY }])),
+          },
+        }
+      : {}),
     responses: {
       [String(route.status)]: {
         description: route.status === 201 ? "Created" : "OK",
-        content: { "application/json": { schema: schema(route.response) } },
+        content: route.binaryResponse
+          ? { "application/octet-stream": { schema: BINARY } }
+          : { "application/json": { schema: schema(route.response) } },
       },
       ...errors,
     },

@@ -171,6 +171,7 @@ describe("the D1 outbox", () => {
       metadata: JSON.stringify(metadata),
       is_read: 0,
       created_at: sent.createdAt,
+      attachments: null,
     });
     customer.close();
   });

@@ -56,11 +56,20 @@ describe("a room stored with an older schema", () => {
   });
 });
 
+/** What migration 3 (attachments, moderation, freeze) added, taken away again. */
+const UNDO_MIGRATION_3 = [
+  "DROP TABLE attachments",
+  "ALTER TABLE booking DROP COLUMN chat_frozen_at",
+  ...["attachments", "contacts", "masked_content", "hidden_at"].map(
+    (c) => `ALTER TABLE messages DROP COLUMN ${c}`,
+  ),
+];
+
 describe("a room stored before the booking's columns had one name each", () => {
   it("wakes up with its booking, tokens and their issue times under the new names", async () => {
     const chat = await activeChat();
     const room = bookingRoom(env, chat.bookingId);
-    // As the previous release stored it: the issue times under their old names, migration 2 not run.
+    // As that release stored it: the issue times under their old names, migrations 2 and 3 not run.
     const issued = await runInDurableObject(room, (_, state) => {
       const sql = state.storage.sql;
       const row = sql
@@ -70,8 +79,9 @@ describe("a room stored before the booking's columns had one name each", () => {
         .one();
       sql.exec("ALTER TABLE booking RENAME COLUMN customer_chat_token_issued_at TO customer_token_issued_at");
       sql.exec("ALTER TABLE booking RENAME COLUMN provider_chat_token_issued_at TO provider_token_issued_at");
+      for (const undo of UNDO_MIGRATION_3) sql.exec(undo);
       sql.exec(
-        "DELETE FROM __drizzle_migrations WHERE created_at = (SELECT MAX(created_at) FROM __drizzle_migrations)",
+        "DELETE FROM __drizzle_migrations WHERE created_at >= (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1 OFFSET 1)",
       );
       forgetSchemaVersion(state.storage);
       return row;

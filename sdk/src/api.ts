@@ -6,7 +6,7 @@ import {
   httpRoutes,
   type PathParams,
 } from "../../src/protocol";
-import { type HttpOptions, request } from "./http";
+import { type FileBody, type HttpOptions, request } from "./http";
 
 /** What a call to `route` takes: its path parameters, query, body and extra headers, each typed. */
 export type CallArgs<R extends HttpRoute> = (HasPathParams<R["path"]> extends true
@@ -17,10 +17,13 @@ export type CallArgs<R extends HttpRoute> = (HasPathParams<R["path"]> extends tr
     ? R["bodyOptional"] extends true
       ? { body?: z.input<R["body"]> }
       : { body: z.input<R["body"]> }
-    : unknown) & { headers?: Record<string, string> };
+    : unknown) &
+  (R["rawBody"] extends object ? { body: FileBody } : unknown) & { headers?: Record<string, string> };
 
-/** What it answers, parsed with the protocol's schema. */
-export type CallResult<R extends HttpRoute> = z.output<R["response"]>;
+/** What it answers, parsed with the protocol's schema (a Blob for a route that answers bytes). */
+export type CallResult<R extends HttpRoute> = R["binaryResponse"] extends true
+  ? Blob
+  : z.output<R["response"]>;
 
 type Call<R extends HttpRoute> =
   Record<string, never> extends CallArgs<R>
@@ -56,12 +59,14 @@ export function createApi(http: HttpOptions): Api {
   const api: Record<string, (args?: LooseArgs) => Promise<unknown>> = {};
   for (const [name, route] of Object.entries(httpRoutes) as [string, HttpRoute][]) {
     api[name] = async (args = {}) => {
-      const json = await request(http, route.method, urlOf(route, args), {
-        body: args.body,
+      const raw = route.rawBody !== undefined;
+      const answer = await request(http, route.method, urlOf(route, args), {
+        ...(raw ? { bytes: args.body as FileBody } : { body: args.body }),
         headers: args.headers,
         anonymous: route.auth === "none",
+        binary: route.binaryResponse === true,
       });
-      return route.response.parse(json);
+      return route.binaryResponse ? answer : route.response.parse(answer);
     };
   }
   return api as unknown as Api;

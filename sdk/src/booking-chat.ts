@@ -1,4 +1,5 @@
 import {
+  type AttachmentRef,
   ChatTokenResponse,
   HistoryResponse,
   type Message,
@@ -6,11 +7,13 @@ import {
   type ServerEvent,
   type ServerEventName,
   type ServerEventPayload,
+  UploadResponse,
 } from "../../src/protocol";
 import { Connection, type ConnectionStatus } from "./connection";
 import { Emitter } from "./emitter";
 import {
   ChatClientError,
+  type FileBody,
   type HttpOptions,
   REPLACEMENT_CHARACTER,
   replacementRefused,
@@ -83,10 +86,7 @@ export class BookingChat {
   /** Connects (fetching the chat token first if needed). Resolves once the first join is answered. */
   async connect(): Promise<ServerEventPayload<"booking-joined">> {
     this.connection.assertCanOpen();
-    if (!this.options.asAdmin && this.chatToken === undefined) {
-      const path = `/chat/booking/${this.options.bookingId}/token`;
-      this.chatToken = ChatTokenResponse.parse(await request(this.options.http, "GET", path)).chatToken;
-    }
+    await this.tokenHeaders();
     const joined = new Promise<ServerEventPayload<"booking-joined">>((resolve, reject) => {
       const offJoined = this.events.on("booking-joined", (data) => {
         offJoined();
@@ -109,8 +109,14 @@ export class BookingChat {
     return this.events.on(event, handler);
   }
 
-  /** Sends a message; resolves with the stored message once acknowledged, rejects with its chat-error. */
-  send(text: string, options: { metadata?: Metadata; clientMessageId?: string } = {}): Promise<Message> {
+  /**
+   * Sends a message; resolves with the stored message once acknowledged, rejects with its
+   * chat-error. `attachments`: ids from `upload()` (at most 5); the text may then be empty.
+   */
+  send(
+    text: string,
+    options: { metadata?: Metadata; clientMessageId?: string; attachments?: string[] } = {},
+  ): Promise<Message> {
     if (this.terminated)
       return Promise.reject(new ChatClientError(0, "chat_terminated", "The chat has ended"));
     const clientMessageId = options.clientMessageId ?? randomId();
@@ -120,6 +126,7 @@ export class BookingChat {
       message: text,
       clientMessageId,
       ...(options.metadata ? { metadata: options.metadata } : {}),
+      ...(options.attachments?.length ? { attachments: options.attachments } : {}),
     };
     const frame = JSON.stringify({ event: "booking-chat", data });
     if (frame.includes(REPLACEMENT_CHARACTER)) return Promise.reject(replacementRefused());
@@ -153,11 +160,39 @@ export class BookingChat {
     );
   }
 
+  /**
+   * Uploads a photo or file for a message (send its `id` with `send(text, { attachments })`
+   * within the hour). `contentType` defaults to the Blob's own type; the service checks the bytes.
+   */
+  async upload(file: FileBody, options: { name: string; contentType?: string }): Promise<AttachmentRef> {
+    const type =
+      options.contentType ?? (typeof Blob !== "undefined" && file instanceof Blob ? file.type : "");
+    const query = new URLSearchParams({ name: options.name });
+    const headers = { ...(await this.tokenHeaders()), "Content-Type": type || "application/octet-stream" };
+    const path = `/chat/booking/${this.options.bookingId}/attachments?${query}`;
+    const answer = await request(this.options.http, "POST", path, { bytes: file, headers });
+    return UploadResponse.parse(answer).attachment;
+  }
+
+  /** A file of this booking's messages, as a Blob (with its type). */
+  async attachment(attachmentId: string): Promise<Blob> {
+    const headers = await this.tokenHeaders();
+    const path = `/chat/booking/${this.options.bookingId}/attachments/${encodeURIComponent(attachmentId)}`;
+    return (await request(this.options.http, "GET", path, { headers, binary: true })) as Blob;
+  }
+
+  /** Reports the other party's message `seq` to the admins. */
+  async report(seq: number, reason: string): Promise<void> {
+    const headers = await this.tokenHeaders();
+    const path = `/chat/booking/${this.options.bookingId}/messages/${seq}/report`;
+    await request(this.options.http, "POST", path, { headers, body: { reason } });
+  }
+
   /** A page of history, ascending; pass `nextBefore` as `before` for older messages. */
   async history(page: { before?: number; after?: number; limit?: number } = {}): Promise<HistoryResponse> {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(page)) if (value !== undefined) query.set(key, String(value));
-    const headers: Record<string, string> = this.chatToken ? { "X-Chat-Token": this.chatToken } : {};
+    const headers = await this.tokenHeaders();
     const path = `/chat/booking/${this.options.bookingId}?${query}`;
     return HistoryResponse.parse(await request(this.options.http, "GET", path, { headers }));
   }
@@ -175,6 +210,15 @@ export class BookingChat {
   close(): void {
     this.live.clear();
     this.connection.stop();
+  }
+
+  /** `X-Chat-Token` for the HTTP calls of a party (fetching the token the first time); none for admins. */
+  private async tokenHeaders(): Promise<Record<string, string>> {
+    if (!this.options.asAdmin && this.chatToken === undefined) {
+      const path = `/chat/booking/${this.options.bookingId}/token`;
+      this.chatToken = ChatTokenResponse.parse(await request(this.options.http, "GET", path)).chatToken;
+    }
+    return this.chatToken ? { "X-Chat-Token": this.chatToken } : {};
   }
 
   private join(send: (frame: string) => void): void {

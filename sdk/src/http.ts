@@ -25,21 +25,36 @@ export function replacementRefused(): ChatClientError {
 
 export type HttpOptions = { baseUrl: string; getToken: () => Promise<string>; fetch: typeof fetch };
 
-/** Calls the HTTP API with the user's JWT; returns the JSON body or throws a ChatClientError. */
+/** Raw bytes for an upload: a browser's File or Blob, or bytes. */
+export type FileBody = Blob | ArrayBuffer | Uint8Array<ArrayBuffer>;
+
+export type RequestOptions = {
+  body?: unknown;
+  /** Raw bytes to send instead of a JSON body (an upload); `Content-Type` comes from `headers`. */
+  bytes?: FileBody;
+  headers?: Record<string, string>;
+  anonymous?: boolean;
+  /** The answer is bytes (a download): resolve with them as a Blob. */
+  binary?: boolean;
+};
+
+/** Calls the HTTP API with the user's JWT; returns the JSON body (or a Blob) or throws a ChatClientError. */
 export async function request(
   http: HttpOptions,
   method: string,
   path: string,
-  options: { body?: unknown; headers?: Record<string, string>; anonymous?: boolean } = {},
+  options: RequestOptions = {},
 ): Promise<unknown> {
   const headers = new Headers(options.headers);
   if (!options.anonymous) headers.set("Authorization", `Bearer ${await http.getToken()}`);
-  if (options.body !== undefined) headers.set("Content-Type", "application/json");
+  if (options.body !== undefined && options.bytes === undefined)
+    headers.set("Content-Type", "application/json");
   const response = await http.fetch(`${http.baseUrl}${path}`, {
     method,
     headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    body: options.bytes ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
+  if (response.ok && options.binary) return response.blob();
   const json: unknown = await response.json().catch(() => null);
   if (response.ok) return json;
   const error = ErrorBody.safeParse(json);

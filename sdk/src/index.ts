@@ -1,10 +1,12 @@
 export type {
+  AttachmentRef,
   Booking,
   ChatSummary,
   ErrorCode,
   HttpRouteName,
   Message,
   Metadata,
+  Notification,
   ServerEvent,
   ServerEventName,
   ServerEventPayload,
@@ -14,7 +16,7 @@ export type { Api, CallArgs, CallResult } from "./api";
 export { BookingChat } from "./booking-chat";
 export { type ChatClient, type ChatClientOptions, createChatClient } from "./client";
 export { AdminFeed, Feed, Inbox } from "./feeds";
-export { ChatClientError } from "./http";
+export { ChatClientError, type FileBody } from "./http";
 export {
   NO_WEBSOCKET_MESSAGE,
   NoWebSocketError,

@@ -1,9 +1,11 @@
 import type { z } from "zod";
-import type { Limits } from "../config";
+import type { Config } from "../config";
 import { contentError } from "../conversation/content";
+import type { StoredMessage } from "../conversation/message-log";
 import { recordAdminAccess } from "../db/admin-audit";
 import { sioListenerName } from "../delivery/targets";
 import { type Refusal, refusal } from "../errors";
+import { findContacts, maskContacts } from "../moderation/contact-guard";
 import type { BookingChatData, ClientEvent, JoinBookingData, MarkReadData, TypingData } from "../protocol";
 import { REPLAY_LIMIT, TYPING_PER_SECOND } from "../protocol";
 import { isRefusal, type Outcome, type OutEvent, refused, SILENT } from "../sockets/command";
@@ -22,8 +24,8 @@ export type LiveAudience = { users: { userId: string; role: "customer" | "provid
 export type RoomReach = {
   /** The room's own connections joined to the booking (but `except`, one that is closing). */
   joinedHere(except?: string): Joiner[];
-  /** A new message, to every connection of the room's own that joined (hubs follow the log). */
-  broadcastMessage(messageJson: string): void;
+  /** A new message, to every connection of the room's own that joined, as each reads it (hubs follow the log). */
+  broadcastMessage(message: StoredMessage): void;
   /** A read receipt, to every connection of the room's own of that party. */
   sendToParty(party: "customer" | "provider", event: OutEvent): void;
   /** A live event (typing, presence) to the connections joined here and on every hub: lost if nobody listens. */
@@ -48,7 +50,7 @@ export class ChatCommands {
 
   constructor(
     private readonly state: RoomState,
-    private readonly limits: () => Limits,
+    private readonly config: () => Config,
     private readonly d1: D1Database,
     private readonly reach: RoomReach,
     readonly presence: Presence,
@@ -152,29 +154,50 @@ export class ChatCommands {
     // so a client that lost the acknowledgement learns its message went through.
     const stored = data.clientMessageId ? log.findResend(caller.userId, data.clientMessageId) : null;
     if (stored) {
-      const json = JSON.stringify(presentMessage(booking.id, stored));
+      const json = JSON.stringify(presentMessage(booking.id, stored, false, allowed.party));
       return { reply: [{ event: "booking-chat", data: json }], ack: json };
     }
     if (booking.chatTerminatedAt !== null) return { ...terminated(), ...extras };
     if (!booking.chatActive) return refusal("chat_not_active", "Chat is not active yet", extras);
-    const invalid = contentError(data.message, data.metadata, this.limits().maxMessageChars);
-    if (invalid) return refusal(invalid.code, invalid.message, extras);
-    const message = log.append(
-      {
-        senderId: caller.userId,
-        senderRole: allowed.party,
-        content: data.message,
-        clientMessageId: data.clientMessageId ?? null,
-        metadata: data.metadata ?? null,
-      },
-      new Date().toISOString(),
+    if (booking.chatFrozenAt !== null) return refusal("chat_frozen", FROZEN, extras);
+    const config = this.config();
+    const files = data.attachments ?? [];
+    const invalid = contentError(
+      data.message,
+      data.metadata,
+      config.limits.maxMessageChars,
+      files.length > 0,
     );
+    if (invalid) return refusal(invalid.code, invalid.message, extras);
+    const guarded = guardContacts(data.message, config.contactPolicy);
+    const sender = { userId: caller.userId, role: allowed.party };
+    const append = (): StoredMessage | Refusal => {
+      const seq = log.lastSeq() + 1;
+      const claimed = files.length > 0 ? this.state.attachments.claim(files, sender, seq) : null;
+      if (isRefusal(claimed)) return claimed;
+      return log.append(
+        {
+          senderId: caller.userId,
+          senderRole: allowed.party,
+          content: data.message,
+          clientMessageId: data.clientMessageId ?? null,
+          metadata: data.metadata ?? null,
+          attachments: claimed,
+          ...guarded,
+        },
+        new Date().toISOString(),
+      );
+    };
+    // A message with files marks them used in the same transaction; one without writes one row.
+    const appended = files.length > 0 ? this.state.transaction(append) : append();
+    if (isRefusal(appended)) return { ...appended, ...extras };
+    const message = appended;
     roomCounters.messages++;
     const json = liveMessageJson(booking.id, message);
     // Every joined socket here hears it now (the sender's included, as its acknowledgement);
     // Socket.IO hubs, inboxes, the admin feed and D1 follow the log by cursor. The sender's own
     // hub takes its share with the answer, which saves it a call.
-    this.reach.broadcastMessage(json);
+    this.reach.broadcastMessage(message);
     const handed =
       caller.hub === undefined ? null : this.state.conversation.handOver(sioListenerName(caller.hub));
     await this.state.conversation.afterWrite();
@@ -250,7 +273,7 @@ export class ChatCommands {
 
   /** Per-connection and per-user token buckets for sends and for joins; a refusal says when to try again. */
   private limit(caller: Caller, what: "send" | "join", clientMessageId?: string): Refusal | null {
-    const l = this.limits();
+    const l = this.config().limits;
     const buckets =
       what === "send"
         ? ([
@@ -273,6 +296,20 @@ export class ChatCommands {
     }
     return null;
   }
+}
+
+const FROZEN = "An admin has paused this chat; sending is not possible for now";
+
+/** What the contact guard records with a message under `policy`: the kinds found, and the masked text. */
+function guardContacts(
+  text: string,
+  policy: Config["contactPolicy"],
+): { contacts: string[] | null; maskedContent: string | null } {
+  if (policy === "off") return { contacts: null, maskedContent: null };
+  const found = findContacts(text);
+  if (found.length === 0) return { contacts: null, maskedContent: null };
+  const contacts = [...new Set(found.map((m) => m.kind))];
+  return { contacts, maskedContent: policy === "mask" ? maskContacts(text, found) : null };
 }
 
 function terminated(): Refusal {

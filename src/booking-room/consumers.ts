@@ -1,15 +1,18 @@
 import { getTableColumns, sql } from "drizzle-orm";
+import type { Config } from "../config";
 import type { Consumer } from "../conversation/consumer";
 import { D1Copy } from "../conversation/d1-copy";
 import type { StoredMessage } from "../conversation/message-log";
 import { at, type Position, type Stream } from "../conversation/positions";
+import type { Database } from "../db/client";
+import { insertFlags, type NewFlag } from "../db/message-flags";
 import { bookings } from "../db/schema";
 import { FeedConsumer } from "../delivery/feed-consumer";
 import type { InboxGate, ReceiverGates } from "../delivery/gates";
 import { hubConsumer } from "../delivery/hub-consumer";
 import type { Addressed, Addressee, DeliveryItem } from "../delivery/items";
 import type { Batch } from "../delivery/push-consumer";
-import { feedShardOf, inboxName } from "../delivery/targets";
+import { feedShardOf, inboxName, inboxStub } from "../delivery/targets";
 import type { Counters } from "../metering/meter";
 import type { PartyRole } from "../protocol";
 import { encode, frameOf } from "../sockets/encode";
@@ -17,12 +20,12 @@ import { type Audience, reaches } from "./audience";
 import type { BookingEvent, BookingEvents } from "./booking-events";
 import { type BookingRecord, partyId } from "./booking-store";
 import { InboxConsumer } from "./inbox-consumer";
-import { liveMessageJson, type RoomView, summaryFor } from "./present";
-import { otherParty } from "./read-state";
+import { NotifyConsumer } from "./notify-consumer";
+import { liveMessageJson, previewFor, type RoomView, seenAlike, summaryFor } from "./present";
+import { otherParty, type Reader } from "./read-state";
 
 /** Messages (and lifecycle events) per delivery; a receiver far behind catches up in several. */
 const BATCH = 200;
-const PREVIEW_CHARS = 100;
 
 export type RoomFollowers = RoomView & { events: BookingEvents };
 
@@ -39,6 +42,10 @@ type Setup = {
   onListenerGone: (hub: number) => void;
   /** An inbox or the feed shard names hubs that want this booking, from the batch it was just given. */
   onHubsWanted: (hubs: number[], from: Position) => void;
+  /** Where notifications for parties with no live connection go, or null (off). */
+  notify: Config["notify"];
+  /** Whether a party has a socket on this room now. */
+  connectedHere: (who: { userId: string; role: PartyRole }) => boolean;
 };
 
 /** The stream of a party's read cursor. */
@@ -56,7 +63,7 @@ export function readsOf(party: PartyRole): Stream {
  * client through a second hop.
  */
 export function bookingConsumers(setup: Setup): Consumer[] {
-  const { env, counters, feedShards, gates, view, listeners, onListenerGone, onHubsWanted } = setup;
+  const { env, counters, feedShards, gates, view, listeners, onListenerGone, onHubsWanted, notify } = setup;
   const booking = view().booking;
   const source = `booking:${booking.id}`;
   const shard = feedShardOf(booking.id, feedShards);
@@ -94,6 +101,7 @@ export function bookingConsumers(setup: Setup): Consumer[] {
       head: () => ({ messages: view().log.lastSeq(), booking: view().booking.version }),
       after: (seq, limit) => view().log.after(seq, limit),
       toRow: (m) => ({ ...m, chatType: "booking", conversationId: booking.id, isRead: false }),
+      alongside: (db, messages) => contactFlags(db, booking.id, messages),
       mirror: (db) => {
         const row = toD1Booking(view().booking);
         const { id: _id, createdAt: _createdAt, ...changes } = row;
@@ -123,7 +131,29 @@ export function bookingConsumers(setup: Setup): Consumer[] {
       onHubs: onHubsWanted,
     }),
     ...listeners().map(hub),
+    ...(notify ? (["customer", "provider"] as const).map((party) => notifier(setup, notify, party)) : []),
   ];
+}
+
+/** A party's notifications while all their apps are closed (NOTIFY_WEBHOOK_URL). */
+function notifier(setup: Setup, notify: NonNullable<Config["notify"]>, party: PartyRole): NotifyConsumer {
+  const { env, counters, view, connectedHere } = setup;
+  const booking = view().booking;
+  const who = { userId: partyId(booking, party), role: party };
+  return new NotifyConsumer({
+    who,
+    bookingId: booking.id,
+    target: notify,
+    coalesceMs: notify.coalesceMs,
+    view,
+    counters,
+    isLive: async () => {
+      if (connectedHere(who)) return true;
+      // Their inbox knows their other sockets and Socket.IO connections.
+      counters.calls++;
+      return inboxStub(env, who).isLive();
+    },
+  });
 }
 
 /** How far there is to go: the newest message and event, and the read cursors in `reads`. */
@@ -209,13 +239,13 @@ function inboxBatch(view: RoomFollowers, party: PartyRole, from: Position, gate:
   for (const entry of order) {
     if ("message" in entry) {
       const m = entry.message;
-      if (m.senderRole === party) continue;
+      if (m.senderRole === party || m.hiddenAt !== null) continue;
       const notification = encode("booking-chat-notification", {
         bookingId: booking.id,
         seq: m.seq,
         senderId: m.senderId,
         senderRole: otherParty(party),
-        preview: [...m.content].slice(0, PREVIEW_CHARS).join(""),
+        preview: previewFor(m, party),
       });
       items.push({ stream: "messages", at: m.seq, frames: [{ frame: notification }] });
     } else {
@@ -271,8 +301,23 @@ function hubBatch(view: RoomFollowers, from: Position): Batch {
   ];
   const items = order.map((entry): DeliveryItem => {
     if ("message" in entry) {
-      const frame = messageFrame(view, entry.message);
-      return { stream: "messages", at: entry.message.seq, frames: [{ frame, to: ["joined", "feed"] }] };
+      const m = entry.message;
+      if (seenAlike(m)) {
+        return {
+          stream: "messages",
+          at: m.seq,
+          frames: [{ frame: messageFrame(view, m), to: ["joined", "feed"] }],
+        };
+      }
+      // Masked or hidden: each party's connections get their own reading of it.
+      const frames: Addressed[] = [
+        { frame: messageFrame(view, m), to: ["admins-joined", "feed"] },
+        ...(["customer", "provider"] as const).map((role) => ({
+          frame: messageFrame(view, m, role),
+          to: [{ userId: partyId(booking, role), role, joinedOnly: true as const }],
+        })),
+      ];
+      return { stream: "messages", at: m.seq, frames };
     }
     const frames: Addressed[] = entry.event.notices.map((n) => ({ frame: n.frame, to: audience(n.to) }));
     frames.push({ frame: entry.event.feedFrame, to: ["feed"] });
@@ -287,8 +332,30 @@ function hubBatch(view: RoomFollowers, from: Position): Batch {
   return { items, through };
 }
 
-function messageFrame(view: RoomFollowers, message: StoredMessage): string {
-  return frameOf("booking-chat", liveMessageJson(view.booking.id, message));
+function messageFrame(view: RoomFollowers, message: StoredMessage, reader: Reader = "admin"): string {
+  return frameOf("booking-chat", liveMessageJson(view.booking.id, message, reader));
+}
+
+/** D1 binds at most 100 parameters: a flag row takes 7. */
+const FLAGS_PER_INSERT = 14;
+
+/** The contact guard's findings among `messages`, as `message_flags` rows for admins. */
+function contactFlags(db: Database, bookingId: string, messages: StoredMessage[]) {
+  const rows: NewFlag[] = messages
+    .filter((m) => m.contacts?.length)
+    .map((m) => ({
+      kind: "contact",
+      bookingId,
+      seq: m.seq,
+      senderId: m.senderId,
+      reporterId: "",
+      reason: (m.contacts ?? []).join(","),
+      createdAt: m.createdAt,
+    }));
+  const inserts = [];
+  for (let i = 0; i < rows.length; i += FLAGS_PER_INSERT)
+    inserts.push(insertFlags(db, rows.slice(i, i + FLAGS_PER_INSERT)));
+  return inserts;
 }
 
 type D1BookingRow = typeof bookings.$inferInsert;

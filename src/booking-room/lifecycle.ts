@@ -183,6 +183,35 @@ export class Lifecycle {
     return this.terminate("cancelled");
   }
 
+  /**
+   * An admin freezes the chat (`frozen`) or lifts that: while frozen, the parties' sends are
+   * refused. Asking for the state it is in already changes nothing and announces nothing.
+   */
+  freeze(identity: Identity, frozen: boolean): Transition<BookingRecord> {
+    if (identity.role !== "admin") return fail("forbidden", "Only admins can freeze or unfreeze a chat");
+    const booking = this.store.get();
+    if (!booking) return notFound();
+    if (isTerminal(booking.status)) return closed(booking);
+    if ((booking.chatFrozenAt !== null) === frozen) return this.done([]);
+    const now = new Date().toISOString();
+    this.store.update({ chatFrozenAt: frozen ? now : null, updatedAt: now });
+    return this.done([
+      {
+        to: ["customer", "provider", "admins"],
+        event: {
+          event: "chat-frozen",
+          data: {
+            bookingId: booking.id,
+            frozen,
+            message: frozen
+              ? "An admin has paused this chat. You can read it, but not send, until it is reopened."
+              : "An admin has reopened this chat.",
+          },
+        },
+      },
+    ]);
+  }
+
   /** The booking, if it exists, `identity` may act on it, and it is not closed yet. */
   private openBooking(identity: Identity, who: Who, action: string): Result<BookingRecord> {
     const booking = this.store.get();

@@ -4,26 +4,79 @@ import type { ChatSummary, Message, PartyRole } from "../protocol";
 import type { BookingRecord } from "./booking-store";
 import { isReadFor, type Reader, type ReadState } from "./read-state";
 
-/** A stored message as the booking's clients see it; `isRead` is from one reader's side. */
-export function presentMessage(bookingId: string, m: StoredMessage, isRead = false): Message {
+/**
+ * A stored message as `reader` sees it (the sender, the other party or an admin); `isRead` is from
+ * the reader's side. The other party reads masked text in place of contact details; a hidden
+ * message shows parties only its place.
+ */
+export function presentMessage(
+  bookingId: string,
+  m: StoredMessage,
+  isRead = false,
+  reader: Reader = "admin",
+): Message {
   const senderRole = m.senderRole === "customer" ? "customer" : "provider";
-  return { ...messageCore(m), bookingId, senderRole, chatType: "booking", isRead };
+  const message: Message = { ...messageCore(m), bookingId, senderRole, chatType: "booking", isRead };
+  if (m.attachments?.length) message.attachments = m.attachments;
+  if (m.maskedContent !== null) {
+    message.masked = true;
+    if (reader !== "admin" && reader !== senderRole) message.content = m.maskedContent;
+  }
+  if (m.hiddenAt !== null) {
+    message.hidden = true;
+    if (reader !== "admin") {
+      message.content = "";
+      message.metadata = null;
+      delete message.attachments;
+    }
+  }
+  return message;
 }
 
-const LIVE_JSON = new WeakMap<StoredMessage, string>();
+/** Whether every reader sees `m` alike (nothing masked or hidden): then one JSON serves all. */
+export function seenAlike(m: StoredMessage): boolean {
+  return m.maskedContent === null && m.hiddenAt === null;
+}
+
+const LIVE_JSON = new WeakMap<StoredMessage, Partial<Record<Reader, string>>>();
 
 /**
- * A new message as everyone hears it live (`isRead` false), as JSON, serialised once: the
+ * A new message as `reader` hears it live (`isRead` false), as JSON, serialised once: the
  * sender's answer, the room's sockets, the hubs and the feed shard share the string (the log's
- * tail hands out the same message objects).
+ * tail hands out the same message objects; hiding one replaces it). A message every reader sees
+ * alike is serialised once for all.
  */
-export function liveMessageJson(bookingId: string, m: StoredMessage): string {
-  let json = LIVE_JSON.get(m);
+export function liveMessageJson(bookingId: string, m: StoredMessage, reader: Reader = "admin"): string {
+  const view: Reader = seenAlike(m) ? "admin" : reader;
+  let cached = LIVE_JSON.get(m);
+  if (cached === undefined) {
+    cached = {};
+    LIVE_JSON.set(m, cached);
+  }
+  let json = cached[view];
   if (json === undefined) {
-    json = JSON.stringify(presentMessage(bookingId, m));
-    LIVE_JSON.set(m, json);
+    json = JSON.stringify(presentMessage(bookingId, m, false, view));
+    cached[view] = json;
   }
   return json;
+}
+
+const PREVIEW_CHARS = 100;
+
+/** A message as a notification shows it to `reader`: at most 100 characters, a file named as such. */
+export function previewFor(m: StoredMessage, reader: Reader): string {
+  const shown = presentMessage("", m, false, reader);
+  const text = [...shown.content].slice(0, PREVIEW_CHARS).join("");
+  if (text.trim() !== "" || !shown.attachments?.length) return text;
+  const photos = shown.attachments.every((a) => a.contentType.startsWith("image/"));
+  const n = shown.attachments.length;
+  return photos
+    ? n === 1
+      ? "Sent a photo"
+      : `Sent ${n} photos`
+    : n === 1
+      ? "Sent a file"
+      : `Sent ${n} files`;
 }
 
 /** What a room's presentations read: its booking, log and read cursors. */
@@ -31,7 +84,7 @@ export type RoomView = { booking: BookingRecord; log: MessageLog; reads: ReadSta
 
 /** The message as `reader` sees it, `isRead` from their side. */
 export function messageFor(view: RoomView, reader: Reader, m: StoredMessage): Message {
-  return presentMessage(view.booking.id, m, isReadFor(reader, m, view.reads.cursors()));
+  return presentMessage(view.booking.id, m, isReadFor(reader, m, view.reads.cursors()), reader);
 }
 
 /**

@@ -5,8 +5,10 @@ import { at, type Position } from "../conversation/positions";
 import { ReceiverGates } from "../delivery/gates";
 import { sioListenerName } from "../delivery/targets";
 import { meter } from "../metering/meter";
+import type { PartyRole } from "../protocol";
 import { durableDatabase } from "../storage/durable-db";
 import { type Forgetful, transaction } from "../storage/transaction";
+import { AttachmentStore } from "./attachment-store";
 import { BookingEvents } from "./booking-events";
 import { type BookingRecord, BookingStore } from "./booking-store";
 import { bookingConsumers, type RoomFollowers } from "./consumers";
@@ -27,8 +29,11 @@ export class RoomState {
   readonly reads: ReadState;
   readonly conversation: Conversation;
   readonly listeners: Listeners;
+  readonly attachments: AttachmentStore;
   /** What the inboxes and the feed shard last said they want. */
   readonly gates: ReceiverGates;
+  /** Whether a user has a socket on this room; the room that owns the sockets says. */
+  connectedHere: (who: { userId: string; role: PartyRole }) => boolean = () => false;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -45,6 +50,7 @@ export class RoomState {
     this.events = new BookingEvents(db);
     this.reads = new ReadState(db);
     this.listeners = new Listeners(db, () => this.storage.exists());
+    this.attachments = new AttachmentStore(db, () => this.storage.exists());
     this.gates = new ReceiverGates(ctx.storage, roomCounters);
     const schedule = () => getConfig(env).d1Copy;
     this.conversation = new Conversation(
@@ -64,6 +70,8 @@ export class RoomState {
             this.conversation.refreshConsumers();
           },
           onHubsWanted: (hubs, from) => this.follow(hubs, from),
+          notify: getConfig(env).notify,
+          connectedHere: (who) => this.connectedHere(who),
         }),
       schedule,
     );

@@ -9,6 +9,7 @@ import { type JsonText, jsonText } from "../json-response";
 import { describeError } from "../log";
 import {
   type AcceptResponse,
+  type AttachmentRef,
   type Booking,
   type BookingAction,
   type BookingChange,
@@ -17,6 +18,7 @@ import {
   type ClientEvent,
   type CreateBookingBody,
   clientEventData,
+  type HideResponse,
   type HistoryQuery,
   type HistoryResponse,
   type PartyRole,
@@ -27,13 +29,15 @@ import type { CommandOf, Outcome, OutEvent } from "../sockets/command";
 import { encode } from "../sockets/encode";
 import { nativeTransport } from "../sockets/native";
 import { type Connection, SocketServer } from "../sockets/server";
+import { attachmentRef, UNUSED_ATTACHMENT_TTL_MS } from "./attachment-store";
 import type { Audience } from "./audience";
 import { type BookingRecord, holdsChatToken, partyId, partyOf, toPublicBooking } from "./booking-store";
 import { ChatCommands, type LiveAudience, type RoomReach } from "./commands";
 import { type Actor, Lifecycle, type Transition } from "./lifecycle";
 import type { Caller } from "./policy";
 import { Presence } from "./presence";
-import { messageFor, summaryFor } from "./present";
+import { liveMessageJson, messageFor, presentMessage, seenAlike, summaryFor } from "./present";
+import type { Reader } from "./read-state";
 import { RoomState } from "./room-state";
 
 /** What the room keeps about each of its own sockets: whether it joined the booking. */
@@ -81,17 +85,12 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     super(ctx, env, nativeTransport);
     const config = getConfig(env);
     this.state = new RoomState(ctx, env, config.adminFeedShards);
+    this.state.connectedHere = (who) => this.connectionsOf(who).length > 0;
     const presence = new Presence(
       () => this.state.listeners.hubs(),
       (hub) => sioHubStub(this.env, hub).joinedTo(this.state.booking()?.id ?? ""),
     );
-    this.chat = new ChatCommands(
-      this.state,
-      () => getConfig(this.env).limits,
-      env.DB,
-      this.reach(),
-      presence,
-    );
+    this.chat = new ChatCommands(this.state, () => getConfig(this.env), env.DB, this.reach(), presence);
   }
 
   // ---- HTTP-facing RPC, called by the Worker's routes ----
@@ -130,6 +129,15 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     };
     const [change, run] = steps[action];
     return this.apply(change, run, toPublicBooking);
+  }
+
+  /** An admin freezes the chat (sends refused until unfrozen) or unfreezes it. */
+  async freeze(identity: Identity, frozen: boolean): Promise<Result<Booking>> {
+    return this.apply(
+      frozen ? "frozen" : "unfrozen",
+      () => this.lifecycle().freeze(identity, frozen),
+      toPublicBooking,
+    );
   }
 
   async view(identity: Identity): Promise<Result<Booking>> {
@@ -178,6 +186,127 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
         nextBefore: page.nextBefore,
       }),
     );
+  }
+
+  // ---- attachments and moderation, called by the Worker's routes ----
+
+  /** Whether `identity` may upload a file now: a party with its own token, the chat open and not frozen. */
+  async mayUpload(identity: Identity, chatToken: string | null): Promise<Result<{ party: PartyRole }>> {
+    const booking = this.state.booking();
+    if (!booking) return fail("booking_not_found", "Booking not found");
+    const party = partyOf(booking, identity);
+    if (party === null) return fail("forbidden", "Only the booking's customer and provider can send files");
+    if (!holdsChatToken(booking, identity, chatToken ?? undefined))
+      return fail("invalid_token", "Invalid chat token");
+    if (booking.chatTerminatedAt !== null)
+      return fail("chat_terminated", "Chat has been terminated for this booking");
+    if (!booking.chatActive) return fail("chat_not_active", "Chat is not active yet");
+    if (booking.chatFrozenAt !== null) return fail("chat_frozen", "An admin has paused this chat");
+    return ok({ party });
+  }
+
+  /**
+   * A file is in R2 (at `upload.r2Key`): it becomes the uploader's, for one of their messages, if
+   * they may still upload (the chat may have closed meanwhile; then the route deletes the bytes).
+   */
+  async attachmentUploaded(
+    identity: Identity,
+    chatToken: string | null,
+    upload: AttachmentRef & { r2Key: string },
+  ): Promise<Result<AttachmentRef>> {
+    const allowed = await this.mayUpload(identity, chatToken);
+    if (!allowed.ok) return allowed;
+    const createdAt = Date.now();
+    this.state.attachments.add({
+      ...upload,
+      uploaderId: identity.userId,
+      uploaderRole: allowed.value.party,
+      createdAt,
+    });
+    await this.state.conversation.wakeBy(createdAt + UNUSED_ATTACHMENT_TTL_MS);
+    return ok(attachmentRef(upload));
+  }
+
+  /**
+   * Where a file of this booking is, for someone who may see it: admins any; a party (with its
+   * token, also after the chat closed) one in a message they can see, or their own unused upload.
+   */
+  async attachment(
+    identity: Identity,
+    chatToken: string | null,
+    id: string,
+  ): Promise<Result<AttachmentRef & { r2Key: string }>> {
+    const booking = this.state.booking();
+    if (!booking) return fail("booking_not_found", "Booking not found");
+    const party = partyOf(booking, identity);
+    if (identity.role !== "admin") {
+      if (party === null) return fail("forbidden", "You are not a participant of this booking");
+      if (!holdsChatToken(booking, identity, chatToken ?? undefined))
+        return fail("invalid_token", "Invalid chat token");
+    }
+    const row = this.state.attachments.get(id);
+    const notFound = fail("not_found", "No such attachment in this booking");
+    if (!row) return notFound;
+    if (party !== null) {
+      const message = row.usedSeq === null ? null : this.state.conversation.log.get(row.usedSeq);
+      const own = row.usedSeq === null && row.uploaderId === identity.userId && row.uploaderRole === party;
+      if (!own && (!message || message.hiddenAt !== null)) return notFound;
+    }
+    return ok({ ...attachmentRef(row), r2Key: row.r2Key });
+  }
+
+  /**
+   * An admin hides message `seq`: parties hear `message-hidden` and from now on see only its
+   * place; admins still see it. Hiding it again changes nothing. Answers it as admins see it.
+   */
+  async hide(identity: Identity, seq: number): Promise<Result<JsonText<HideResponse>>> {
+    if (identity.role !== "admin") return fail("forbidden", "Only admins can hide messages");
+    const booking = this.state.booking();
+    if (!booking) return fail("booking_not_found", "Booking not found");
+    const log = this.state.conversation.log;
+    const hiddenEvent = { event: "message-hidden" as const, data: { bookingId: booking.id, seq } };
+    const to: Audience[] = ["customer", "provider", "admins"];
+    const result = this.state.transaction(() => {
+      const existing = log.get(seq);
+      if (!existing) return null;
+      const hidden = log.hide(seq, new Date().toISOString());
+      if (hidden) {
+        this.state.events.append({
+          atSeq: log.lastSeq(),
+          action: "message-hidden",
+          notices: [{ to, frame: JSON.stringify(hiddenEvent) }],
+          feedFrame: encode(hiddenEvent.event, hiddenEvent.data),
+        });
+      }
+      return { message: hidden ?? existing, fresh: hidden !== null };
+    });
+    if (!result) return fail("not_found", "No such message in this booking");
+    if (result.fresh) {
+      this.announce([{ to, event: hiddenEvent.event, data: JSON.stringify(hiddenEvent.data) }]);
+      await this.state.conversation.afterWrite({ urgent: true });
+    }
+    return ok(
+      jsonText<HideResponse>({ message: presentMessage(booking.id, result.message, false, "admin") }),
+    );
+  }
+
+  /** Whether `identity` may report message `seq`: a party with its token, about the other party's message. */
+  async reportable(
+    identity: Identity,
+    chatToken: string | null,
+    seq: number,
+  ): Promise<Result<{ senderId: string }>> {
+    const booking = this.state.booking();
+    if (!booking) return fail("booking_not_found", "Booking not found");
+    const party = partyOf(booking, identity);
+    if (party === null)
+      return fail("forbidden", "Only the booking's customer and provider can report messages");
+    if (!holdsChatToken(booking, identity, chatToken ?? undefined))
+      return fail("invalid_token", "Invalid chat token");
+    const message = this.state.conversation.log.get(seq);
+    if (!message) return fail("not_found", "No such message in this booking");
+    if (message.senderRole === party) return fail("invalid_request", "You cannot report your own message");
+    return ok({ senderId: message.senderId });
   }
 
   /** A party's `GET /chat/my-chats` row (as JSON), derived now from the log and the read cursors. */
@@ -261,7 +390,27 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
   }
 
   protected override async onAlarm(): Promise<void> {
-    if (this.state.storage.exists()) await this.state.conversation.alarm();
+    if (!this.state.storage.exists()) return;
+    await this.state.conversation.alarm();
+    await this.expireUploads();
+  }
+
+  /** Deletes uploads no message used within the hour, and wakes for the next one due. */
+  private async expireUploads(): Promise<void> {
+    const store = this.state.attachments;
+    const expired = store.expired(Date.now() - UNUSED_ATTACHMENT_TTL_MS);
+    // The rows go first, in the same event as the look: a message cannot claim one meanwhile.
+    store.deleteUnused(expired.map((row) => row.id));
+    if (expired.length > 0) {
+      try {
+        await this.env.ATTACHMENTS.delete(expired.map((row) => row.r2Key));
+      } catch (error) {
+        console.error("attachments: could not delete expired uploads", describeError(error));
+        for (const row of expired) store.add(row);
+      }
+    }
+    const next = store.nextExpiry();
+    if (next !== null) await this.state.conversation.wakeBy(Math.max(next, Date.now() + 1_000));
   }
 
   // ---- internals ----
@@ -276,8 +425,18 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     return {
       joinedHere: (except) =>
         this.connections((c) => joined(c) && c.id !== except).flatMap((c) => (c.peer ? [c.peer] : [])),
-      broadcastMessage: (json) => {
-        this.broadcast("booking-chat", json, joined);
+      broadcastMessage: (message) => {
+        const booking = this.state.booking();
+        if (!booking) return;
+        if (seenAlike(message)) {
+          this.broadcast("booking-chat", liveMessageJson(booking.id, message), joined);
+          return;
+        }
+        // Masked: the other party reads its own version of it.
+        for (const reader of ["admin", "customer", "provider"] as const) {
+          const json = liveMessageJson(booking.id, message, reader);
+          this.broadcast("booking-chat", json, (c) => joined(c) && readerOf(c, booking) === reader);
+        }
       },
       sendToParty: (party, event) => {
         const booking = this.state.booking();
@@ -361,6 +520,11 @@ function reachesSocket(to: Audience[], c: Connection<RoomSocket>, booking: Booki
   if (c.peer.role === "admin") return to.includes("admins");
   const party = partyOf(booking, c.peer);
   return party !== null && to.includes(party);
+}
+
+function readerOf(c: Connection<RoomSocket>, booking: BookingRecord): Reader | null {
+  if (!c.peer) return null;
+  return c.peer.role === "admin" ? "admin" : partyOf(booking, c.peer);
 }
 
 function isAudience(c: Connection<RoomSocket>, audience: LiveAudience): boolean {

@@ -32,7 +32,8 @@ export const bookingEvents = sqliteTable("booking_events", {
   id: integer("id").primaryKey(),
   /** The newest message seq when it happened: places the change among the messages. */
   atSeq: integer("at_seq").notNull(),
-  action: text("action").$type<BookingChange>().notNull(),
+  /** A lifecycle change, or an admin's hiding of a message. */
+  action: text("action").$type<BookingChange | "message-hidden">().notNull(),
   /** The frames for the parties' inboxes, each with who may see it (tokens only to their holder). */
   notices: text("notices", { mode: "json" }).$type<{ to: Audience[]; frame: string }[]>().notNull(),
   /** The admin feed's `booking-updated` frame, token-free. */
@@ -45,4 +46,20 @@ export const bookingEvents = sqliteTable("booking_events", {
  */
 export const listeners = sqliteTable("listeners", {
   hub: integer("hub").primaryKey(),
+});
+
+/**
+ * Files uploaded to this booking (the bytes are in R2 under `r2Key`): who uploaded them, and the
+ * message that used them (`usedSeq`), or null while unused. Unused ones are deleted after an hour.
+ */
+export const attachments = sqliteTable("attachments", {
+  id: text("id").primaryKey(),
+  uploaderId: text("uploader_id").notNull(),
+  uploaderRole: text("uploader_role").$type<PartyRole>().notNull(),
+  name: text("name").notNull(),
+  contentType: text("content_type").notNull(),
+  size: integer("size").notNull(),
+  r2Key: text("r2_key").notNull(),
+  createdAt: integer("created_at").notNull(),
+  usedSeq: integer("used_seq"),
 });

@@ -22,6 +22,11 @@ export interface Consumer {
    * others, but a hung one delays nobody but its own connections.
    */
   readonly background?: boolean;
+  /**
+   * For one that holds back on purpose (the notification webhook's coalescing): when it will want
+   * to run although it is not behind now, or null. The alarm is set for then.
+   */
+  wakeAt?(): number | null;
   /** The conversation's current end as this consumer sees it. */
   head(): Position;
   /** Hands on the next batch beyond `from`; resolves with how far it got. Rejects when the receiver failed. */

@@ -19,8 +19,12 @@ export function contentError(
   message: string,
   metadata: Metadata | undefined,
   maxChars = MAX_MESSAGE_CHARS,
+  /** The message carries files, so its text may be empty. */
+  hasAttachments = false,
 ): { code: ErrorCode; message: string } | null {
-  if (BLANK.test(message)) return { code: "message_empty", message: "Message cannot be empty" };
+  if (BLANK.test(message) && !hasAttachments) {
+    return { code: "message_empty", message: "Message cannot be empty" };
+  }
   if (countChars(message) > maxChars) {
     return {
       code: "message_too_long",

@@ -95,6 +95,8 @@ export class Conversation {
       // An alarm already due within the spread serves this write too: one alarm set per interval.
       else await this.alarmBy(now + spread(intervalMs), intervalMs / 2 + FLUSH_SLACK_MS);
     }
+    const wake = this.wakeAt(runners);
+    if (wake !== null) await this.alarmBy(wake, FLUSH_SLACK_MS);
     if (urgent) await Promise.all(awaited);
   }
 
@@ -114,6 +116,14 @@ export class Conversation {
       console.error("conversation: alarm failed", describeError(error));
       await this.alarmBy(Date.now() + flushDelayMs());
     }
+  }
+
+  /**
+   * The object has work of its own at `at` (expiring uploads): the alarm fires by then. The alarm
+   * is this conversation's, so an object sets it only through here.
+   */
+  wakeBy(at: number): Promise<void> {
+    return this.alarmBy(at);
   }
 
   /** The first of its consumers that `match` picks. */
@@ -186,8 +196,18 @@ export class Conversation {
     return new ConsumerRunner(consumer, at, onFailure, consumer.intervalMs);
   }
 
-  private nextAlarm(runners: ConsumerRunner[], now: number): number | null {
+  /** The earliest time a consumer that holds back wants to run. */
+  private wakeAt(runners: ConsumerRunner[]): number | null {
     let next: number | null = null;
+    for (const runner of runners) {
+      const due = runner.consumer.wakeAt?.() ?? null;
+      if (due !== null && (next === null || due < next)) next = due;
+    }
+    return next;
+  }
+
+  private nextAlarm(runners: ConsumerRunner[], now: number): number | null {
+    let next: number | null = this.wakeAt(runners);
     for (const runner of runners) {
       const due = runner.waiting(now) ? runner.retryAt : runner.behind() ? now + flushDelayMs() : null;
       if (due !== null && (next === null || due < next)) next = due;

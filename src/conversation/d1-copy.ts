@@ -26,6 +26,8 @@ export type D1Source = {
   toRow(message: StoredMessage): D1MessageRow;
   /** Statements that bring D1's copy of the conversation's own row (a booking) up to date. */
   mirror?(db: Database): Query[];
+  /** Statements written with these messages, in the same batch (idempotent, as the copy is): the contact guard's flags. */
+  alongside?(db: Database, messages: StoredMessage[]): Query[];
 };
 
 const MESSAGES_PER_FLUSH = 200;
@@ -84,8 +86,10 @@ export class D1Copy implements Consumer {
     const mirrorBehind = version > at(from, "booking") && this.source.mirror !== undefined;
     const mirror = mirrorBehind ? (this.source.mirror?.(db) ?? []).map((q) => this.prepare(q.toSQL())) : [];
     const rows = pending.map((m) => this.source.toRow(m));
-    const inserts = (n: number) =>
-      jsonChunks(rows.slice(0, n)).map((c) => this.prepare(insertMessagesQuery(db, c)));
+    const inserts = (n: number) => [
+      ...jsonChunks(rows.slice(0, n)).map((c) => this.prepare(insertMessagesQuery(db, c))),
+      ...(this.source.alongside?.(db, pending.slice(0, n)) ?? []).map((q) => this.prepare(q.toSQL())),
+    ];
     const through = (sent: number, booking: number): Position => ({
       messages: sent > 0 ? (pending[sent - 1]?.seq ?? at(from, "messages")) : at(from, "messages"),
       booking,

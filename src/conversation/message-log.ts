@@ -7,7 +7,11 @@ import { messages } from "./schema";
 
 /** A message as every conversation stores it; each conversation presents it in its own shape. */
 export type StoredMessage = typeof messages.$inferSelect;
-export type NewMessage = Omit<StoredMessage, "seq" | "id" | "createdAt">;
+export type NewMessage = Omit<
+  StoredMessage,
+  "seq" | "id" | "createdAt" | "attachments" | "contacts" | "maskedContent" | "hiddenAt"
+> &
+  Partial<Pick<StoredMessage, "attachments" | "contacts" | "maskedContent">>;
 export type HistoryPage = { messages: StoredMessage[]; nextBefore: number | null };
 
 export type ConversationDatabase = DrizzleSqliteDODatabase<Record<string, unknown>>;
@@ -37,9 +41,19 @@ function queries(db: ConversationDatabase) {
           clientMessageId: p("clientMessageId"),
           metadata: p("metadata"),
           createdAt: p("createdAt"),
+          attachments: p("attachments"),
+          contacts: p("contacts"),
+          maskedContent: p("maskedContent"),
+          hiddenAt: p("hiddenAt"),
         })
         .prepare(),
     newest: () => db.select().from(messages).orderBy(desc(messages.seq)).limit(1).prepare(),
+    hide: () =>
+      db
+        .update(messages)
+        .set({ hiddenAt: sql`${p("at")}` })
+        .where(sql`${messages.seq} = ${p("seq")}`)
+        .prepare(),
     bySeq: () =>
       db
         .select()
@@ -168,10 +182,14 @@ export class MessageLog {
   /** Appends a message with the next seq: one row, nothing else. */
   append(input: NewMessage, now: string): StoredMessage {
     const message: StoredMessage = {
+      attachments: null,
+      contacts: null,
+      maskedContent: null,
       ...input,
       seq: this.lastSeq() + 1,
       id: crypto.randomUUID(),
       createdAt: now,
+      hiddenAt: null,
     };
     this.q.append.run(message);
     this.newest = message;
@@ -184,6 +202,22 @@ export class MessageLog {
       if (message.senderRole !== role) known.count++;
     }
     return message;
+  }
+
+  /**
+   * Marks message `seq` hidden (by an admin) at `at`: the hidden copy, or null when there is no
+   * such message or it already was. The copies kept in memory are replaced, not changed, so
+   * whatever was serialised from the old one is not reused.
+   */
+  hide(seq: number, at: string): StoredMessage | null {
+    const current = this.get(seq);
+    if (!current || current.hiddenAt !== null) return null;
+    this.q.hide.run({ seq, at });
+    const hidden: StoredMessage = { ...current, hiddenAt: at };
+    if (this.newest?.seq === seq) this.newest = hidden;
+    const index = this.tail.findIndex((m) => m.seq === seq);
+    if (index >= 0) this.tail[index] = hidden;
+    return hidden;
   }
 
   /** Up to `limit` messages after `seq`, oldest first: what a consumer follows. */

@@ -1,10 +1,11 @@
 /**
  * The streams a conversation's consumers follow, each numbered from 1 and only growing: its
  * messages (seq), its lifecycle events (id), each party's read cursor (seq), the booking row's
- * version (the D1 mirror). A new stream is added here and where it is produced and read; nothing
+ * version (the D1 mirror), and when a party was last notified (ms; the notification webhook's
+ * coalescing). A new stream is added here and where it is produced and read; nothing
  * else names streams.
  */
-export type Stream = "messages" | "events" | "customerReads" | "providerReads" | "booking";
+export type Stream = "messages" | "events" | "customerReads" | "providerReads" | "booking" | "notified";
 
 /** How far a consumer has followed each stream; a stream it has not started is at 0. */
 export type Position = Readonly<Partial<Record<Stream, number>>>;
@@ -61,6 +62,7 @@ const LABELS: Record<Stream, string> = {
   providerReads: "read",
   // The D1 mirror's version was labelled as an event before streams were named.
   booking: "event",
+  notified: "notified",
 };
 
 /** A position as dead letters name it to admins: `seq 12`, `event 3`, `read 9`. */

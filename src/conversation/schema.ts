@@ -1,5 +1,5 @@
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { Metadata, SenderRole } from "../protocol";
+import type { AttachmentRef, Metadata, SenderRole } from "../protocol";
 
 /**
  * A conversation's log: every message, numbered 1, 2, 3... without gaps. It is the only thing a
@@ -15,6 +15,14 @@ export const messages = sqliteTable("messages", {
   clientMessageId: text("client_message_id"),
   metadata: text("metadata", { mode: "json" }).$type<Metadata>(),
   createdAt: text("created_at").notNull(),
+  /** The files it carries, or null. */
+  attachments: text("attachments", { mode: "json" }).$type<AttachmentRef[]>(),
+  /** What the contact guard found in it (kinds, as `phone`, `email`), or null when nothing or off. */
+  contacts: text("contacts", { mode: "json" }).$type<string[]>(),
+  /** The text the other party reads when CONTACT_POLICY is `mask` and contacts were found, or null. */
+  maskedContent: text("masked_content"),
+  /** When an admin hid it, or null. */
+  hiddenAt: text("hidden_at"),
 });
 
 /**

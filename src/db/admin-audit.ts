@@ -13,7 +13,14 @@ export type AuditAction =
   | "support.read"
   | "support.list"
   | "dead-letters.read"
-  | "audit.read";
+  | "audit.read"
+  | "attachment.read"
+  | "flags.read"
+  | "message.hide"
+  | "chat.freeze"
+  | "chat.unfreeze"
+  // A party's report: the one entry whose actor (`adminId`) is not an admin.
+  | "message.report";
 
 /**
  * Records that an admin is looking at users' conversations, before the access is given: when D1

@@ -21,6 +21,7 @@ export const publicBookingColumns = () => ({
   chatActive: integer("chat_active", { mode: "boolean" }).notNull().default(false),
   chatTerminatedAt: text("chat_terminated_at"),
   chatTerminationReason: text("chat_termination_reason").$type<TerminationReason>(),
+  chatFrozenAt: text("chat_frozen_at"),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
 });

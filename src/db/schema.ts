@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { bookkeepingColumns, publicBookingColumns } from "./booking-columns";
 
 /**
@@ -37,6 +37,8 @@ export const messages = sqliteTable(
     metadata: text("metadata", { mode: "json" }),
     isRead: integer("is_read", { mode: "boolean" }).notNull().default(false),
     createdAt: text("created_at").notNull(),
+    /** The files it carries (`[{id, name, contentType, size}]`), or null. */
+    attachments: text("attachments", { mode: "json" }),
   },
   (t) => [
     primaryKey({ columns: [t.chatType, t.conversationId, t.seq] }),
@@ -81,4 +83,27 @@ export const adminAudit = sqliteTable(
     at: text("at").notNull(),
   },
   (t) => [index("admin_audit_by_admin").on(t.adminId, t.id)],
+);
+
+/**
+ * What admins should look at (`GET /chat/admin/flags`): messages the contact guard found contact
+ * details in (`kind` `contact`, written with the D1 copy of the message), and messages a party
+ * reported (`report`). One row per message and kind and reporter, so a retried copy or a repeated
+ * report adds nothing.
+ */
+export const messageFlags = sqliteTable(
+  "message_flags",
+  {
+    id: integer("id").primaryKey(),
+    kind: text("kind").$type<"contact" | "report">().notNull(),
+    bookingId: text("booking_id").notNull(),
+    seq: integer("seq").notNull(),
+    senderId: text("sender_id").notNull(),
+    /** Who reported it; empty for the contact guard. */
+    reporterId: text("reporter_id").notNull(),
+    /** The report's reason, or the kinds of contact details found (`phone,email`). */
+    reason: text("reason").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("message_flags_once").on(t.bookingId, t.seq, t.kind, t.reporterId)],
 );

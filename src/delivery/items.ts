@@ -3,10 +3,16 @@ import type { UserRole } from "../protocol";
 
 /**
  * Who a frame is for, where a receiver serves more than one audience (a Socket.IO hub holds many
- * users' connections): a user in a role, the connections that joined the booking, the admins among
- * them, or the admins watching the feed. An inbox or a feed shard serves one audience and ignores it.
+ * users' connections): a user in a role (with `joinedOnly`, only their connections that joined the
+ * booking: a message that reads differently for them), the connections that joined the booking,
+ * the admins among them, or the admins watching the feed. An inbox or a feed shard serves one
+ * audience and ignores it.
  */
-export type Addressee = { userId: string; role: UserRole } | "joined" | "admins-joined" | "feed";
+export type Addressee =
+  | { userId: string; role: UserRole; joinedOnly?: true }
+  | "joined"
+  | "admins-joined"
+  | "feed";
 
 export type Addressed = { frame: string; to?: Addressee[] };
 

@@ -32,6 +32,8 @@ export const Booking = z.object({
   chatActive: z.boolean(),
   chatTerminatedAt: z.nullable(z.string()),
   chatTerminationReason: z.nullable(TerminationReason),
+  /** Since when an admin has frozen the chat (sends refused), or null. */
+  chatFrozenAt: z.nullable(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

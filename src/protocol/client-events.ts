@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { Count, EntityId, Seq, text } from "./ids";
-import { ClientMessageId, Metadata, SupportPost } from "./message";
+import { ClientMessageId, MAX_ATTACHMENTS_PER_MESSAGE, Metadata, SupportPost } from "./message";
 
 /** Chat tokens are bounded so a huge string cannot cost an HMAC or a compare. */
 export const ChatToken = text(1, 512);
@@ -12,12 +12,18 @@ export const JoinBookingData = z.strictObject({
   sinceSeq: z.optional(Count),
 });
 
+/** An attachment's id, as `POST /chat/booking/:id/attachments` answered it. */
+export const AttachmentId = text(1, 64);
+
 export const BookingChatData = z.strictObject({
   bookingId: EntityId,
   chatToken: ChatToken,
+  /** May be empty when the message carries attachments. */
   message: z.string(),
   clientMessageId: z.optional(ClientMessageId),
   metadata: z.optional(Metadata),
+  /** Files the sender uploaded to this booking and no message used yet (at most 5). */
+  attachments: z.optional(z.array(AttachmentId).check(z.maxLength(MAX_ATTACHMENTS_PER_MESSAGE))),
 });
 
 /** Marks every message up to `seq` as read by the sender's party. */

@@ -19,10 +19,13 @@ export const ErrorCode = z.enum([
   "message_empty",
   "message_too_long",
   "metadata_too_large",
+  "unsupported_media_type",
+  "invalid_attachment",
   // chat state
   "not_joined",
   "chat_not_active",
   "chat_terminated",
+  "chat_frozen",
   // booking lifecycle conflicts
   "invalid_transition",
   "booking_closed",

@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 import { Booking, BookingStatus } from "./booking";
 import { Count, EntityId, text } from "./ids";
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./limits";
-import { ListedMessage, Message, SupportMessage, SupportPost } from "./message";
+import { AttachmentRef, ListedMessage, Message, SupportMessage, SupportPost } from "./message";
 import { PartyRole } from "./roles";
 
 /**
@@ -152,3 +152,47 @@ export const DevTokenBody = z.strictObject({
   role: z.enum(["customer", "service_provider", "admin"]),
   userId: EntityId,
 });
+
+/** Query of `POST /chat/booking/:id/attachments`: the file's name as the uploader's device calls it. */
+export const UploadQuery = z.strictObject({ name: text(1, 200) });
+
+export const UploadResponse = z.object({ attachment: AttachmentRef });
+export type UploadResponse = z.infer<typeof UploadResponse>;
+
+/** Why someone reports a message, freezes or unfreezes a chat, or hides a message. */
+export const ModerationBody = z.strictObject({ reason: text(1, 500) });
+export type ModerationBody = z.infer<typeof ModerationBody>;
+
+export const ReportResponse = z.object({
+  report: z.object({ bookingId: EntityId, seq: z.int(), reason: z.string(), createdAt: z.string() }),
+});
+
+export const HideResponse = z.object({ message: Message });
+export type HideResponse = z.infer<typeof HideResponse>;
+
+/** One thing for admins to look at: contact details the guard found, or a party's report. */
+export const Flag = z.object({
+  id: z.int(),
+  kind: z.enum(["contact", "report"]),
+  bookingId: EntityId,
+  seq: z.int(),
+  senderId: z.string(),
+  /** Who reported it (`report`); null for the contact guard. */
+  reporterId: z.nullable(z.string()),
+  /** The report's reason, or the kinds of contact details found (`phone,email`). */
+  reason: z.string(),
+  createdAt: z.string(),
+});
+export type Flag = z.infer<typeof Flag>;
+
+/** Query of `GET /chat/admin/flags`: newest first, optionally of one kind or booking. */
+export const AdminFlagsQuery = z.strictObject({
+  kind: z.optional(z.enum(["contact", "report"])),
+  bookingId: z.optional(EntityId),
+  limit: PageLimit,
+  cursor: z.optional(text(1, 300)),
+});
+export type AdminFlagsQuery = z.infer<typeof AdminFlagsQuery>;
+
+export const AdminFlagsResponse = z.object({ flags: z.array(Flag), nextCursor: z.nullable(z.string()) });
+export type AdminFlagsResponse = z.infer<typeof AdminFlagsResponse>;

@@ -7,6 +7,7 @@ export * from "./ids";
 export * from "./json-safety";
 export * from "./limits";
 export * from "./message";
+export * from "./notifications";
 export * from "./roles";
 export * from "./routes";
 export * from "./server-events";

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { EntityId, Seq, text } from "./ids";
+import { Count, EntityId, Seq, text } from "./ids";
 import { depthOf, keyCount } from "./json-safety";
 import { PartyRole } from "./roles";
 
@@ -55,6 +55,18 @@ function metadataProblem(value: { [key: string]: JsonValue }): string | null {
 
 export const ClientMessageId = text(1, 64);
 
+/** A file a message carries (uploaded with `POST /chat/booking/:id/attachments`). */
+export const AttachmentRef = z.object({
+  id: z.string(),
+  name: z.string(),
+  contentType: z.string(),
+  size: Count,
+});
+export type AttachmentRef = z.infer<typeof AttachmentRef>;
+
+/** Attachments one message may carry. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 5;
+
 /** What every stored message is, whichever conversation holds it; each use extends it. */
 export const MessageCore = z.object({
   id: z.string(),
@@ -67,12 +79,21 @@ export const MessageCore = z.object({
 });
 export type MessageCore = z.infer<typeof MessageCore>;
 
-/** A booking chat message, as broadcast and as returned by history. */
+/**
+ * A booking chat message, as broadcast and as returned by history. The optional fields appear only
+ * when they apply: `attachments` when it carries files; `masked` when the contact guard hid
+ * contact details from the other party (who reads `[hidden]` in their place; the sender and admins
+ * read the original); `hidden` when an admin hid it (parties then get an empty `content`, no
+ * metadata and no attachments; admins still see it all).
+ */
 export const Message = z.extend(MessageCore, {
   bookingId: EntityId,
   senderRole: PartyRole,
   chatType: z.literal("booking"),
   isRead: z.boolean(),
+  attachments: z.optional(z.array(AttachmentRef)),
+  masked: z.optional(z.literal(true)),
+  hidden: z.optional(z.literal(true)),
 });
 export type Message = z.infer<typeof Message>;
 

@@ -6,17 +6,24 @@ import {
   AdminBookingsQuery,
   AdminBookingsResponse,
   AdminFeedResponse,
+  AdminFlagsQuery,
+  AdminFlagsResponse,
   AdminMessagesQuery,
   AdminMessagesResponse,
   BookingResponse,
   ChatTokenResponse,
   DevTokenBody,
+  HideResponse,
   HistoryQuery,
   HistoryResponse,
+  ModerationBody,
   MyChatsResponse,
+  ReportResponse,
   SupportHistoryResponse,
   SupportMessageBody,
   SupportThreadsResponse,
+  UploadQuery,
+  UploadResponse,
 } from "./http";
 import { Count } from "./ids";
 import { SupportMessage } from "./message";
@@ -51,7 +58,7 @@ export const DeadLettersResponse = z.object({
 const JsonObject = z.record(z.string(), z.unknown());
 
 /** Errors a route may answer with, by status, beyond 400 invalid_request and 401 unauthorized. */
-type Errors = Partial<Record<403 | 404 | 409 | 413 | 429 | 503, string>>;
+type Errors = Partial<Record<403 | 404 | 409 | 413 | 415 | 429 | 503, string>>;
 
 /**
  * One HTTP route: what it takes and what it answers. The server registers, authenticates and
@@ -77,6 +84,10 @@ export type HttpRoute = {
   status: 200 | 201;
   response: z.ZodMiniType;
   errors?: Errors;
+  /** The request body is raw bytes, not JSON: what they may be. */
+  rawBody?: { types: string[]; description: string };
+  /** The answer is raw bytes (its own `Content-Type`), not JSON; `response` is then unused. */
+  binaryResponse?: true;
 };
 
 const LIFECYCLE_CONFLICTS =
@@ -206,6 +217,114 @@ export const httpRoutes = {
     status: 200,
     response: HistoryResponse,
     errors: { 403: "Not this booking's party, or a wrong chat token", 404: "No such booking" },
+  },
+  uploadAttachment: {
+    method: "POST",
+    path: "/chat/booking/{id}/attachments",
+    summary:
+      "Upload a photo or file for a message (a party of an active chat): the raw bytes as the body, with `Content-Length`. The type is checked from the bytes; JPEG location metadata is removed. Unused uploads are deleted after an hour",
+    auth: "user",
+    query: UploadQuery,
+    headers: {
+      "X-Chat-Token": "The caller's chat token",
+      "Content-Type": "The file's type; must agree with its bytes (or be `application/octet-stream`)",
+    },
+    rawBody: {
+      types: ["image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf"],
+      description:
+        "The file's bytes, at most ATTACHMENT_MAX_BYTES (10 MB by default); ATTACHMENT_TYPES says which kinds",
+    },
+    status: 201,
+    response: UploadResponse,
+    errors: {
+      403: "Not this booking's party, or a wrong chat token",
+      404: "No such booking",
+      409: "The chat is not active, has ended or is frozen (`chat_not_active`, `chat_terminated`, `chat_frozen`)",
+      413: "Larger than ATTACHMENT_MAX_BYTES (`payload_too_large`)",
+      415: "Not an allowed type, or bytes that are not what `Content-Type` says (`unsupported_media_type`)",
+    },
+  },
+  downloadAttachment: {
+    method: "GET",
+    path: "/chat/booking/{id}/attachments/{attachmentId}",
+    summary:
+      "A file of this booking, as uploaded (JPEG without location): to its parties (with `X-Chat-Token`, also after the chat closed) and admins. Sent with its `Content-Type`, `Content-Disposition` and `X-Content-Type-Options: nosniff`",
+    auth: "user",
+    headers: { "X-Chat-Token": "The caller's chat token (admins need none)" },
+    status: 200,
+    response: z.unknown(),
+    binaryResponse: true,
+    errors: {
+      403: "Not this booking's party, or a wrong chat token",
+      404: "No such booking or attachment, or one in a hidden message",
+    },
+  },
+  reportMessage: {
+    method: "POST",
+    path: "/chat/booking/{id}/messages/{seq}/report",
+    summary:
+      "Report the other party's message to the admins (a party, with `X-Chat-Token`); listed in `GET /chat/admin/flags` and in the audit trail",
+    auth: "user",
+    headers: { "X-Chat-Token": "The caller's chat token" },
+    body: ModerationBody,
+    status: 201,
+    response: ReportResponse,
+    errors: {
+      403: "Not this booking's party, or a wrong chat token",
+      404: "No such booking or message",
+      503: "The audit trail cannot be written (`unavailable`)",
+    },
+  },
+  hideMessage: {
+    method: "POST",
+    path: "/chat/booking/{id}/messages/{seq}/hide",
+    summary:
+      "Hide a message (admins): the parties receive `message-hidden` and see it as hidden in history; admins still see it. Audited",
+    auth: "admin",
+    body: ModerationBody,
+    bodyOptional: true,
+    status: 200,
+    response: HideResponse,
+    errors: { 404: "No such booking or message", 503: "The audit trail cannot be written (`unavailable`)" },
+  },
+  freezeChat: {
+    method: "POST",
+    path: "/bookings/{id}/chat/freeze",
+    summary:
+      "Freeze the chat (admins): the parties receive `chat-frozen` and their sends are refused with `chat_frozen` until it is unfrozen. Audited",
+    auth: "admin",
+    body: ModerationBody,
+    status: 200,
+    response: BookingResponse,
+    errors: {
+      404: "No such booking",
+      409: "Booking closed (`booking_closed`)",
+      503: "The audit trail cannot be written (`unavailable`)",
+    },
+  },
+  unfreezeChat: {
+    method: "POST",
+    path: "/bookings/{id}/chat/unfreeze",
+    summary: "Unfreeze the chat (admins): the parties receive `chat-frozen` with `frozen: false`. Audited",
+    auth: "admin",
+    body: ModerationBody,
+    status: 200,
+    response: BookingResponse,
+    errors: {
+      404: "No such booking",
+      409: "Booking closed (`booking_closed`)",
+      503: "The audit trail cannot be written (`unavailable`)",
+    },
+  },
+  adminFlags: {
+    method: "GET",
+    path: "/chat/admin/flags",
+    summary:
+      "Messages to look at, newest first: contact details the contact guard found (CONTACT_POLICY `flag` or `mask`) and parties' reports (admins)",
+    auth: "admin",
+    query: AdminFlagsQuery,
+    status: 200,
+    response: AdminFlagsResponse,
   },
   myChats: {
     method: "GET",

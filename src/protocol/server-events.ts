@@ -14,6 +14,8 @@ export const BookingChange = z.enum([
   "started",
   "completed",
   "cancelled",
+  "frozen",
+  "unfrozen",
 ]);
 export type BookingChange = z.infer<typeof BookingChange>;
 
@@ -82,6 +84,10 @@ export const serverEventData = {
     action: BookingChange,
     booking: Booking,
   }),
+  /** An admin hid message `seq`: show it as hidden (history shows it so from now on). */
+  "message-hidden": z.object({ bookingId: EntityId, seq: Seq }),
+  /** An admin froze (`frozen: true`) or unfroze the chat; while frozen, sends are refused with `chat_frozen`. */
+  "chat-frozen": z.object({ bookingId: EntityId, frozen: z.boolean(), message: z.string() }),
   /** The runtime's answer to the client heartbeat `{"event":"ping","data":{}}`. */
   pong: z.object({}),
   /** A message in a provider's support thread, to that provider's inbox and to the admin feed. */
@@ -113,5 +119,7 @@ export const ServerEvent = z.discriminatedUnion("event", [
   frame("presence"),
   frame("support-chat"),
   frame("booking-updated"),
+  frame("message-hidden"),
+  frame("chat-frozen"),
   frame("pong"),
 ]);

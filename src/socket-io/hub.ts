@@ -411,7 +411,8 @@ function addressedUsers(items: DeliveryItem[]): { userId: string; role: UserRole
   const users = new Map<string, { userId: string; role: UserRole }>();
   for (const item of items) {
     for (const frame of item.frames) {
-      for (const to of frame.to ?? []) if (typeof to === "object") users.set(`${to.role}:${to.userId}`, to);
+      for (const to of frame.to ?? [])
+        if (typeof to === "object" && !to.joinedOnly) users.set(`${to.role}:${to.userId}`, to);
     }
   }
   return [...users.values()];
@@ -425,14 +426,15 @@ function hears(
   bookingId: string | null,
 ): boolean {
   const since = bookingId === null ? undefined : joinedAt(c.state, bookingId);
+  const joined = since !== undefined && (item.stream !== "messages" || item.at > since);
   for (const a of to) {
     if (a === "feed") {
       if (c.state.feed) return true;
     } else if (a === "joined") {
-      if (since !== undefined && (item.stream !== "messages" || item.at > since)) return true;
+      if (joined) return true;
     } else if (a === "admins-joined") {
       if (since !== undefined && c.peer?.role === "admin") return true;
-    } else if (isUser(c.peer, a)) return true;
+    } else if (isUser(c.peer, a) && (!a.joinedOnly || joined)) return true;
   }
   return false;
 }

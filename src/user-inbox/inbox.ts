@@ -180,6 +180,14 @@ export class UserInbox extends SocketServer<NoState, typeof inboxEventData> impl
     counters.rowsWritten++;
   }
 
+  /**
+   * Whether the user is connected anywhere: a socket here, or Socket.IO connections as their hubs
+   * last said (a booking room asks before it notifies an offline user).
+   */
+  async isLive(): Promise<boolean> {
+    return this.connections().length > 0 || this.socketIoHubs().length > 0;
+  }
+
   /** The stored half of `GET /chat/my-chats`; the Worker asks the live chats' rooms for the rest. */
   async storedChats(): Promise<StoredChats> {
     return this.chats.list();

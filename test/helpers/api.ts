@@ -4,13 +4,18 @@ export const BASE_URL = "http://spana.test";
 
 export type ApiResponse = { status: number; headers: Headers; body: unknown; text: string };
 
-type RequestOptions = { jwt?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> };
+type RequestOptions = {
+  jwt?: string;
+  body?: unknown;
+  rawBody?: string | Uint8Array;
+  headers?: Record<string, string>;
+};
 
 /** Calls the real Worker (routes, auth, rooms, D1) the way a client would. */
 export async function api(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
   const headers = new Headers(options.headers);
   if (options.jwt) headers.set("Authorization", `Bearer ${options.jwt}`);
-  let body: string | undefined = options.rawBody;
+  let body: string | Uint8Array | undefined = options.rawBody;
   if (options.body !== undefined) {
     headers.set("Content-Type", "application/json");
     body = JSON.stringify(options.body);

@@ -60,9 +60,16 @@ export function rewriteAsLegacyRoom(
     .toArray();
   for (const { name } of tables) sql.exec(`DROP TABLE "${name}"`);
   for (const statement of LEGACY_V1) sql.exec(statement);
-  const columns = Object.keys(booking);
-  // The first release named the tokens' issue times without "chat".
+  // Only the columns the first release had (later ones, such as chat_frozen_at, start empty).
+  const legacyColumns = new Set(
+    sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_info('booking')")
+      .toArray()
+      .map((c) => c.name),
+  );
   const legacy = (c: string) => c.replace("_chat_token_issued_at", "_token_issued_at");
+  const columns = Object.keys(booking).filter((c) => legacyColumns.has(legacy(c)));
+  // The first release named the tokens' issue times without "chat".
   sql.exec(
     `INSERT INTO booking (${columns.map(legacy).join(", ")}, d1_version) VALUES (${columns.map(() => "?").join(", ")}, ?)`,
     ...columns.map((c) => booking[c] ?? null),
