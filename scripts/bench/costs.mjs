@@ -16,6 +16,8 @@ export const PRICES = {
   d1RowWritten: 1.0 / 1e6,
   /** Durable Object requests: RPC calls, alarm invocations, incoming WebSocket messages (20:1). */
   request: 0.15 / 1e6,
+  /** R2 Class A operations (a write); developers.cloudflare.com/r2/pricing. */
+  r2ClassA: 4.5 / 1e6,
 };
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { baselineClients, pool, serviceClients, socketIoClients } from "./clients.mjs";
 import { drained, measureCosts } from "./costs.mjs";
+import { measureExtras, startReceiver } from "./extras.mjs";
 import { measureHistory } from "./history.mjs";
 import { makeIdleBookings, measureIdle } from "./idle.mjs";
 import { ladder, runStep } from "./load.mjs";
@@ -337,6 +338,30 @@ try {
   });
   log(`spana-chat: history ${JSON.stringify(results.history)}`);
   await shutdown(runtime);
+  // A message with a photo, and one to a party whose apps are closed (one notification each).
+  const receiver = await startReceiver();
+  runtime = await boot(startService, "service-extras", {
+    vars: {
+      ...PACE_VARS,
+      NOTIFY_WEBHOOK_URL: receiver.url,
+      NOTIFY_WEBHOOK_SECRET: "bench-notify-webhook-secret-0123456789",
+      NOTIFY_COALESCE_SECONDS: "1",
+    },
+    ratelimits: BENCH_RATELIMITS,
+  });
+  results.extras = await measureExtras({
+    runtime,
+    clients: serviceClients(runtime, runId),
+    receiver,
+    bookings: config.smoke ? 5 : 50,
+    rounds: config.smoke ? 2 : 4,
+    paceSeconds: 3,
+    photoKiB: 100,
+    idleMs: config.smoke ? 500 : 5_000,
+  });
+  log(`spana-chat: extras ${JSON.stringify(results.extras)}`);
+  await shutdown(runtime);
+  await receiver.stop();
   // Idle sockets held as long as the Socket.IO connections below are, for what holding costs.
   const pingMs = config.smoke ? BENCH_PING_MS.smoke : BENCH_PING_MS.full;
   results.idle.service = await idleSystem(

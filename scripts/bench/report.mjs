@@ -31,7 +31,7 @@ function versions() {
   };
 }
 
-export function describeRun({ config, load, idle, history, primitives }) {
+export function describeRun({ config, load, idle, history, primitives, extras }) {
   const v = versions();
   const cpu = cpus();
   const lines = [];
@@ -131,6 +131,8 @@ export function describeRun({ config, load, idle, history, primitives }) {
     ...paceTable(load, config),
     "",
     ...costTable(load.service.costs, config),
+    "",
+    ...extrasTable(extras, load.service.costs),
   );
   lines.push("", ...socketIoTable(load, idle));
   lines.push(
@@ -294,6 +296,35 @@ function costTable(costs, config) {
       `Durable Object requests $${(PRICES.request * 1e6).toFixed(2)} per million, counting each call to another object, ` +
       "each alarm run and one twentieth of each incoming WebSocket message. Rows read ($0.001 per million) and " +
       "duration (objects hibernate between messages) are left out; both are below a cent per million messages here.",
+  ];
+}
+
+/** A message with a photo, and one to a party with no app open (a notification), beside a plain one. */
+function extrasTable(extras, costs) {
+  if (!extras) return [];
+  const { withPhoto: f, toOffline: o } = extras;
+  const p = costs?.personsPace;
+  const n = (v, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : "–");
+  return [
+    `What the extras cost at a person's pace (${extras.bookings} bookings, one message each every ${extras.paceSeconds} s, ` +
+      `${extras.rounds} rounds; NOTIFY_COALESCE_SECONDS=1 so each message is its own notification): a message with a ` +
+      `${extras.photoKiB} KiB JPEG (its upload streamed to R2 and scrubbed, then the message naming it), and a 200-byte ` +
+      "message whose recipient has no app open (the room asks the recipient's inbox, then POSTs one signed webhook to a " +
+      "receiver on loopback). Server CPU includes the upload's HTTP request and the webhook.",
+    "",
+    "| per message | plain (pace, above) | with a photo | to an offline party |",
+    "|---|---:|---:|---:|",
+    `| SQLite rows written (alarms included) | ${n(p?.sqliteRows)} | ${n(f.sqliteRows)} | ${n(o.sqliteRows)} |`,
+    `| alarms set / run | ${n(p?.alarmsSet)} / ${n(p?.alarmsRun)} | ${n(f.alarmsSet)} / ${n(f.alarmsRun)} | ${n(o.alarmsSet)} / ${n(o.alarmsRun)} |`,
+    `| calls to other objects | ${n(p?.calls)} | ${n(f.calls)} | ${n(o.calls)} |`,
+    `| D1 rows written | ${n(p?.d1Rows)} | ${n(f.d1Rows)} | ${n(o.d1Rows)} |`,
+    `| R2 writes (Class A) | 0 | ${n(f.r2Writes)} | ${n(o.r2Writes)} |`,
+    `| notification webhooks | 0 | ${n(f.webhooks)} | ${n(o.webhooks)} |`,
+    `| server CPU ms | ${n(p?.serverCpuMsPerMessage)} | ${n(f.serverCpuMsPerMessage)} | ${n(o.serverCpuMsPerMessage)} |`,
+    `| **$ per million messages** | **${n(p?.dollarsPerMillion)}** | **${n(f.dollarsPerMillion)}** | **${n(o.dollarsPerMillion)}** |`,
+    "",
+    `R2 Class A operations at $${(PRICES.r2ClassA * 1e6).toFixed(2)} per million; storing the photo ($0.015 per GB-month) ` +
+      "and each download (a Class B operation, $0.36 per million) come on top; the webhook's own cost is the receiver's.",
   ];
 }
 

@@ -36,6 +36,7 @@ export async function startService({ stateDir, vars = {}, ratelimits = {}, inspe
       compatibilityFlags: w.compatibilityFlags,
       bindings: { ...w.bindings, ...vars },
       d1Databases: w.d1Databases,
+      r2Buckets: w.r2Buckets,
       durableObjects: w.durableObjects,
       ratelimits: Object.fromEntries(
         Object.entries(w.ratelimits ?? {}).map(([name, limit]) => [name, { ...limit, ...ratelimits[name] }]),

@@ -89,7 +89,7 @@ export class NotifyConsumer implements Consumer {
       ...(event ? { event } : message ? { preview: previewFor(message, who.role) } : {}),
       unread,
     };
-    this.options.counters.calls++;
+    this.options.counters.webhooks++;
     await postNotification(this.options.target, notification);
     const now = Date.now();
     this.quietUntil = now + this.options.coalesceMs;

@@ -25,6 +25,10 @@ export type Counters = {
   wakes: number;
   /** Statements spent checking or applying the schema (a woken object that is current spends none). */
   schemaChecks: number;
+  /** Notification webhooks POSTed (subrequests: no billed unit of their own, but each is work). */
+  webhooks: number;
+  /** R2 writes (uploads); R2 bills each as a Class A operation. */
+  r2Writes: number;
 };
 
 const counters = new Map<string, Counters>();
@@ -41,6 +45,8 @@ function zero(): Counters {
     messages: 0,
     wakes: 0,
     schemaChecks: 0,
+    webhooks: 0,
+    r2Writes: 0,
   };
 }
 

@@ -7,6 +7,7 @@ import { getConfig } from "../config";
 import { recordAdminAccess } from "../db/admin-audit";
 import { ApiError, unwrap } from "../errors";
 import { describeError } from "../log";
+import { meter } from "../metering/meter";
 import { ChatToken } from "../protocol";
 import { bookingRoom } from "../rooms";
 import { parseOr400 } from "../validation";
@@ -17,6 +18,8 @@ export function chatTokenHeader(c: Context<AppEnv>): string | null {
   const header = c.req.header("X-Chat-Token");
   return header === undefined || header === "" ? null : parseOr400(ChatToken, header);
 }
+
+const workerCounters = meter("Worker");
 
 /** Control characters, path separators and quotes have no place in a name sent back in a header. */
 const UNSAFE_NAME = /[\p{Cc}\p{Cf}/\\"]/gu;
@@ -80,6 +83,7 @@ export const attachmentHandlers = {
     const checked = rest.pipeThrough(limitSize(length, tooLarge));
     const scrubbed = kind === "jpeg" ? checked.pipeThrough(stripJpegLocation()) : checked;
     const piping = scrubbed.pipeTo(stored.writable);
+    workerCounters.r2Writes++;
     try {
       await Promise.all([
         c.env.ATTACHMENTS.put(r2Key, stored.readable, {
