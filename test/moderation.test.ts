@@ -255,3 +255,31 @@ describe("freezing a chat", () => {
     for (const s of [customer, provider]) s.close();
   });
 });
+
+describe("moderation over Socket.IO", () => {
+  it("a Socket.IO party hears chat-frozen and message-hidden, and its sends are refused while frozen", async () => {
+    const chat = await activeChat();
+    const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
+    const sio = await RawSocketIo.connect(chat.customer.jwt);
+    await sio.emitWithAck("join-booking", { bookingId: chat.bookingId, chatToken: chat.customerToken }, 1);
+    say(chat, provider, "provider", "first");
+    await sio.next((p) => p.startsWith('42["booking-chat"'));
+
+    await api("POST", `/bookings/${chat.bookingId}/chat/freeze`, {
+      jwt: chat.admin.jwt,
+      body: { reason: "review" },
+    });
+    expect(await sio.next((p) => p.startsWith('42["chat-frozen"'))).toContain('"frozen":true');
+    const refused = await sio.emitWithAck(
+      "booking-chat",
+      { bookingId: chat.bookingId, chatToken: chat.customerToken, message: "hello?" },
+      2,
+    );
+    expect(refused).toMatchObject({ error: { code: "chat_frozen" } });
+
+    await api("POST", `/chat/booking/${chat.bookingId}/messages/1/hide`, { jwt: chat.admin.jwt });
+    expect(await sio.next((p) => p.startsWith('42["message-hidden"'))).toContain('"seq":1');
+    provider.close();
+    sio.close();
+  });
+});

@@ -163,6 +163,9 @@ export type UploadResponse = z.infer<typeof UploadResponse>;
 export const ModerationBody = z.strictObject({ reason: text(1, 500) });
 export type ModerationBody = z.infer<typeof ModerationBody>;
 
+/** Body of hiding a message: the reason is the admin's to give or not. */
+export const HideBody = z.strictObject({ reason: z.optional(text(1, 500)) });
+
 export const ReportResponse = z.object({
   report: z.object({ bookingId: EntityId, seq: z.int(), reason: z.string(), createdAt: z.string() }),
 });

@@ -13,6 +13,7 @@ import {
   BookingResponse,
   ChatTokenResponse,
   DevTokenBody,
+  HideBody,
   HideResponse,
   HistoryQuery,
   HistoryResponse,
@@ -281,7 +282,7 @@ export const httpRoutes = {
     summary:
       "Hide a message (admins): the parties receive `message-hidden` and see it as hidden in history; admins still see it. Audited",
     auth: "admin",
-    body: ModerationBody,
+    body: HideBody,
     bodyOptional: true,
     status: 200,
     response: HideResponse,
