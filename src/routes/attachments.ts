@@ -24,6 +24,14 @@ const workerCounters = meter("Worker");
 /** Control characters, path separators and quotes have no place in a name sent back in a header. */
 const UNSAFE_NAME = /[\p{Cc}\p{Cf}/\\"]/gu;
 
+/** A name as an RFC 5987 value: percent-encoded, the characters encodeURIComponent leaves alone included. */
+function headerSafe(name: string): string {
+  return encodeURIComponent(name).replace(
+    /['()*!]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
 function safeName(name: string): string {
   const cleaned = name.replace(UNSAFE_NAME, "_").trim();
   return cleaned === "" ? "file" : cleaned;
@@ -120,7 +128,7 @@ export const attachmentHandlers = {
       headers: {
         "Content-Type": found.contentType,
         "Content-Length": String(object.size),
-        "Content-Disposition": `${disposition}; filename*=UTF-8''${encodeURIComponent(found.name)}`,
+        "Content-Disposition": `${disposition}; filename*=UTF-8''${headerSafe(found.name)}`,
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, max-age=3600",
