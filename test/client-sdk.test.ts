@@ -6,6 +6,7 @@ import { type ChatClientError, createChatClient, type OpenSocket } from "../sdk/
 import { type Message, REPLAY_LIMIT } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { BASE_URL } from "./helpers/api";
+import { PNG } from "./helpers/files";
 import { activeChat } from "./helpers/flow";
 import { signUserJwt, type TestUser } from "./helpers/users";
 
@@ -194,6 +195,53 @@ describe("typing and presence in the SDK", () => {
     ]);
     customer.close();
     await vi.waitUntil(() => provider.online.length === 1);
+    provider.close();
+  });
+});
+
+describe("the client SDK's photos and moderation", () => {
+  it("uploads a photo, sends it, downloads it on the other side; reports; an admin hides and freezes by typed calls", async () => {
+    const s = await activeChat();
+    const customer = clientFor(s.customer).booking(s.bookingId);
+    const provider = clientFor(s.provider).booking(s.bookingId);
+    const providerSees = appView(provider);
+    const hidden: number[] = [];
+    const frozen: boolean[] = [];
+    provider.on("message-hidden", (e) => hidden.push(e.seq));
+    provider.on("chat-frozen", (e) => frozen.push(e.frozen));
+    await customer.connect();
+    await provider.connect();
+
+    const bytes = PNG();
+    const attachment = await customer.upload(new Blob([bytes], { type: "image/png" }), { name: "sink.png" });
+    expect(attachment).toMatchObject({ name: "sink.png", contentType: "image/png", size: bytes.length });
+    const sent = await customer.send("", { attachments: [attachment.id] });
+    expect(sent.attachments).toEqual([attachment]);
+    await vi.waitUntil(() => providerSees.length === 1);
+    const blob = await provider.attachment(attachment.id);
+    expect(blob.type).toBe("image/png");
+    expect(new Uint8Array(await blob.arrayBuffer())).toEqual(bytes);
+
+    await provider.report(sent.seq, "not my sink");
+    const admin = clientFor(s.admin);
+    const { flags } = await admin.api.adminFlags({ query: { bookingId: s.bookingId } });
+    expect(flags).toEqual([
+      expect.objectContaining({ kind: "report", seq: sent.seq, reporterId: s.provider.id }),
+    ]);
+    const download = await admin.api.downloadAttachment({
+      params: { id: s.bookingId, attachmentId: attachment.id },
+    });
+    expect(download.size).toBe(bytes.length);
+
+    await admin.api.hideMessage({ params: { id: s.bookingId, seq: String(sent.seq) } });
+    await admin.api.freezeChat({ params: { id: s.bookingId }, body: { reason: "checking" } });
+    await vi.waitUntil(() => hidden.length === 1 && frozen.length === 1);
+    expect(hidden).toEqual([sent.seq]);
+    await expect(customer.send("still here?")).rejects.toMatchObject({ code: "chat_frozen" });
+    await admin.api.unfreezeChat({ params: { id: s.bookingId }, body: { reason: "fine" } });
+    await vi.waitUntil(() => frozen.length === 2);
+    expect(frozen).toEqual([true, false]);
+    customer.close();
     provider.close();
   });
 });
