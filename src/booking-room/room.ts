@@ -167,14 +167,9 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     chatToken: string | null,
     query: HistoryQuery,
   ): Promise<Result<JsonText<HistoryResponse>>> {
-    const booking = this.state.booking();
-    if (!booking) return fail("booking_not_found", "Booking not found");
-    const party = partyOf(booking, identity);
-    if (identity.role !== "admin") {
-      if (party === null) return fail("forbidden", "You are not a participant of this booking");
-      if (!holdsChatToken(booking, identity, chatToken ?? undefined))
-        return fail("invalid_token", "Invalid chat token");
-    }
+    const access = this.access(identity, chatToken, NOT_A_PARTY, true);
+    if (!access.ok) return access;
+    const { booking, party } = access.value;
     const view = this.state.followers();
     const page = view.log.page(query.limit, { before: query.before, after: query.after });
     return ok(
@@ -192,12 +187,14 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
 
   /** Whether `identity` may upload a file now: a party with its own token, the chat open and not frozen. */
   async mayUpload(identity: Identity, chatToken: string | null): Promise<Result<{ party: PartyRole }>> {
-    const booking = this.state.booking();
-    if (!booking) return fail("booking_not_found", "Booking not found");
-    const party = partyOf(booking, identity);
+    const access = this.access(
+      identity,
+      chatToken,
+      "Only the booking's customer and provider can send files",
+    );
+    if (!access.ok) return access;
+    const { booking, party } = access.value;
     if (party === null) return fail("forbidden", "Only the booking's customer and provider can send files");
-    if (!holdsChatToken(booking, identity, chatToken ?? undefined))
-      return fail("invalid_token", "Invalid chat token");
     if (booking.chatTerminatedAt !== null)
       return fail("chat_terminated", "Chat has been terminated for this booking");
     if (!booking.chatActive) return fail("chat_not_active", "Chat is not active yet");
@@ -236,14 +233,9 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     chatToken: string | null,
     id: string,
   ): Promise<Result<AttachmentRef & { r2Key: string }>> {
-    const booking = this.state.booking();
-    if (!booking) return fail("booking_not_found", "Booking not found");
-    const party = partyOf(booking, identity);
-    if (identity.role !== "admin") {
-      if (party === null) return fail("forbidden", "You are not a participant of this booking");
-      if (!holdsChatToken(booking, identity, chatToken ?? undefined))
-        return fail("invalid_token", "Invalid chat token");
-    }
+    const access = this.access(identity, chatToken, NOT_A_PARTY, true);
+    if (!access.ok) return access;
+    const { party } = access.value;
     const row = this.state.attachments.get(id);
     const notFound = fail("not_found", "No such attachment in this booking");
     if (!row) return notFound;
@@ -296,13 +288,11 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     chatToken: string | null,
     seq: number,
   ): Promise<Result<{ senderId: string }>> {
-    const booking = this.state.booking();
-    if (!booking) return fail("booking_not_found", "Booking not found");
-    const party = partyOf(booking, identity);
-    if (party === null)
-      return fail("forbidden", "Only the booking's customer and provider can report messages");
-    if (!holdsChatToken(booking, identity, chatToken ?? undefined))
-      return fail("invalid_token", "Invalid chat token");
+    const notParty = "Only the booking's customer and provider can report messages";
+    const access = this.access(identity, chatToken, notParty);
+    if (!access.ok) return access;
+    const { party } = access.value;
+    if (party === null) return fail("forbidden", notParty);
     const message = this.state.conversation.log.get(seq);
     if (!message) return fail("not_found", "No such message in this booking");
     if (message.senderRole === party) return fail("invalid_request", "You cannot report your own message");
@@ -415,6 +405,27 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
 
   // ---- internals ----
 
+  /**
+   * Who reads this booking over HTTP: a party presenting its own chat token (`party` set), or with
+   * `admins`, an admin with none (`party` null); anyone else is refused with `notParty`.
+   */
+  private access(
+    identity: Identity,
+    chatToken: string | null,
+    notParty: string,
+    admins = false,
+  ): Result<{ booking: BookingRecord; party: PartyRole | null }> {
+    const booking = this.state.booking();
+    if (!booking) return fail("booking_not_found", "Booking not found");
+    const party = partyOf(booking, identity);
+    if (party === null) {
+      return admins && identity.role === "admin" ? ok({ booking, party }) : fail("forbidden", notParty);
+    }
+    if (!holdsChatToken(booking, identity, chatToken ?? undefined))
+      return fail("invalid_token", "Invalid chat token");
+    return ok({ booking, party });
+  }
+
   private lifecycle(): Lifecycle {
     return new Lifecycle(this.state.bookings, getConfig(this.env).chatTokenSecret);
   }
@@ -512,6 +523,8 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     }
   }
 }
+
+const NOT_A_PARTY = "You are not a participant of this booking";
 
 /** Whether a socket here is among a notice's audience: its party (by user and role), or any admin. */
 function reachesSocket(to: Audience[], c: Connection<RoomSocket>, booking: BookingRecord): boolean {

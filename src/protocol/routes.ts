@@ -108,6 +108,23 @@ const lifecycle = (path: string, summary: string) =>
     },
   }) as const satisfies HttpRoute;
 
+/** An admin freezes or unfreezes a booking's chat. */
+const chatFreeze = (action: "freeze" | "unfreeze", summary: string) =>
+  ({
+    method: "POST",
+    path: `/bookings/{id}/chat/${action}`,
+    summary,
+    auth: "admin",
+    body: ModerationBody,
+    status: 200,
+    response: BookingResponse,
+    errors: {
+      404: "No such booking",
+      409: "Booking closed (`booking_closed`)",
+      503: "The audit trail cannot be written (`unavailable`)",
+    },
+  }) as const satisfies HttpRoute;
+
 export const httpRoutes = {
   health: {
     method: "GET",
@@ -288,35 +305,14 @@ export const httpRoutes = {
     response: HideResponse,
     errors: { 404: "No such booking or message", 503: "The audit trail cannot be written (`unavailable`)" },
   },
-  freezeChat: {
-    method: "POST",
-    path: "/bookings/{id}/chat/freeze",
-    summary:
-      "Freeze the chat (admins): the parties receive `chat-frozen` and their sends are refused with `chat_frozen` until it is unfrozen. Audited",
-    auth: "admin",
-    body: ModerationBody,
-    status: 200,
-    response: BookingResponse,
-    errors: {
-      404: "No such booking",
-      409: "Booking closed (`booking_closed`)",
-      503: "The audit trail cannot be written (`unavailable`)",
-    },
-  },
-  unfreezeChat: {
-    method: "POST",
-    path: "/bookings/{id}/chat/unfreeze",
-    summary: "Unfreeze the chat (admins): the parties receive `chat-frozen` with `frozen: false`. Audited",
-    auth: "admin",
-    body: ModerationBody,
-    status: 200,
-    response: BookingResponse,
-    errors: {
-      404: "No such booking",
-      409: "Booking closed (`booking_closed`)",
-      503: "The audit trail cannot be written (`unavailable`)",
-    },
-  },
+  freezeChat: chatFreeze(
+    "freeze",
+    "Freeze the chat (admins): the parties receive `chat-frozen` and their sends are refused with `chat_frozen` until it is unfrozen. Audited",
+  ),
+  unfreezeChat: chatFreeze(
+    "unfreeze",
+    "Unfreeze the chat (admins): the parties receive `chat-frozen` with `frozen: false`. Audited",
+  ),
   adminFlags: {
     method: "GET",
     path: "/chat/admin/flags",
