@@ -220,7 +220,10 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
       uploaderRole: allowed.value.party,
       createdAt,
     });
-    await this.state.conversation.wakeBy(createdAt + UNUSED_ATTACHMENT_TTL_MS);
+    // Woken when the D1 copy of the message that will likely use it is due, which then needs no
+    // alarm of its own; that alarm sets the hour's one only if the upload is still unused.
+    const copyDue = createdAt + getConfig(this.env).d1Copy.intervalMs;
+    await this.state.conversation.wakeBy(Math.min(createdAt + UNUSED_ATTACHMENT_TTL_MS, copyDue));
     return ok(attachmentRef(upload));
   }
 

@@ -1,3 +1,5 @@
+-- Edited by hand after drizzle-kit generate: WITHOUT ROWID (drizzle cannot declare it), so an
+-- upload writes one row, not a row and an index entry for its text key.
 CREATE TABLE `attachments` (
 	`id` text PRIMARY KEY NOT NULL,
 	`uploader_id` text NOT NULL,
@@ -8,7 +10,7 @@ CREATE TABLE `attachments` (
 	`r2_key` text NOT NULL,
 	`created_at` integer NOT NULL,
 	`used_seq` integer
-);
+) WITHOUT ROWID;
 --> statement-breakpoint
 ALTER TABLE `booking` ADD `chat_frozen_at` text;--> statement-breakpoint
 ALTER TABLE `messages` ADD `attachments` text;--> statement-breakpoint
