@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Browser test: the seed's example flow through the try-it page, in headless Chromium (Debian's
 // package, driven by playwright-core; nothing is downloaded). Customer, provider and admin each
-// use their own browser context against a local `wrangler dev`; every step asserts what each
-// screen shows. Screenshots go to test-results/screenshots/ (untracked); `npm run screenshots`
-// writes them to docs/screenshots/ instead, to refresh the README's pictures on purpose.
+// use their own browser context against a local `wrangler dev` (with the contact guard masking);
+// every step asserts what each screen shows: chatting, masked contact details and a report, an
+// admin hiding a message and freezing the chat, a photo (its location stripped) and a PDF, a phone,
+// and the chat closing. Screenshots go to test-results/screenshots/ (untracked); `npm run
+// screenshots` writes them to docs/screenshots/ instead, to refresh the README's pictures on purpose.
 // Loopback only; stops by itself.
 //   npm run test:browser         (needs /usr/bin/chromium: apt-get install -y chromium)
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { transform } from "esbuild";
 import { chromium } from "playwright-core";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -73,7 +76,8 @@ async function startServer() {
       stdio: "ignore",
     },
   );
-  server = spawn(process.execPath, [WRANGLER, "dev", "--port", String(PORT), "--persist-to", state], {
+  const args = ["dev", "--port", String(PORT), "--persist-to", state, "--var", "CONTACT_POLICY:mask"];
+  server = spawn(process.execPath, [WRANGLER, ...args], {
     stdio: process.env.BROWSER_TEST_LOG ? "inherit" : "ignore",
     cwd: ROOT,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
@@ -93,6 +97,8 @@ async function startServer() {
 
 /** Console errors of every page; the page's expected refusals must not log any. */
 const consoleErrors = [];
+/** Errors the browser itself logs for a refusal a step provokes on purpose, by page label. */
+const expectedErrors = new Map();
 
 /** Opens the page in a fresh context (its own session storage). */
 async function openPage(label, viewport = { width: 1100, height: 760 }, { quiet = false } = {}) {
@@ -100,7 +106,9 @@ async function openPage(label, viewport = { width: 1100, height: 760 }, { quiet 
   const page = await context.newPage();
   page.on("pageerror", (error) => consoleErrors.push(`[${label}] page error: ${error.message}`));
   page.on("console", (message) => {
-    if (message.type() === "error" && !quiet) consoleErrors.push(`[${label}] ${message.text()}`);
+    if (message.type() !== "error" || quiet) return;
+    if (expectedErrors.get(label)?.test(message.text())) return;
+    consoleErrors.push(`[${label}] ${message.text()}`);
   });
   await page.goto(BASE);
   return page;
@@ -134,6 +142,106 @@ async function expectHidden(locator, what) {
     throw new Error(`expected ${what}`);
   }
 }
+
+/** The message (a `message` item) holding `text`. */
+const messageWith = (page, text) => page.getByTestId("message").filter({ hasText: text }).last();
+
+/** Waits for a photo to be drawn (an <img> with pixels) in a message of the other party, or the viewer's. */
+async function expectPhoto(page, what, { mine = false } = {}) {
+  const selector = `[data-testid="message"]${mine ? ".mine" : ":not(.mine)"} [data-testid="attachment-image"]`;
+  try {
+    await page.waitForFunction(
+      (images) => [...document.querySelectorAll(images)].some((img) => img.complete && img.naturalWidth > 0),
+      selector,
+      { timeout: STEP_MS },
+    );
+  } catch {
+    throw new Error(`expected ${what}`);
+  }
+}
+
+/** Accepts the next prompt (or confirm) on `page` with `answer`. */
+const answerNextPrompt = (page, answer) => page.once("dialog", (dialog) => void dialog.accept(answer));
+
+/** The unit tests' hand-built JPEG pieces (test/fixtures/jpeg.ts), loaded here as JavaScript. */
+async function jpegFixtures() {
+  const source = readFileSync(`${ROOT}test/fixtures/jpeg.ts`, "utf8");
+  const { code } = await transform(source, { loader: "ts", format: "esm" });
+  return import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+}
+
+/** A photo of a leak, drawn by the browser and encoded as JPEG (so it surely decodes there). */
+async function drawPhoto(page) {
+  const bytes = await page.evaluate(async () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 480;
+    canvas.height = 360;
+    const g = canvas.getContext("2d");
+    g.fillStyle = "#dfe7ec";
+    g.fillRect(0, 0, 480, 360);
+    g.strokeStyle = "#c2cdd5";
+    g.lineWidth = 3;
+    for (let x = 0; x <= 480; x += 60) g.strokeRect(x, 0, 60, 270);
+    for (let y = 0; y <= 270; y += 60) g.strokeRect(0, y, 480, 60);
+    g.fillStyle = "#6d4c35";
+    g.fillRect(0, 270, 480, 90);
+    g.fillStyle = "#9aa4ab";
+    g.fillRect(215, 0, 40, 170);
+    g.beginPath();
+    g.arc(275, 170, 60, Math.PI, 0, true);
+    g.lineWidth = 38;
+    g.strokeStyle = "#9aa4ab";
+    g.stroke();
+    g.fillStyle = "#9aa4ab";
+    g.fillRect(316, 60, 38, 112);
+    g.fillStyle = "#2f8fd8";
+    for (const [x, y, r] of [
+      [282, 245, 9],
+      [276, 268, 7],
+      [290, 288, 6],
+    ]) {
+      g.beginPath();
+      g.arc(x, y, r, 0, Math.PI * 2);
+      g.fill();
+    }
+    g.beginPath();
+    g.ellipse(280, 318, 110, 22, 0, 0, Math.PI * 2);
+    g.fill();
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
+    return [...new Uint8Array(await blob.arrayBuffer())];
+  });
+  return Uint8Array.from(bytes);
+}
+
+/**
+ * `jpeg` as a phone would send it, with an EXIF segment holding only a GPS position, after the JFIF
+ * segment; also the latitude's bytes, which must not reach the other party.
+ */
+function withLocation(jpeg, { bytes, segment, tiffWriter }) {
+  const w = tiffWriter("II");
+  // Offsets count from the TIFF header (8 bytes): IFD0 with its one entry, then the GPS IFD, then
+  // the two positions it points at.
+  const gpsAt = 8 + 2 + 12 + 4;
+  const latAt = gpsAt + 2 + 4 * 12 + 4;
+  const ifd0 = w.ifd([{ tag: 0x8825, type: 4, count: 1, value: gpsAt }]);
+  const gps = w.ifd([
+    { tag: 0x0001, type: 2, count: 2, value: bytes("S\0") },
+    { tag: 0x0002, type: 5, count: 3, value: latAt },
+    { tag: 0x0003, type: 2, count: 2, value: bytes("E\0") },
+    { tag: 0x0004, type: 5, count: 3, value: latAt + 24 },
+  ]);
+  const latitude = w.rationals([26, 1], [12, 1], [3456, 100]);
+  const longitude = w.rationals([28, 1], [2, 1], [4321, 100]);
+  const exif = segment(0xe1, bytes("Exif\0\0", "II", w.u16(42), w.u32(8), ifd0, gps, latitude, longitude));
+  const jfifEnd = jpeg[3] === 0xe0 ? 4 + ((jpeg[4] << 8) | jpeg[5]) : 2;
+  return { photo: bytes(jpeg.subarray(0, jfifEnd), exif, jpeg.subarray(jfifEnd)), latitude };
+}
+
+/** A one-page PDF, as small as a viewer takes it. */
+const TINY_PDF = Buffer.from(
+  "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n" +
+    "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
+);
 
 async function step(name, run) {
   const started = Date.now();
@@ -316,6 +424,149 @@ async function main() {
     await expectText(customer.getByTestId("chat-state"), "Live", "the chat is live again after a reload");
   });
 
+  await step("contact details are masked for the other party, who reports the message", async () => {
+    await provider.getByTestId("message-input").fill("Or call me on 082 555 0199 and pay me directly");
+    await provider.getByTestId("send-button").click();
+    const seen = messageWith(customer, "pay me directly");
+    await expectText(seen, "[hidden]", "the customer reads [hidden] in place of the number");
+    if ((await seen.textContent()).includes("555 0199"))
+      throw new Error("the customer must not see the number");
+    await expectText(seen.getByTestId("message-masked"), "Contact details hidden", "a masked note");
+    await expectText(
+      messageWith(provider, "pay me directly").getByTestId("message-masked"),
+      "hidden from the other party",
+      "the sender is told the other party reads it masked",
+    );
+    if ((await messageWith(customer, "Hi, when can you come?").getByTestId("report-button").count()) > 0)
+      throw new Error("a party can only report the other party's messages");
+    answerNextPrompt(customer, "Asks me to pay outside the platform");
+    await seen.getByTestId("report-button").click();
+    await expectText(seen.getByTestId("report-button"), "Reported", "the report is acknowledged");
+  });
+
+  await step("an admin hides the message; the parties see it hidden, the admin still reads it", async () => {
+    const watched = messageWith(admin, "555 0199");
+    answerNextPrompt(admin, "Contact details after a report");
+    await watched.getByTestId("hide-button").click();
+    for (const [who, page] of [
+      ["customer", customer],
+      ["provider", provider],
+    ]) {
+      await expectText(page.getByTestId("message-hidden"), "Hidden by an admin", `the ${who} sees it hidden`);
+      if ((await messageWith(page, "pay me directly").count()) > 0)
+        throw new Error(`the ${who} still sees the hidden message's text`);
+    }
+    await expectText(watched.getByTestId("message-hidden"), "Hidden from the parties", "the admin's marker");
+    await expectHidden(watched.getByTestId("hide-button"), "no Hide button on a hidden message");
+  });
+
+  await step("an admin freezes the chat: the parties cannot send until it is unfrozen", async () => {
+    answerNextPrompt(admin, "Looking into a report");
+    await admin.getByTestId("freeze-button").click();
+    await expectText(admin.getByTestId("chat-frozen"), "Frozen", "the admin sees the chat frozen");
+    for (const [who, page] of [
+      ["customer", customer],
+      ["provider", provider],
+    ]) {
+      await expectText(page.getByTestId("chat-frozen"), "paused", `the ${who} sees the frozen banner`);
+      for (const control of ["message-input", "send-button", "file-input"])
+        if (!(await page.getByTestId(control).isDisabled()))
+          throw new Error(`the ${who}'s ${control} must be disabled while frozen`);
+    }
+    // Opened afresh, the chat says so from the booking itself.
+    await provider.locator(`[data-booking-id="${bookingId}"]`).click();
+    await expectText(provider.getByTestId("chat-state"), "Live", "the provider's chat reopens");
+    await expectText(provider.getByTestId("chat-frozen"), "paused", "the banner from chatFrozenAt");
+    if (!(await provider.getByTestId("message-input").isDisabled()))
+      throw new Error("the reopened chat must stay read-only while frozen");
+    answerNextPrompt(admin, "Sorted out");
+    await admin.getByTestId("unfreeze-button").click();
+    await expectHidden(customer.getByTestId("chat-frozen"), "the banner gone once unfrozen");
+    await expectHidden(provider.getByTestId("chat-frozen"), "the reopened chat unfrozen too");
+    await customer
+      .getByTestId("message-input")
+      .and(customer.locator(":enabled"))
+      .waitFor({ timeout: STEP_MS });
+    await customer.getByTestId("message-input").fill("Thanks, all sorted");
+    await customer.getByTestId("send-button").click();
+    await expectText(provider.getByTestId("message"), "Thanks, all sorted", "a message after unfreezing");
+  });
+
+  await step("a file the chat does not take is refused, and the page says why", async () => {
+    // The browser logs the 415 it gets; that one is expected.
+    expectedErrors.set(names.customer, /status of 415/);
+    await customer.getByTestId("file-input").setInputFiles({
+      name: "notes.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from("not a photo"),
+    });
+    await expectText(customer.getByTestId("notice"), "notes.txt was not attached", "the refusal, named");
+    await expectText(customer.getByTestId("notice"), "only photos", "what may be sent");
+    await expectHidden(customer.getByTestId("pending-files"), "nothing left pending");
+    await customer.locator("#notice-close").click();
+  });
+
+  await step(
+    "the customer sends a photo; the provider and the admin see it, without its location",
+    async () => {
+      const fixtures = await jpegFixtures();
+      const { photo, latitude } = withLocation(await drawPhoto(customer), fixtures);
+      if (fixtures.indexOf(photo, latitude) < 0)
+        throw new Error("the photo must carry a location to begin with");
+      await customer.getByTestId("file-input").setInputFiles({
+        name: "leak.jpg",
+        mimeType: "image/jpeg",
+        buffer: Buffer.from(photo),
+      });
+      await customer
+        .locator('[data-testid="pending-file"][data-state="ready"]')
+        .waitFor({ timeout: STEP_MS });
+      await customer.getByTestId("message-input").fill("This is the leak under the sink");
+      await customer.getByTestId("send-button").click();
+      await expectHidden(customer.getByTestId("pending-files"), "the sent photo leaves the pending list");
+      await expectText(
+        provider.getByTestId("message"),
+        "leak under the sink",
+        "the provider gets the message",
+      );
+      await expectPhoto(provider, "the provider sees the photo drawn");
+      await expectPhoto(admin, "the admin sees the photo drawn");
+      const received = await provider.evaluate(async () => {
+        const img = document.querySelector(
+          '[data-testid="message"]:not(.mine) [data-testid="attachment-image"]',
+        );
+        return [...new Uint8Array(await (await fetch(img.src)).arrayBuffer())];
+      });
+      if (received.length !== photo.length)
+        throw new Error(`${received.length} bytes arrived of ${photo.length}`);
+      if (fixtures.indexOf(Uint8Array.from(received), latitude) >= 0)
+        throw new Error("the photo reached the provider with its location");
+    },
+  );
+
+  await step("the provider sends a PDF without text; the customer downloads it", async () => {
+    await provider.getByTestId("file-input").setInputFiles({
+      name: "quote.pdf",
+      mimeType: "application/pdf",
+      buffer: TINY_PDF,
+    });
+    await provider.locator('[data-testid="pending-file"][data-state="ready"]').waitFor({ timeout: STEP_MS });
+    await provider.getByTestId("send-button").click();
+    const chip = customer.getByTestId("attachment-file").filter({ hasText: "quote.pdf" });
+    await chip.waitFor({ timeout: STEP_MS });
+    const [download] = await Promise.all([
+      customer.waitForEvent("download", { timeout: STEP_MS }),
+      chip.click(),
+    ]);
+    if (download.suggestedFilename() !== "quote.pdf")
+      throw new Error(`the download is named ${download.suggestedFilename()}`);
+    await expectText(
+      customer.getByTestId("booking-item"),
+      "Sent a file",
+      "the list names a file-only message",
+    );
+  });
+
   await step("on a phone with five bookings the composer is on screen", async () => {
     await bookThroughApi(names.customer, `other-${suffix}`, 4);
     phone = await signIn("customer", names.customer, { width: 390, height: 844 });
@@ -324,10 +575,20 @@ async function main() {
     await phone.locator(`[data-booking-id="${bookingId}"]`).click();
     await expectText(phone.getByTestId("chat-state"), "Live", "the phone's chat is live");
     await phone.getByTestId("message-input").and(phone.locator(":enabled")).waitFor({ timeout: STEP_MS });
+    await expectPhoto(phone, "the phone shows the customer's photo from history", { mine: true });
     await phone.screenshot({ path: `${SHOTS}/phone.png` });
     const box = await phone.getByTestId("message-input").boundingBox();
     if (!box || box.y + box.height > 844)
       throw new Error(`the composer is below the fold (${JSON.stringify(box)})`);
+    const widths = await phone.evaluate(() => {
+      const messages = document.getElementById("messages");
+      return {
+        page: document.documentElement.scrollWidth,
+        list: messages.scrollWidth - messages.clientWidth,
+      };
+    });
+    if (widths.page > 390 || widths.list > 0)
+      throw new Error(`the phone's chat overflows sideways (${JSON.stringify(widths)})`);
     await phone.getByTestId("message-input").fill("Sent from my phone");
     await phone.getByTestId("send-button").click();
     await expectText(

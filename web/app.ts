@@ -2,20 +2,28 @@
 // client SDK's typed calls. Development only: it depends on POST /dev/token, which production does not serve.
 
 import { type BookingChat, ChatClientError } from "../sdk/src";
-import type { Booking, ChatSummary, Message } from "../src/protocol";
+import type { Booking } from "../src/protocol";
+import { resetChatState, setFrozen, setLive } from "./chat-state";
 import { $, describe, el, notice, time } from "./dom";
+import { ChatFiles } from "./files";
+import { type Entry, renderBookings } from "./list";
+import { MessageList } from "./messages";
+import * as moderation from "./moderation";
 import { forgetSession, type Role, restoreSession, type Session, signIn } from "./session";
-import { closedMessage, holdsToken, isClosed, providerSteps, stateOf, summaryOf } from "./states";
+import { closedMessage, holdsToken, isClosed, previewOf, providerSteps, stateOf, summaryOf } from "./states";
+import { PendingFiles } from "./uploads";
 
 let session: Session | null = null;
+/** The open chat's live connection. */
 let chat: BookingChat | null = null;
+/** The open chat's HTTP side (history, files, reports), also after the chat closed. */
+let room: BookingChat | null = null;
 let openBookingId: string | null = null;
-let readBy = 0;
 /** Bumped by every openChat, so a slower earlier call never draws into the current pane. */
 let generation = 0;
-/** A list entry: a party's chat summary, or for admins a booking, which also names both parties. */
-type Entry = ChatSummary & Partial<Pick<Booking, "customerId" | "providerId" | "createdAt">>;
 const summaries = new Map<string, Entry>();
+const messages = new MessageList($("messages"));
+const pending = new PendingFiles($("pending-files"));
 const LIST_REFRESH_MS = 3_000;
 
 async function start(next: Session): Promise<void> {
@@ -66,10 +74,12 @@ function watchFeed({ client }: Session): Promise<void> {
   feed.on("booking-updated", ({ action, booking }) => {
     add(`${time(booking.updatedAt)} · booking ${booking.id} ${action}`);
     summaries.set(booking.id, summaryOf(booking));
-    renderBookings();
-    if (booking.id === openBookingId) showSteps(booking);
+    showList();
+    if (booking.id !== openBookingId) return;
+    showSteps(booking);
+    setFrozen(booking.chatFrozenAt);
   });
-  feed.on("booking-chat", (m) => add(`${time(m.createdAt)} · ${m.senderId}: ${m.content}`));
+  feed.on("booking-chat", (m) => add(`${time(m.createdAt)} · ${m.senderId}: ${previewOf(m)}`));
   feed.on("support-chat", (m) => add(`${time(m.createdAt)} · support ${m.providerId}: ${m.content}`));
   return feed.ready;
 }
@@ -89,82 +99,18 @@ async function refreshBookings(): Promise<void> {
       const { chats } = await session.client.api.myChats();
       for (const c of chats) summaries.set(c.bookingId, c);
     }
-    renderBookings();
+    showList();
   } catch (error) {
     notice(`Could not load the list: ${describe(error)}`);
   }
 }
 
-/** Admins: newest booking first; parties: most recent activity first, as my-chats orders them. */
-const newestFirst = (a: Entry, b: Entry) =>
-  session?.role === "admin"
-    ? (b.createdAt ?? "").localeCompare(a.createdAt ?? "")
-    : b.lastActivityAt.localeCompare(a.lastActivityAt);
-
-function renderBookings(): void {
-  const list = $("bookings");
-  if (summaries.size === 0) {
-    const empty = session?.role === "admin" ? "No bookings yet" : "No chats yet";
-    list.replaceChildren(el("li", "empty", empty));
-    return;
-  }
-  list.replaceChildren(
-    ...[...summaries.values()].sort(newestFirst).map((s) => {
-      const li = el("li", s.bookingId === openBookingId ? "selected" : "");
-      li.dataset.testid = "booking-item";
-      li.dataset.bookingId = s.bookingId;
-      const state = stateOf(s);
-      const heading = s.customerId
-        ? `${s.customerId} → ${s.providerId}`
-        : (s.lastMessage?.content ?? "No messages yet");
-      const title = el("div", "title", heading);
-      const badges = el("div", "badges");
-      if (s.unreadCount > 0) {
-        const unread = el("span", "unread", String(s.unreadCount));
-        unread.dataset.testid = "unread";
-        badges.append(unread);
-      }
-      const badge = el("span", `badge ${state.kind}`, state.label);
-      badge.dataset.testid = "booking-state";
-      badges.append(badge);
-      const text = el("div", "text");
-      const id = el("div", "meta", s.bookingId);
-      id.dataset.testid = "booking-id";
-      text.append(title, id);
-      li.append(text, badges);
-      li.addEventListener("click", () => void openChat(s.bookingId));
-      return li;
-    }),
-  );
-}
-
-function renderMessage(m: Message): void {
-  const mine = m.senderId === session?.userId;
-  const li = el("li", `message${mine ? " mine" : ""}`);
-  li.dataset.testid = "message";
-  li.dataset.seq = String(m.seq);
-  const sentAt = el("span", "time", time(m.createdAt));
-  sentAt.dataset.testid = "message-time";
-  li.append(
-    el("span", "sender", mine ? "" : `${m.senderId} · ${m.senderRole}`),
-    el("span", "text", m.content),
-    sentAt,
-  );
-  $("messages").append(li);
-  if (mine && m.isRead) readBy = Math.max(readBy, m.seq);
-  renderReadMarks();
-  $("messages").scrollTop = $("messages").scrollHeight;
-}
-
-/** Own messages the other party has read get a double tick. */
-function renderReadMarks(): void {
-  for (const li of $("messages").querySelectorAll<HTMLElement>(".message.mine")) {
-    const read = Number(li.dataset.seq) <= readBy;
-    const sentAt = li.querySelector(".time");
-    if (!sentAt) continue;
-    sentAt.textContent = `${sentAt.textContent?.replace(/ ✓✓$/, "") ?? ""}${read ? " ✓✓" : ""}`;
-    li.dataset.read = String(read);
-  }
+function showList(): void {
+  renderBookings($("bookings"), summaries.values(), {
+    admin: session?.role === "admin",
+    selected: openBookingId,
+    open: (bookingId) => void openChat(bookingId),
+  });
 }
 
 /** Only the next steps that make sense for this booking, for whoever may take them. */
@@ -182,55 +128,39 @@ function showSteps(b: Booking): void {
   show("admin-actions", "cancel", !isClosed(b));
 }
 
-function setLive(live: boolean, label: string, kind: string): void {
-  $("chat-state").textContent = label;
-  $("chat-state").className = `badge ${kind}`;
-  const admin = session?.role === "admin";
-  const canWrite = live && !admin;
-  const input = $<HTMLInputElement>("message");
-  input.disabled = !canWrite;
-  input.placeholder = admin
-    ? "Admins watch chats read-only"
-    : live
-      ? "Write a message"
-      : kind === "closed"
-        ? "This chat is closed"
-        : "The chat opens once the booking is paid and accepted";
-  $<HTMLButtonElement>("send-button").disabled = !canWrite;
-}
-
 function showClosed(message: string, booking: Booking | null): void {
   setLive(false, booking ? stateOf(booking).label : "Closed", "closed");
   if (booking) showSteps(booking);
   else for (const button of document.querySelectorAll<HTMLElement>(".steps button")) button.hidden = true;
-  const li = el("li", "system", message);
-  li.dataset.testid = "chat-closed";
-  $("messages").append(li);
+  pending.clear();
+  // The socket stops with the chat: who was online or typing is no longer known.
+  $("presence").hidden = true;
+  showTyping("", false);
+  messages.note(message, "chat-closed");
 }
 
 async function openChat(bookingId: string): Promise<void> {
   if (!session) return;
-  const { client, role } = session;
+  const { client, role, userId } = session;
   const mine = ++generation;
   const stale = () => mine !== generation;
-  chat?.close();
-  chat = null;
+  leaveChat();
   openBookingId = bookingId;
-  readBy = 0;
   document.body.classList.add("chat-open");
-  renderBookings();
+  showList();
   $<HTMLInputElement>("admin-booking").value = bookingId;
   $("chat-title").textContent = `Booking ${bookingId}`;
   $("copy-id").hidden = false;
-  $("messages").replaceChildren();
   $("presence").hidden = true;
   $("typing").hidden = true;
   $("provider-actions").hidden = role !== "service_provider";
+  $("admin-chat-actions").hidden = role !== "admin";
   try {
     const { booking } = await client.api.getBooking({ params: { id: bookingId } });
     if (stale()) return;
     const state = stateOf(booking);
     showSteps(booking);
+    setFrozen(booking.chatFrozenAt);
     setLive(false, state.label, state.kind);
     // Before the viewer's token exists there is nothing to read yet, and asking for it would be a 404.
     if (!holdsToken(role, booking)) return;
@@ -238,24 +168,30 @@ async function openChat(bookingId: string): Promise<void> {
     const chatToken = asAdmin
       ? undefined
       : (await client.api.chatToken({ params: { id: bookingId } })).chatToken;
-    const page = await client.booking(bookingId, { asAdmin, chatToken }).history({ limit: 50 });
+    const reader = client.booking(bookingId, { asAdmin, chatToken });
+    const page = await reader.history({ limit: 50 });
     if (stale()) return;
-    for (const m of page.messages) renderMessage(m);
+    room = reader;
+    const files = new ChatFiles((id) => reader.attachment(id), $("messages"));
+    messages.reset({ userId, admin: asAdmin, files });
+    for (const m of page.messages) messages.add(m);
     if (isClosed(booking)) return showClosed(closedMessage(booking), booking);
     const last = page.messages.at(-1)?.seq ?? 0;
     const resumed = client.booking(bookingId, { asAdmin, chatToken, sinceSeq: last });
     chat = resumed;
     resumed.on("booking-chat", (m) => {
-      renderMessage(m);
-      if (m.senderId !== session?.userId && !asAdmin) resumed.markRead(m.seq);
+      messages.add(m);
+      if (m.senderId === userId) return;
+      // Their message is in, so they stopped typing (the "stopped" itself may have been rate-dropped).
+      showTyping(m.senderId, false);
+      if (!asAdmin) resumed.markRead(m.seq);
     });
-    resumed.on("messages-read", ({ seq }) => {
-      readBy = Math.max(readBy, seq);
-      renderReadMarks();
-    });
+    resumed.on("messages-read", ({ seq }) => messages.read(seq));
+    resumed.on("message-hidden", ({ seq }) => messages.hide(seq));
+    followFreezes(resumed, bookingId, stale);
     resumed.on("chatroom-ready", () => setLive(true, "Live", "live"));
     resumed.on("presence", ({ online }) => showPresence(online));
-    resumed.on("typing", ({ userId, isTyping }) => showTyping(userId, isTyping));
+    resumed.on("typing", ({ userId: typist, isTyping }) => showTyping(typist, isTyping));
     resumed.on("chat-terminated", ({ message }) => {
       void client.api.getBooking({ params: { id: bookingId } }).then(
         (latest) => !stale() && showClosed(message, latest.booking),
@@ -265,7 +201,7 @@ async function openChat(bookingId: string): Promise<void> {
     const joined = await resumed.connect();
     if (stale()) return resumed.close();
     setLive(joined.chatActive, state.label, state.kind);
-    const lastFromOther = page.messages.filter((m) => m.senderId !== session?.userId).at(-1);
+    const lastFromOther = page.messages.filter((m) => m.senderId !== userId).at(-1);
     if (lastFromOther && !asAdmin) resumed.markRead(lastFromOther.seq);
   } catch (error) {
     if (stale()) return;
@@ -274,6 +210,25 @@ async function openChat(bookingId: string): Promise<void> {
       showClosed(latest ? closedMessage(latest.booking) : "This chat is closed", latest?.booking ?? null);
     } else notice(describe(error));
   }
+}
+
+/**
+ * Keeps the frozen banner true. chat-frozen is live only, so one sent while this chat was (re)joining
+ * is made up for by reading the booking after every join; an event heard meanwhile is newer and wins.
+ */
+function followFreezes(resumed: BookingChat, bookingId: string, stale: () => boolean): void {
+  let heard = 0;
+  resumed.on("chat-frozen", ({ frozen, message }) => {
+    heard++;
+    setFrozen(frozen ? new Date().toISOString() : null, message);
+  });
+  resumed.on("booking-joined", () => {
+    const before = heard;
+    void session?.client.api.getBooking({ params: { id: bookingId } }).then(
+      ({ booking }) => !stale() && heard === before && setFrozen(booking.chatFrozenAt),
+      () => {},
+    );
+  });
 }
 
 /** The other party's dot: online (joined to this chat now) or away. Admins watch unlisted. */
@@ -293,13 +248,22 @@ function showTyping(userId: string, isTyping: boolean): void {
   line.textContent = isTyping ? `${userId} is typing…` : "";
 }
 
-function closeChat(): void {
-  generation++;
+/** Lets the open chat go: its socket, its files' object URLs and what was picked to send. */
+function leaveChat(): void {
   chat?.close();
   chat = null;
+  room = null;
+  messages.reset(null);
+  pending.clear();
+  resetChatState(session?.role === "admin");
+}
+
+function closeChat(): void {
+  generation++;
+  leaveChat();
   openBookingId = null;
   document.body.classList.remove("chat-open");
-  renderBookings();
+  showList();
 }
 
 /** The booking an admin acts on: the open one, or a full id (or a unique start of one) typed in. */
@@ -372,15 +336,48 @@ $("message").addEventListener("input", () => {
 $("composer").addEventListener("submit", async (event) => {
   event.preventDefault();
   const input = $<HTMLInputElement>("message");
-  const text = input.value;
-  if (!chat || !text.trim()) return;
+  const text = input.value.trim() ? input.value : "";
+  const sending = chat;
+  if (!sending || (!text && pending.size === 0)) return;
   input.value = "";
-  chat.typing(false);
+  sending.typing(false);
   try {
-    await chat.send(text);
+    // A message goes out once its files are uploaded; with files, its text may be empty.
+    const attachments = await pending.take();
+    if (sending !== chat || (!text && attachments.length === 0)) return;
+    await sending.send(text, { attachments });
   } catch (error) {
     notice(describe(error));
   }
+});
+
+$("file-input").addEventListener("change", () => {
+  const input = $<HTMLInputElement>("file-input");
+  const files = [...(input.files ?? [])];
+  input.value = "";
+  const uploading = chat;
+  if (uploading) pending.add(files, (file) => uploading.upload(file, { name: file.name }));
+});
+
+/** A message's Report (parties) or Hide (admins) button. */
+$("messages").addEventListener("click", (event) => {
+  const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-action]");
+  const seq = Number(button?.closest<HTMLElement>(".message")?.dataset.seq);
+  if (!button || !seq || !session || !openBookingId) return;
+  const bookingId = openBookingId;
+  if (button.dataset.action === "report" && room) void moderation.report(room, seq, button);
+  if (button.dataset.action === "hide")
+    void moderation.hide(session.client, bookingId, seq).then((hidden) => {
+      if (hidden && bookingId === openBookingId) messages.hide(seq);
+    });
+});
+
+$("admin-chat-actions").addEventListener("click", async (event) => {
+  const action = (event.target as HTMLElement).dataset.action;
+  if (!session || !openBookingId || (action !== "freeze" && action !== "unfreeze")) return;
+  const bookingId = openBookingId;
+  const booking = await moderation.freeze(session.client, bookingId, action === "freeze");
+  if (booking && bookingId === openBookingId) setFrozen(booking.chatFrozenAt);
 });
 
 $("provider-actions").addEventListener("click", (event) => {

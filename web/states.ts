@@ -1,4 +1,4 @@
-import type { Booking, ChatSummary } from "../src/protocol";
+import type { Booking, ChatSummary, Message } from "../src/protocol";
 
 const CLOSED = ["completed", "cancelled", "declined"];
 export const isClosed = (b: { status: string }) => CLOSED.includes(b.status);
@@ -42,4 +42,18 @@ export function providerSteps(b: Pick<Booking, "status" | "providerAccepted" | "
     start: b.status === "confirmed" && paid,
     complete: !isClosed(b) && b.providerAccepted && paid,
   };
+}
+
+/**
+ * A message in one line (the list, the admin feed): its text, else what it carries (worded as the
+ * service's notifications word it), else that it is hidden.
+ */
+export function previewOf(m: Pick<Message, "content" | "attachments" | "hidden">): string {
+  if (m.content.trim() !== "") return m.content;
+  if (m.hidden) return "Hidden by an admin";
+  const files = m.attachments ?? [];
+  const photos = files.every((f) => f.contentType.startsWith("image/"));
+  if (files.length === 0) return "";
+  if (files.length === 1) return photos ? "Sent a photo" : "Sent a file";
+  return `Sent ${files.length} ${photos ? "photos" : "files"}`;
 }
