@@ -62,8 +62,26 @@ describe("typing", () => {
       customer.send("typing", { bookingId: chat.bookingId, isTyping: i % 2 === 0 });
     await customer.barrier();
     await provider.barrier();
-    expect(provider.all("typing").length).toBeLessThanOrEqual(2);
+    const heard = provider.all("typing").map((t) => t.isTyping);
+    expect(heard.filter((t) => t)).toHaveLength(2);
+    expect(heard.length).toBeLessThanOrEqual(4);
+    expect(heard.at(-1)).toBe(false);
     expect(customer.received.filter((f) => f.event === "chat-error")).toEqual([]);
+    customer.close();
+    provider.close();
+  });
+
+  it("lets a stop through after quick starts, so the other party never keeps seeing 'typing…'", async () => {
+    const chat = await activeChat();
+    const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
+    const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
+    // Two messages sent quickly: typing starts twice, then stops when the box empties.
+    customer.send("typing", { bookingId: chat.bookingId, isTyping: true });
+    customer.send("typing", { bookingId: chat.bookingId, isTyping: true });
+    customer.send("typing", { bookingId: chat.bookingId, isTyping: false });
+    await customer.barrier();
+    await provider.barrier();
+    expect(provider.all("typing").map((t) => t.isTyping)).toEqual([true, true, false]);
     customer.close();
     provider.close();
   });

@@ -47,6 +47,8 @@ export class ChatCommands {
   private readonly rateLimiter = new RateLimiter();
   /** Chat tokens proved per connection: checked at join, again only after the booking changed. */
   private readonly tokens = new VerifiedTokens();
+  /** Whether each connection's last `typing` that went out said it was typing. */
+  private readonly typingShown = new Map<string, boolean>();
 
   constructor(
     private readonly state: RoomState,
@@ -68,13 +70,17 @@ export class ChatCommands {
    * others who is left. `closing`: the room's own socket that is closing.
    */
   async left(closing?: string): Promise<void> {
-    if (closing) this.tokens.forget(closing);
+    if (closing) {
+      this.tokens.forget(closing);
+      this.typingShown.delete(closing);
+    }
     await this.announcePresence([], closing);
   }
 
   /** A connection held elsewhere (a hub's) has gone: what it proved is forgotten. */
   forget(connectionId: string): void {
     this.tokens.forget(connectionId);
+    this.typingShown.delete(connectionId);
   }
 
   private dispatch(caller: Caller, command: ClientEvent): Promise<Outcome | Refusal> | Outcome | Refusal {
@@ -224,10 +230,16 @@ export class ChatCommands {
    * to the sender and never stored. Past TYPING_PER_SECOND a connection's are dropped unanswered.
    */
   private typing(caller: Caller, data: TypingFrame): Outcome | Refusal {
-    const rate = this.rateLimiter.take(`typing:${caller.connectionId}`, TYPING_PER_SECOND, TYPING_PER_SECOND);
-    if (!rate.ok) return SILENT;
+    // The stop that ends a start the other party was shown always goes: dropping it would leave
+    // "typing…" on their screen until it lapses.
+    const ends = !data.isTyping && this.typingShown.get(caller.connectionId) === true;
+    if (!ends) {
+      const rate = this.rateLimiter.take(`typing:${caller.connectionId}`, TYPING_PER_SECOND, TYPING_PER_SECOND);
+      if (!rate.ok) return SILENT;
+    }
     const allowed = authorizeParty("typing", caller, this.state.booking(), data);
     if (isRefusal(allowed)) return allowed;
+    this.typingShown.set(caller.connectionId, data.isTyping);
     const { booking } = allowed;
     const other = otherParty(allowed.party);
     const event = JSON.stringify({
