@@ -191,6 +191,9 @@ describe("hiding a message", () => {
     expect(HideResponse.parse(res.body).message).toMatchObject({ hidden: true, content: "something awful" });
     for (const socket of [customer, provider]) {
       expect(await socket.expect("message-hidden")).toEqual({ bookingId: chat.bookingId, seq: 1 });
+      await socket.barrier();
+      // Once: a repeat would be a second announcement of the same hiding.
+      expect(socket.pending().filter((e) => e.event === "message-hidden")).toEqual([]);
     }
     for (const as of ["customer", "provider"] as const) {
       const [m] = await history(chat, as);
