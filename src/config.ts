@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type AttachmentKind, parseAttachmentTypes } from "./attachments/sniff";
 import { ApiError } from "./errors";
+import type { ContactPolicy } from "./moderation/contact-policy";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_CHARS } from "./protocol";
 
 /** The documented local-development secrets all start with this; production must never use them. */
@@ -123,7 +124,7 @@ export type Config = {
    */
   d1Copy: { intervalMs: number; maxPending: number };
   /** Contact details in messages between the parties: let through, list for admins, or hide from the other party. */
-  contactPolicy: "off" | "flag" | "mask";
+  contactPolicy: ContactPolicy;
   /** What may be uploaded (checked from the bytes) and how large. */
   attachments: { kinds: AttachmentKind[]; maxBytes: number };
   /** Where notifications for users with no live socket go (signed with `secret`), or null: off. */

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type ContactMatch, findContacts, MASK, maskContacts } from "../src/moderation/contact-guard";
+import { applyContactPolicy } from "../src/moderation/contact-policy";
 import { CONTACTS, type ContactSample, INNOCENT } from "./fixtures/contact-corpus";
 
 /** Fixed, so a failure reproduces; fast-check shrinks it to a minimal input first. */
@@ -176,5 +177,31 @@ describe("the contact guard", () => {
     ])("flags %s", (_, text, kind) => {
       expect(kindsIn(text)).toEqual([kind]);
     });
+  });
+});
+
+describe("the contact policies over the corpus", () => {
+  it("off records nothing; flag records the kinds and leaves the text; mask also hides every contact", () => {
+    for (const sample of CONTACTS) {
+      expect(applyContactPolicy(sample.text, "off")).toEqual({ contacts: null, maskedContent: null });
+      const flagged = applyContactPolicy(sample.text, "flag");
+      expect(flagged.maskedContent).toBeNull();
+      expect([...(flagged.contacts ?? [])].sort()).toEqual([...new Set(sample.kinds)].sort());
+      const masked = applyContactPolicy(sample.text, "mask");
+      expect(masked.contacts).toEqual(flagged.contacts);
+      expect(masked.maskedContent).toContain(MASK);
+      for (const secret of sample.secrets) expect(masked.maskedContent).not.toContain(secret);
+    }
+  });
+
+  it("records nothing for any innocent message under any policy", () => {
+    for (const text of INNOCENT) {
+      for (const policy of ["off", "flag", "mask"] as const) {
+        expect(applyContactPolicy(text, policy), `${policy}: ${text}`).toEqual({
+          contacts: null,
+          maskedContent: null,
+        });
+      }
+    }
   });
 });

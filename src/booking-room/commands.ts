@@ -5,7 +5,7 @@ import type { StoredMessage } from "../conversation/message-log";
 import { recordAdminAccess } from "../db/admin-audit";
 import { sioListenerName } from "../delivery/targets";
 import { type Refusal, refusal } from "../errors";
-import { findContacts, maskContacts } from "../moderation/contact-guard";
+import { applyContactPolicy } from "../moderation/contact-policy";
 import type { BookingChatData, ClientEvent, JoinBookingData, MarkReadData, TypingData } from "../protocol";
 import { REPLAY_LIMIT, TYPING_PER_SECOND } from "../protocol";
 import { isRefusal, type Outcome, type OutEvent, refused, SILENT } from "../sockets/command";
@@ -175,7 +175,7 @@ export class ChatCommands {
       files.length > 0,
     );
     if (invalid) return refusal(invalid.code, invalid.message, extras);
-    const guarded = guardContacts(data.message, config.contactPolicy);
+    const guarded = applyContactPolicy(data.message, config.contactPolicy);
     const sender = { userId: caller.userId, role: allowed.party };
     const append = (): StoredMessage | Refusal => {
       const seq = log.lastSeq() + 1;
@@ -234,7 +234,11 @@ export class ChatCommands {
     // "typing…" on their screen until it lapses.
     const ends = !data.isTyping && this.typingShown.get(caller.connectionId) === true;
     if (!ends) {
-      const rate = this.rateLimiter.take(`typing:${caller.connectionId}`, TYPING_PER_SECOND, TYPING_PER_SECOND);
+      const rate = this.rateLimiter.take(
+        `typing:${caller.connectionId}`,
+        TYPING_PER_SECOND,
+        TYPING_PER_SECOND,
+      );
       if (!rate.ok) return SILENT;
     }
     const allowed = authorizeParty("typing", caller, this.state.booking(), data);
@@ -311,18 +315,6 @@ export class ChatCommands {
 }
 
 const FROZEN = "An admin has paused this chat; sending is not possible for now";
-
-/** What the contact guard records with a message under `policy`: the kinds found, and the masked text. */
-function guardContacts(
-  text: string,
-  policy: Config["contactPolicy"],
-): { contacts: string[] | null; maskedContent: string | null } {
-  if (policy === "off") return { contacts: null, maskedContent: null };
-  const found = findContacts(text);
-  if (found.length === 0) return { contacts: null, maskedContent: null };
-  const contacts = [...new Set(found.map((m) => m.kind))];
-  return { contacts, maskedContent: policy === "mask" ? maskContacts(text, found) : null };
-}
 
 function terminated(): Refusal {
   return refusal("chat_terminated", "Chat has been terminated for this booking");
