@@ -20,7 +20,7 @@ import { type Audience, reaches } from "./audience";
 import type { BookingEvent, BookingEvents } from "./booking-events";
 import { type BookingRecord, partyId } from "./booking-store";
 import { InboxConsumer } from "./inbox-consumer";
-import { NotifyConsumer } from "./notify-consumer";
+import { NotifyConsumer, type NotifyOptions } from "./notify-consumer";
 import { liveMessageJson, previewFor, type RoomView, seenAlike, summaryFor } from "./present";
 import { otherParty, type Reader } from "./read-state";
 
@@ -46,6 +46,8 @@ type Setup = {
   notify: Config["notify"];
   /** Whether a party has a socket on this room now. */
   connectedHere: (who: { userId: string; role: PartyRole }) => boolean;
+  /** Where each notification consumer's last notification left it (the object's key-value storage). */
+  notifyMarks: NotifyOptions["marks"];
 };
 
 /** The stream of a party's read cursor. */
@@ -137,7 +139,7 @@ export function bookingConsumers(setup: Setup): Consumer[] {
 
 /** A party's notifications while all their apps are closed (NOTIFY_WEBHOOK_URL). */
 function notifier(setup: Setup, notify: NonNullable<Config["notify"]>, party: PartyRole): NotifyConsumer {
-  const { env, counters, view, connectedHere } = setup;
+  const { env, counters, view, connectedHere, notifyMarks } = setup;
   const booking = view().booking;
   const who = { userId: partyId(booking, party), role: party };
   return new NotifyConsumer({
@@ -147,6 +149,7 @@ function notifier(setup: Setup, notify: NonNullable<Config["notify"]>, party: Pa
     coalesceMs: notify.coalesceMs,
     view,
     counters,
+    marks: notifyMarks,
     isLive: async () => {
       if (connectedHere(who)) return true;
       // Their inbox knows their other sockets and Socket.IO connections.

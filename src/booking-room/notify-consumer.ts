@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Consumer } from "../conversation/consumer";
 import type { StoredMessage } from "../conversation/message-log";
-import { at, type Position, type StoredPosition } from "../conversation/positions";
+import { at, later, type Position, type StoredPosition } from "../conversation/positions";
 import type { Counters } from "../metering/meter";
 import { postNotification } from "../notifications/webhook";
 import type { Notification, PartyRole } from "../protocol";
@@ -22,6 +22,8 @@ export type NotifyOptions = {
   /** Whether the user has a live connection: a socket on this room, their inbox, Socket.IO. */
   isLive: () => Promise<boolean>;
   counters: Counters;
+  /** Where the last notification left it, kept apart from the positions the alarm records (see `run`). */
+  marks: { read(name: string): Position | undefined; write(name: string, at: Position): void };
 };
 
 const NoticeFrame = z.object({ event: z.string() });
@@ -63,7 +65,9 @@ export class NotifyConsumer implements Consumer {
   }
 
   restore(stored: StoredPosition | undefined): StoredPosition {
-    const kept = stored ?? { at: this.end(), failures: 0, retryAt: null };
+    const base = stored ?? { at: this.end(), failures: 0, retryAt: null };
+    const marked = this.options.marks.read(this.name);
+    const kept = marked ? { ...base, at: later(base.at, marked) } : base;
     this.sentThrough = kept.at;
     this.quietUntil = at(kept.at, "notified") + this.options.coalesceMs;
     return kept;
@@ -94,7 +98,11 @@ export class NotifyConsumer implements Consumer {
     const now = Date.now();
     this.quietUntil = now + this.options.coalesceMs;
     this.sentThrough = through;
-    return { ...through, notified: now };
+    const reached = { ...through, notified: now };
+    // Recorded at once (one row per notification, not per message): a room that hibernates
+    // before its alarm records positions must not tell the same thing again when it wakes.
+    this.options.marks.write(this.name, reached);
+    return reached;
   }
 
   private end(): Position {

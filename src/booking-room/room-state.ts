@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { getConfig } from "../config";
 import { Conversation } from "../conversation/conversation";
 import { ObjectStorage } from "../conversation/object-storage";
@@ -17,6 +18,10 @@ import migrations from "./migrations/migrations.js";
 import { ReadState } from "./read-state";
 
 export const roomCounters = meter("BookingRoom");
+
+/** Where each notification consumer's last notification left it, in the key-value storage. */
+const NOTIFY_MARK_PREFIX = "notified:";
+const NotifyMark = z.record(z.string(), z.number().int().nonnegative());
 
 /** Tables a room from before the drizzle migrations carries over. */
 const LEGACY_TABLES = ["booking", "messages", "read_cursors"];
@@ -72,6 +77,16 @@ export class RoomState {
           onHubsWanted: (hubs, from) => this.follow(hubs, from),
           notify: getConfig(env).notify,
           connectedHere: (who) => this.connectedHere(who),
+          notifyMarks: {
+            read: (name) => {
+              const parsed = NotifyMark.safeParse(ctx.storage.kv.get(`${NOTIFY_MARK_PREFIX}${name}`));
+              return parsed.success ? parsed.data : undefined;
+            },
+            write: (name, at) => {
+              ctx.storage.kv.put(`${NOTIFY_MARK_PREFIX}${name}`, at);
+              roomCounters.rowsWritten++;
+            },
+          },
         }),
       schedule,
     );

@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdminFlagsResponse, Notification } from "../../src/protocol";
+import { AdminFlagsResponse, BookingResponse, Notification } from "../../src/protocol";
 import { activeChat, call, runningService, type Service, settle, userJwt } from "./service";
 
 // The service with the notification webhook pointed at a receiver in this process, a short
@@ -73,7 +73,6 @@ beforeAll(async () => {
     NOTIFY_WEBHOOK_SECRET: SECRET,
     NOTIFY_COALESCE_SECONDS: String(COALESCE_SECONDS),
     CONTACT_POLICY: "flag",
-    D1_COPY_INTERVAL_MS: "300",
   });
 });
 
@@ -175,6 +174,25 @@ describe("notifications to closed apps", () => {
     customer.close();
   });
 
+  it("tells what came in the quiet window when it ends, under a new id, counting it all", async () => {
+    const chat = await activeChat(service.base);
+    await expect.poll(() => receiver.about(chat.providerId, chat.bookingId).length).toBe(1);
+    // The lifecycle's alarm has recorded every position, and the quiet window has passed.
+    await settle(COALESCE_SECONDS * 1000 + 1000);
+    const customer = await joinedSocket(chat, "customer");
+    say(customer, chat, "customer", "first");
+    await expect.poll(() => receiver.about(chat.providerId, chat.bookingId, "message").length).toBe(1);
+    // Within the quiet window: told when it ends, by the room's alarm.
+    say(customer, chat, "customer", "second");
+    await expect
+      .poll(() => receiver.about(chat.providerId, chat.bookingId, "message").length, { timeout: 8_000 })
+      .toBe(2);
+    const [first, second] = receiver.about(chat.providerId, chat.bookingId, "message");
+    expect(second?.body.id).not.toBe(first?.body.id);
+    expect(second?.body).toMatchObject({ preview: "second", unread: 2 });
+    customer.close();
+  });
+
   it("retries a failed call with backoff, with the same id, until the receiver takes it", async () => {
     const chat = await activeChat(service.base);
     await expect.poll(() => receiver.about(chat.providerId, chat.bookingId).length).toBe(1);
@@ -202,6 +220,12 @@ describe("the contact guard, flagging", () => {
     await expect.poll(() => provider.heard.find((f) => f.includes("7946"))).toBeDefined();
     expect(provider.heard.find((f) => f.includes("7946"))).not.toContain('"masked"');
     const admin = await userJwt("admin", "moderator");
+    // The flag reaches D1 with the copy of the message: a lifecycle change brings the copy forward.
+    await call(service.base, "POST", `/bookings/${chat.bookingId}/chat/freeze`, admin, {
+      status: 200,
+      schema: BookingResponse,
+      body: { reason: "copy now" },
+    });
     await expect
       .poll(
         async () =>
