@@ -8,6 +8,7 @@ import type { Notification, PartyRole } from "../protocol";
 import { reaches } from "./audience";
 import type { RoomFollowers } from "./consumers";
 import { previewFor } from "./present";
+import { otherParty } from "./read-state";
 
 /** How far back a run looks for the newest message or event to name. */
 const LOOK_BACK = 50;
@@ -77,7 +78,7 @@ export class NotifyConsumer implements Consumer {
     const { who, bookingId } = this.options;
     const view = this.options.view();
     const through = { ...from, ...this.end() };
-    const message = newestFrom(view, otherRoleOf(who.role), at(from, "messages"));
+    const message = newestFrom(view, otherParty(who.role), at(from, "messages"));
     const event = newestEventFor(view, who.role, at(from, "events"));
     if (!message && !event) return through;
     if (await this.options.isLive()) return through;
@@ -109,10 +110,6 @@ export class NotifyConsumer implements Consumer {
     const view = this.options.view();
     return { messages: view.log.lastSeq(), events: view.events.lastId() };
   }
-}
-
-function otherRoleOf(role: PartyRole): PartyRole {
-  return role === "customer" ? "provider" : "customer";
 }
 
 /** The newest message after `seq` that `sender` sent and nobody hid, if any. */

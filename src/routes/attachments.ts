@@ -8,16 +8,9 @@ import { recordAdminAccess } from "../db/admin-audit";
 import { ApiError, unwrap } from "../errors";
 import { describeError } from "../log";
 import { meter } from "../metering/meter";
-import { ChatToken } from "../protocol";
 import { bookingRoom } from "../rooms";
-import { parseOr400 } from "../validation";
+import { chatTokenHeader } from "./chat-token-header";
 import type { RouteHandlers } from "./serve";
-
-/** The caller's `X-Chat-Token`; an empty header is no token (a party is refused for it, an admin needs none). */
-export function chatTokenHeader(c: Context<AppEnv>): string | null {
-  const header = c.req.header("X-Chat-Token");
-  return header === undefined || header === "" ? null : parseOr400(ChatToken, header);
-}
 
 const workerCounters = meter("Worker");
 

@@ -7,7 +7,7 @@ import { describeError } from "../log";
 import { Seq } from "../protocol";
 import { bookingRoom } from "../rooms";
 import { parseOr400 } from "../validation";
-import { chatTokenHeader } from "./attachments";
+import { chatTokenHeader } from "./chat-token-header";
 import type { RouteHandlers } from "./serve";
 
 const seqParam = (value: string) => parseOr400(Seq, Number(/^\d{1,16}$/.test(value) ? value : Number.NaN));
