@@ -26,6 +26,8 @@ export const TEST_BINDINGS = {
 
 /** Files that run with the contact guard masking (CONTACT_POLICY=mask); every other file runs with it off. */
 const MASKING_TESTS = ["test/moderation.test.ts"];
+/** Files that run with D1_RETENTION_DAYS=30; every other file keeps everything in D1. */
+const RETENTION_TESTS = ["test/retention.test.ts", "test/data-requests.test.ts"];
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -33,7 +35,11 @@ export default defineConfig(async () => {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: { ...TEST_BINDINGS, ...bindings, TEST_MIGRATIONS: migrations } },
+        miniflare: {
+          bindings: { ...TEST_BINDINGS, ...bindings, TEST_MIGRATIONS: migrations },
+          // Two D1 shards (wrangler.toml declares one): every test runs sharded.
+          d1Databases: { DB: "spana-chat-test-0", DB_1: "spana-chat-test-1" },
+        },
       }),
     ],
     test: {
@@ -48,8 +54,9 @@ export default defineConfig(async () => {
   return {
     test: {
       projects: [
-        project("workers", {}, ["test/**/*.test.ts"], MASKING_TESTS),
+        project("workers", {}, ["test/**/*.test.ts"], [...MASKING_TESTS, ...RETENTION_TESTS]),
         project("contact-guard-mask", { CONTACT_POLICY: "mask" }, MASKING_TESTS, []),
+        project("retention", { D1_RETENTION_DAYS: "30" }, RETENTION_TESTS, []),
       ],
     },
   };

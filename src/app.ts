@@ -9,6 +9,7 @@ import { adminHandlers } from "./routes/admin";
 import { attachmentHandlers } from "./routes/attachments";
 import { bookingHandlers } from "./routes/bookings";
 import { chatHandlers } from "./routes/chat";
+import { dataRequestHandlers } from "./routes/data-requests";
 import { devHandlers } from "./routes/dev";
 import { metaHandlers } from "./routes/meta";
 import { moderationHandlers } from "./routes/moderation";
@@ -49,6 +50,7 @@ const handlers: RouteHandlers = {
   ...supportHandlers,
   ...attachmentHandlers,
   ...moderationHandlers,
+  ...dataRequestHandlers,
 };
 serveRoutes(app, handlers);
 

@@ -63,7 +63,25 @@ export const ConfigSchema = z.object({
   NOTIFY_WEBHOOK_URL: Optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
   NOTIFY_WEBHOOK_SECRET: Optional.pipe(Secret.optional()),
   NOTIFY_COALESCE_SECONDS: limit(60),
+  D1_RETENTION_DAYS: optionalCount(),
+  DATA_JURISDICTION: Optional.pipe(z.enum(["eu"]).optional()),
 });
+
+/** A positive integer var that may be left unset (undefined). */
+function optionalCount() {
+  return z
+    .union([z.string(), z.number()])
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) {
+        ctx.addIssue({ code: "custom", message: "must be a positive integer" });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
 
 /** A positive integer var with a default; vars arrive as strings (or numbers from wrangler.toml). */
 function limit(fallback: number) {
@@ -127,6 +145,10 @@ export type Config = {
   contactPolicy: ContactPolicy;
   /** What may be uploaded (checked from the bytes) and how large. */
   attachments: { kinds: AttachmentKind[]; maxBytes: number };
+  /** Days D1 keeps a message before the daily job archives it to R2 (ARCHIVES); null keeps them all. */
+  retentionDays: number | null;
+  /** Where every Durable Object lives (`jurisdiction("eu")`), or null: anywhere. */
+  jurisdiction: "eu" | null;
   /** Where notifications for users with no live socket go (signed with `secret`), or null: off. */
   notify: { url: string; secret: string; coalesceMs: number } | null;
   environment: string;
@@ -163,6 +185,9 @@ function checkConfig(env: Env): { config: Config } | { problems: string[] } {
   // A shared JWKS (any tenant of the same identity provider) would vouch for other apps' users.
   if (c.JWT_JWKS_URL && (!c.JWT_ISSUER || !c.JWT_AUDIENCE)) {
     problems.push("JWT_JWKS_URL needs JWT_ISSUER and JWT_AUDIENCE");
+  }
+  if (c.D1_RETENTION_DAYS && !env.ARCHIVES) {
+    problems.push("D1_RETENTION_DAYS needs the ARCHIVES R2 bucket bound");
   }
   if (c.NOTIFY_WEBHOOK_URL && !c.NOTIFY_WEBHOOK_SECRET) {
     problems.push("NOTIFY_WEBHOOK_URL needs NOTIFY_WEBHOOK_SECRET");
@@ -232,6 +257,8 @@ function toConfig(c: z.infer<typeof ConfigSchema>): Config {
     socketIoConnectTimeoutMs: c.SOCKET_IO_CONNECT_TIMEOUT_MS,
     d1Copy: { intervalMs: c.D1_COPY_INTERVAL_MS, maxPending: c.D1_COPY_MAX_PENDING },
     contactPolicy: c.CONTACT_POLICY,
+    retentionDays: c.D1_RETENTION_DAYS ?? null,
+    jurisdiction: c.DATA_JURISDICTION ?? null,
     attachments: { kinds: c.ATTACHMENT_TYPES, maxBytes: c.ATTACHMENT_MAX_BYTES },
     notify:
       c.NOTIFY_WEBHOOK_URL && c.NOTIFY_WEBHOOK_SECRET

@@ -9,4 +9,6 @@ interface Env {
   NOTIFY_WEBHOOK_URL?: string;
   NOTIFY_WEBHOOK_SECRET?: string;
   NOTIFY_COALESCE_SECONDS?: string;
+  D1_RETENTION_DAYS?: string;
+  DATA_JURISDICTION?: string;
 }

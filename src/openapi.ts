@@ -75,9 +75,11 @@ function operation(route: HttpRoute): Json {
       : {}),
     responses: {
       [String(route.status)]: {
-        description: route.status === 201 ? "Created" : "OK",
+        description: { 200: "OK", 201: "Created", 202: "Accepted" }[route.status],
         content: route.binaryResponse
-          ? { "application/octet-stream": { schema: BINARY } }
+          ? route.responseType
+            ? { [route.responseType]: { schema: schema(route.response) } }
+            : { "application/octet-stream": { schema: BINARY } }
           : { "application/json": { schema: schema(route.response) } },
       },
       ...errors,

@@ -59,7 +59,7 @@ describe("admin message listing over D1", () => {
     expect(bySender.messages.every((m) => m.bookingId === other.bookingId)).toBe(true);
 
     const future = await list(jwt, `?bookingId=${chat.bookingId}&since=2999-01-01T00:00:00Z`);
-    expect(future).toEqual({ messages: [], total: 0, nextCursor: null });
+    expect(future).toEqual({ messages: [], total: 0, nextCursor: null, heldSince: null });
     const past = await list(jwt, `?bookingId=${chat.bookingId}&until=2000-01-01T00:00:00%2B02:00`);
     expect(past.total).toBe(0);
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { HistoryResponse } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
-import { settleD1 } from "./helpers/d1";
+import { d1Of, settleD1 } from "./helpers/d1";
 import { type ActiveChat, activeChat } from "./helpers/flow";
 import { inbox, joined, type TestSocket } from "./helpers/socket";
 import { newProvider } from "./helpers/users";
@@ -27,9 +27,8 @@ async function history(chat: ActiveChat) {
 }
 
 async function d1Contents(bookingId: string): Promise<string[]> {
-  const { results } = await env.DB.prepare(
-    "SELECT content FROM messages WHERE chat_type = 'booking' AND conversation_id = ? ORDER BY seq",
-  )
+  const { results } = await d1Of(bookingId)
+    .prepare("SELECT content FROM messages WHERE chat_type = 'booking' AND conversation_id = ? ORDER BY seq")
     .bind(bookingId)
     .all<{ content: string }>();
   return results.map((r) => r.content);
@@ -115,7 +114,8 @@ describe("content that could poison the pipeline or say one thing and store anot
     const [stored] = await history(chat);
     expect(stored && keys(stored)).toEqual(["__proto__", "constructor"]);
     await settleD1(bookingRoom(env, chat.bookingId));
-    const row = await env.DB.prepare("SELECT metadata FROM messages WHERE conversation_id = ?")
+    const row = await d1Of(chat.bookingId)
+      .prepare("SELECT metadata FROM messages WHERE conversation_id = ?")
       .bind(chat.bookingId)
       .first<{ metadata: string }>();
     expect(row?.metadata).toContain('"__proto__"');

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AdminFlagsResponse, HideResponse, HistoryResponse, MyChatsResponse } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
-import { settleD1 } from "./helpers/d1";
+import { d1Of, settleD1 } from "./helpers/d1";
 import { download, PNG, upload, uploaded } from "./helpers/files";
 import { type ActiveChat, activeChat } from "./helpers/flow";
 import { inbox, joined, type TestSocket } from "./helpers/socket";
@@ -71,7 +71,8 @@ describe("the contact guard, masking", () => {
 
     // D1 keeps the original, for disputes, and the admins' list names what was found.
     await settleD1(bookingRoom(env, chat.bookingId));
-    const stored = await env.DB.prepare("SELECT content FROM messages WHERE conversation_id = ?")
+    const stored = await d1Of(chat.bookingId)
+      .prepare("SELECT content FROM messages WHERE conversation_id = ?")
       .bind(chat.bookingId)
       .first<{ content: string }>();
     expect(stored?.content).toBe(WITH_PHONE);

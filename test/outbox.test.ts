@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { meter } from "../src/metering/meter";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
-import { d1Seqs, refuseInsertsInD1, settleD1 } from "./helpers/d1";
+import { d1Of, d1Seqs, refuseInsertsInD1, settleD1 } from "./helpers/d1";
 import { activeChat } from "./helpers/flow";
 import { joined } from "./helpers/socket";
 
@@ -79,9 +79,8 @@ describe("the D1 outbox", () => {
     await evictDurableObject(room);
     expect(await runDurableObjectAlarm(room)).toBe(true);
     expect(await d1Seqs(chat.bookingId)).toEqual([1, 2, 3]);
-    const row = await env.DB.prepare(
-      "SELECT content, sender_role, chat_type FROM messages WHERE conversation_id = ? AND seq = 2",
-    )
+    const row = await d1Of(chat.bookingId)
+      .prepare("SELECT content, sender_role, chat_type FROM messages WHERE conversation_id = ? AND seq = 2")
       .bind(chat.bookingId)
       .first();
     expect(row).toEqual({ content: "m2", sender_role: "customer", chat_type: "booking" });
@@ -156,7 +155,8 @@ describe("the D1 outbox", () => {
     });
     const sent = await customer.expect("booking-chat");
     await settleD1(room);
-    const row = await env.DB.prepare("SELECT * FROM messages WHERE conversation_id = ?")
+    const row = await d1Of(chat.bookingId)
+      .prepare("SELECT * FROM messages WHERE conversation_id = ?")
       .bind(chat.bookingId)
       .first();
     expect(row).toEqual({
@@ -172,6 +172,7 @@ describe("the D1 outbox", () => {
       is_read: 0,
       created_at: sent.createdAt,
       attachments: null,
+      erased_at: null,
     });
     customer.close();
   });
@@ -180,21 +181,22 @@ describe("the D1 outbox", () => {
     const chat = await activeChat();
     const room = bookingRoom(env, chat.bookingId);
     await settleD1(room);
-    const active = await env.DB.prepare(
-      "SELECT status, payment_status, chat_active FROM bookings WHERE id = ?",
-    )
+    const active = await d1Of(chat.bookingId)
+      .prepare("SELECT status, payment_status, chat_active FROM bookings WHERE id = ?")
       .bind(chat.bookingId)
       .first();
     expect(active).toEqual({ status: "confirmed", payment_status: "paid_to_escrow", chat_active: 1 });
     await api("POST", `/bookings/${chat.bookingId}/cancel`, { jwt: chat.customer.jwt });
     await settleD1(room);
-    const cancelled = await env.DB.prepare(
-      "SELECT status, chat_active, chat_termination_reason FROM bookings WHERE id = ?",
-    )
+    const cancelled = await d1Of(chat.bookingId)
+      .prepare("SELECT status, chat_active, chat_termination_reason FROM bookings WHERE id = ?")
       .bind(chat.bookingId)
       .first();
     expect(cancelled).toEqual({ status: "cancelled", chat_active: 0, chat_termination_reason: "cancelled" });
-    const columns = await env.DB.prepare("SELECT * FROM bookings WHERE id = ?").bind(chat.bookingId).first();
+    const columns = await d1Of(chat.bookingId)
+      .prepare("SELECT * FROM bookings WHERE id = ?")
+      .bind(chat.bookingId)
+      .first();
     expect(JSON.stringify(columns)).not.toContain(chat.customerToken);
   });
 });

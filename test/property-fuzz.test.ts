@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { HistoryResponse, type Message, type ServerEvent } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
-import { settleD1 } from "./helpers/d1";
+import { d1Of, settleD1 } from "./helpers/d1";
 import { activeChat, createBooking, parties } from "./helpers/flow";
 import { joined, type TestSocket } from "./helpers/socket";
 import { RawSocketIo } from "./helpers/socket-io";
@@ -82,9 +82,10 @@ describe("property-based fuzzing over the protocol", () => {
     expect(history.map(exact)).toEqual([...accepted.values()].sort((a, b) => a.seq - b.seq).map(exact));
     expect([...heard.values()].map(exact)).toEqual(history.map(exact));
     await settleD1(bookingRoom(env, chat.bookingId));
-    const { results } = await env.DB.prepare(
-      "SELECT seq, id, content, client_message_id, metadata FROM messages WHERE chat_type = 'booking' AND conversation_id = ? ORDER BY seq",
-    )
+    const { results } = await d1Of(chat.bookingId)
+      .prepare(
+        "SELECT seq, id, content, client_message_id, metadata FROM messages WHERE chat_type = 'booking' AND conversation_id = ? ORDER BY seq",
+      )
       .bind(chat.bookingId)
       .all<{
         seq: number;

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
-import { settleD1 } from "./helpers/d1";
+import { d1Of, settleD1 } from "./helpers/d1";
 import { accept, createBooking, parties, pay } from "./helpers/flow";
 import { connect } from "./helpers/socket";
 
@@ -108,18 +108,16 @@ describe("the seed's example flow", () => {
 
     // Every accepted message reaches D1 through the outbox, exactly once.
     await settleD1(bookingRoom(env, booking.id));
-    const rows = await env.DB.prepare(
-      "SELECT seq, content FROM messages WHERE conversation_id = ? ORDER BY seq",
-    )
+    const rows = await d1Of(booking.id)
+      .prepare("SELECT seq, content FROM messages WHERE conversation_id = ? ORDER BY seq")
       .bind(booking.id)
       .all();
     expect(rows.results).toEqual([
       { seq: 1, content: "Hi, when can you come?" },
       { seq: 2, content: "Tomorrow at 9" },
     ]);
-    const mirrored = await env.DB.prepare(
-      "SELECT status, chat_active, chat_terminated_at FROM bookings WHERE id = ?",
-    )
+    const mirrored = await d1Of(booking.id)
+      .prepare("SELECT status, chat_active, chat_terminated_at FROM bookings WHERE id = ?")
       .bind(booking.id)
       .first();
     expect(mirrored).toMatchObject({

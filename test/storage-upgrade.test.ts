@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { HistoryResponse } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
-import { settleD1 } from "./helpers/d1";
+import { d1Of, settleD1 } from "./helpers/d1";
 import { activeChat } from "./helpers/flow";
 import { forgetSchemaVersion, rewriteAsLegacyRoom } from "./helpers/legacy-room";
 import { joined } from "./helpers/socket";
@@ -46,9 +46,8 @@ describe("a room stored with an older schema", () => {
 
     // D1 receives exactly what it did not have: the two unsynced old messages and the new one.
     await settleD1(room);
-    const { results } = await env.DB.prepare(
-      "SELECT seq FROM messages WHERE conversation_id = ? ORDER BY seq",
-    )
+    const { results } = await d1Of(chat.bookingId)
+      .prepare("SELECT seq FROM messages WHERE conversation_id = ? ORDER BY seq")
       .bind(chat.bookingId)
       .all<{ seq: number }>();
     expect(results.map((r) => r.seq)).toEqual([4, 5, 6]);
@@ -56,8 +55,9 @@ describe("a room stored with an older schema", () => {
   });
 });
 
-/** What migration 3 (attachments, moderation, freeze) added, taken away again. */
-const UNDO_MIGRATION_3 = [
+/** What migrations 3 (attachments, moderation, freeze) and 4 (erasure) added, taken away again. */
+const UNDO_MIGRATIONS_3_AND_4 = [
+  "ALTER TABLE messages DROP COLUMN erased_at",
   "DROP TABLE attachments",
   "ALTER TABLE booking DROP COLUMN chat_frozen_at",
   ...["attachments", "contacts", "masked_content", "hidden_at"].map(
@@ -69,7 +69,7 @@ describe("a room stored before the booking's columns had one name each", () => {
   it("wakes up with its booking, tokens and their issue times under the new names", async () => {
     const chat = await activeChat();
     const room = bookingRoom(env, chat.bookingId);
-    // As that release stored it: the issue times under their old names, migrations 2 and 3 not run.
+    // As that release stored it: the issue times under their old names, migrations 2 to 4 not run.
     const issued = await runInDurableObject(room, (_, state) => {
       const sql = state.storage.sql;
       const row = sql
@@ -79,9 +79,9 @@ describe("a room stored before the booking's columns had one name each", () => {
         .one();
       sql.exec("ALTER TABLE booking RENAME COLUMN customer_chat_token_issued_at TO customer_token_issued_at");
       sql.exec("ALTER TABLE booking RENAME COLUMN provider_chat_token_issued_at TO provider_token_issued_at");
-      for (const undo of UNDO_MIGRATION_3) sql.exec(undo);
+      for (const undo of UNDO_MIGRATIONS_3_AND_4) sql.exec(undo);
       sql.exec(
-        "DELETE FROM __drizzle_migrations WHERE created_at >= (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1 OFFSET 1)",
+        "DELETE FROM __drizzle_migrations WHERE created_at >= (SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1 OFFSET 2)",
       );
       forgetSchemaVersion(state.storage);
       return row;

@@ -84,6 +84,18 @@ export class AttachmentStore {
       .run();
   }
 
+  /** Every upload `userId` made to this booking, used or not. */
+  byUploader(userId: string): AttachmentRow[] {
+    if (!this.exists()) return [];
+    return this.db.select().from(attachments).where(eq(attachments.uploaderId, userId)).all();
+  }
+
+  /** Deletes these rows, used or not (their bytes are gone). */
+  delete(ids: string[]): void {
+    if (ids.length === 0) return;
+    this.db.delete(attachments).where(inArray(attachments.id, ids)).run();
+  }
+
   /** When the oldest unused upload expires (ms since the epoch), or null when there is none. */
   nextExpiry(): number | null {
     if (!this.exists()) return null;

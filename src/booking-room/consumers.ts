@@ -1,5 +1,5 @@
 import { getTableColumns, sql } from "drizzle-orm";
-import type { Config } from "../config";
+import { type Config, getConfig } from "../config";
 import type { Consumer } from "../conversation/consumer";
 import { D1Copy } from "../conversation/d1-copy";
 import type { StoredMessage } from "../conversation/message-log";
@@ -15,6 +15,7 @@ import type { Batch } from "../delivery/push-consumer";
 import { feedShardOf, inboxName, inboxStub } from "../delivery/targets";
 import type { Counters } from "../metering/meter";
 import type { PartyRole } from "../protocol";
+import { retentionCutoff } from "../retention/cutoff";
 import { encode, frameOf } from "../sockets/encode";
 import { type Audience, reaches } from "./audience";
 import type { BookingEvent, BookingEvents } from "./booking-events";
@@ -48,6 +49,8 @@ type Setup = {
   connectedHere: (who: { userId: string; role: PartyRole }) => boolean;
   /** Where each notification consumer's last notification left it (the object's key-value storage). */
   notifyMarks: NotifyOptions["marks"];
+  /** The booking's D1 shard. */
+  d1: D1Database;
 };
 
 /** The stream of a party's read cursor. */
@@ -96,29 +99,35 @@ export function bookingConsumers(setup: Setup): Consumer[] {
       onGone: () => onListenerGone(index),
     });
   return [
-    new D1Copy(env.DB, counters, {
-      name: source,
-      chatType: "booking",
-      conversationId: booking.id,
-      head: () => ({ messages: view().log.lastSeq(), booking: view().booking.version }),
-      after: (seq, limit) => view().log.after(seq, limit),
-      toRow: (m) => ({ ...m, chatType: "booking", conversationId: booking.id, isRead: false }),
-      alongside: (db, messages) => contactFlags(db, booking.id, messages),
-      mirror: (db) => {
-        const row = toD1Booking(view().booking);
-        const { id: _id, createdAt: _createdAt, ...changes } = row;
-        return [
-          db
-            .insert(bookings)
-            .values(row)
-            .onConflictDoUpdate({
-              target: bookings.id,
-              set: changes,
-              setWhere: sql`excluded.version > ${bookings.version}`,
-            }),
-        ];
+    new D1Copy(
+      setup.d1,
+      counters,
+      {
+        name: source,
+        chatType: "booking",
+        conversationId: booking.id,
+        head: () => ({ messages: view().log.lastSeq(), booking: view().booking.version }),
+        after: (seq, limit) => view().log.after(seq, limit),
+        toRow: (m) => ({ ...m, chatType: "booking", conversationId: booking.id, isRead: false }),
+        alongside: (db, messages) => contactFlags(db, booking.id, messages),
+        heldSince: () => retentionCutoff(getConfig(env).retentionDays, Date.now()) ?? "",
+        mirror: (db) => {
+          const row = toD1Booking(view().booking);
+          const { id: _id, createdAt: _createdAt, ...changes } = row;
+          return [
+            db
+              .insert(bookings)
+              .values(row)
+              .onConflictDoUpdate({
+                target: bookings.id,
+                set: changes,
+                setWhere: sql`excluded.version > ${bookings.version}`,
+              }),
+          ];
+        },
       },
-    }),
+      env.DB,
+    ),
     inbox("customer"),
     inbox("provider"),
     new FeedConsumer({

@@ -3,6 +3,7 @@ import { getConfig } from "../config";
 import { Conversation } from "../conversation/conversation";
 import { ObjectStorage } from "../conversation/object-storage";
 import { at, type Position } from "../conversation/positions";
+import { d1Shard, recordedShard } from "../db/shards";
 import { ReceiverGates } from "../delivery/gates";
 import { sioListenerName } from "../delivery/targets";
 import { meter } from "../metering/meter";
@@ -76,6 +77,7 @@ export class RoomState {
           },
           onHubsWanted: (hubs, from) => this.follow(hubs, from),
           notify: getConfig(env).notify,
+          d1: d1Shard(env, recordedShard(ctx.storage.kv)),
           connectedHere: (who) => this.connectedHere(who),
           notifyMarks: {
             read: (name) => {

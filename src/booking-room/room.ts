@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Identity } from "../auth/jwt";
 import { getConfig } from "../config";
+import { recordedShard, recordShard } from "../db/shards";
 import { FeedConsumer } from "../delivery/feed-consumer";
 import type { InboxWants } from "../delivery/items";
 import { inboxName, sioHubStub } from "../delivery/targets";
@@ -18,12 +19,14 @@ import {
   type ClientEvent,
   type CreateBookingBody,
   clientEventData,
+  type ExportLine,
   type HideResponse,
   type HistoryQuery,
   type HistoryResponse,
   type PartyRole,
   UserRole,
 } from "../protocol";
+import { toNdjson } from "../retention/archive-format";
 import type { Attachment, StateCodec } from "../sockets/attachment";
 import type { CommandOf, Outcome, OutEvent } from "../sockets/command";
 import { encode } from "../sockets/encode";
@@ -75,6 +78,9 @@ const ROOM_SOCKET: StateCodec<RoomSocket> = {
  * booking are serialized by the runtime and never race. Its own sockets and the Socket.IO
  * connections that hubs forward go through the same commands (commands.ts).
  */
+/** A page of an export, as NDJSON lines (src/data-requests/export.ts). */
+export type ExportPage = { ndjson: string; messages: number; nextAfter: number | null };
+
 export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData> {
   protected readonly label = "booking room";
   protected readonly commands = clientEventData;
@@ -290,7 +296,7 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     identity: Identity,
     chatToken: string | null,
     seq: number,
-  ): Promise<Result<{ senderId: string }>> {
+  ): Promise<Result<{ senderId: string; d1Shard: number }>> {
     const notParty = "Only the booking's customer and provider can report messages";
     const access = this.access(identity, chatToken, notParty);
     if (!access.ok) return access;
@@ -299,7 +305,7 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     const message = this.state.conversation.log.get(seq);
     if (!message) return fail("not_found", "No such message in this booking");
     if (message.senderRole === party) return fail("invalid_request", "You cannot report your own message");
-    return ok({ senderId: message.senderId });
+    return ok({ senderId: message.senderId, d1Shard: recordedShard(this.ctx.storage.kv) });
   }
 
   /** A party's `GET /chat/my-chats` row (as JSON), derived now from the log and the read cursors. */
@@ -309,6 +315,53 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     if (!party) return null;
     const summary: ChatSummary = summaryFor(this.state.followers(), party);
     return { lastActivityAt: summary.lastActivityAt, json: JSON.stringify(summary) };
+  }
+
+  // ---- data requests: export and erasure (src/data-requests/) ----
+
+  /**
+   * One page of what `userId` takes away from this booking as a party (GDPR export), as NDJSON
+   * lines: the booking (on the first page), up to `limit` messages after `afterSeq` as they read
+   * them, and their read position (on the last). Null when they are not a party.
+   */
+  async exportPage(userId: string, afterSeq: number, limit: number): Promise<ExportPage | null> {
+    const booking = this.state.booking();
+    if (!booking) return null;
+    const party: PartyRole | null =
+      booking.customerId === userId ? "customer" : booking.providerId === userId ? "provider" : null;
+    if (!party) return null;
+    const view = this.state.followers();
+    const messages = view.log.after(afterSeq, limit);
+    const last = messages.at(-1);
+    const nextAfter = last && last.seq < view.log.lastSeq() ? last.seq : null;
+    const lines: ExportLine[] = [
+      ...(afterSeq === 0 ? [{ type: "booking" as const, party, booking: toPublicBooking(booking) }] : []),
+      ...messages.map((m) => ({ type: "message" as const, message: messageFor(view, party, m) })),
+      ...(nextAfter === null
+        ? [{ type: "read" as const, bookingId: booking.id, party, seq: view.reads.cursors()[party] }]
+        : []),
+    ];
+    return { ndjson: toNdjson(lines), messages: messages.length, nextAfter };
+  }
+
+  /**
+   * Erases what `userId` wrote here (GDPR erasure): their messages keep their place and lose their
+   * content, metadata and files; the files they uploaded leave R2; a customer's booking notes go.
+   * Repeating it erases nothing twice.
+   */
+  async eraseAuthor(userId: string): Promise<{ messages: number; files: number }> {
+    const booking = this.state.booking();
+    if (!booking) return { messages: 0, files: 0 };
+    const uploads = this.state.attachments.byUploader(userId);
+    // The bytes first: a row is only dropped once its object is gone, so a retry finds the rest.
+    if (uploads.length > 0) await this.env.ATTACHMENTS.delete(uploads.map((row) => row.r2Key));
+    const messages = this.state.transaction(() => {
+      this.state.attachments.delete(uploads.map((row) => row.id));
+      if (booking.customerId === userId && booking.notes !== null)
+        this.state.bookings.update({ notes: null });
+      return this.state.conversation.log.eraseAuthor(userId, new Date().toISOString());
+    });
+    return { messages, files: uploads.length };
   }
 
   // ---- RPC for inboxes and the admin feed ----
@@ -492,6 +545,7 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
       const booking = state.booking();
       if (!outcome.ok || !booking) return outcome;
       if (creating && state.storage.exists()) {
+        recordShard(this.ctx.storage.kv, this.env, booking.id);
         state.reads.create();
         state.conversation.created();
       }

@@ -28,6 +28,11 @@ export type D1Source = {
   mirror?(db: Database): Query[];
   /** Statements written with these messages, in the same batch (idempotent, as the copy is): the contact guard's flags. */
   alongside?(db: Database, messages: StoredMessage[]): Query[];
+  /**
+   * Where D1's history starts (an ISO time; "" for always): an older message is passed over, as
+   * the retention job may have archived it already and a late copy must not bring it back.
+   */
+  heldSince(): string;
 };
 
 const MESSAGES_PER_FLUSH = 200;
@@ -52,9 +57,12 @@ export class D1Copy implements Consumer {
   private setAside = false;
 
   constructor(
+    /** The conversation's D1 shard. */
     private readonly d1: D1Database,
     private readonly counters: Counters,
     private readonly source: D1Source,
+    /** Where dead letters go: the first database, whichever shard the conversation is in. */
+    private readonly deadLetters: D1Database,
   ) {}
 
   head(): Position {
@@ -86,8 +94,9 @@ export class D1Copy implements Consumer {
     const mirrorBehind = version > at(from, "booking") && this.source.mirror !== undefined;
     const mirror = mirrorBehind ? (this.source.mirror?.(db) ?? []).map((q) => this.prepare(q.toSQL())) : [];
     const rows = pending.map((m) => this.source.toRow(m));
+    const heldSince = this.source.heldSince();
     const inserts = (n: number) => [
-      ...jsonChunks(rows.slice(0, n)).map((c) => this.prepare(insertMessagesQuery(db, c))),
+      ...jsonChunks(rows.slice(0, n)).map((c) => this.prepare(insertMessagesQuery(db, c, heldSince))),
       ...(this.source.alongside?.(db, pending.slice(0, n)) ?? []).map((q) => this.prepare(q.toSQL())),
     ];
     const through = (sent: number, booking: number): Position => ({
@@ -157,7 +166,7 @@ export class D1Copy implements Consumer {
   /** Rethrows, unless the item has failed alone often enough and D1 takes the dead letter. */
   private async setAsideOrThrow(position: string, error: unknown, payload: unknown): Promise<void> {
     if (!this.suspects.failedAlone(position)) throw error;
-    await recordDeadLetter(this.d1, {
+    await recordDeadLetter(this.deadLetters, {
       source: this.source.name,
       consumer: this.name,
       position,
@@ -179,9 +188,13 @@ export class D1Copy implements Consumer {
  */
 let insertMessagesSql: string | undefined;
 
-function insertMessagesQuery(db: Database, rowsJson: string): { sql: string; params: unknown[] } {
-  insertMessagesSql ??= insertMessages(db, "[]").toSQL().sql;
-  return { sql: insertMessagesSql, params: [rowsJson] };
+function insertMessagesQuery(
+  db: Database,
+  rowsJson: string,
+  heldSince: string,
+): { sql: string; params: unknown[] } {
+  insertMessagesSql ??= insertMessages(db, "[]", "").toSQL().sql;
+  return { sql: insertMessagesSql, params: [rowsJson, heldSince] };
 }
 
 /** Rows as JSON arrays of at most JSON_CHARS_PER_INSERT characters (a single larger row goes alone). */
@@ -207,14 +220,16 @@ function jsonChunks(rows: D1MessageRow[]): string[] {
  * Inserts every row of a JSON array in one statement (D1 binds at most 100 parameters, so one
  * parameter per column would cap a statement at 9 rows). A retry inserts nothing twice.
  */
-function insertMessages(db: Database, rowsJson: string) {
+function insertMessages(db: Database, rowsJson: string, heldSince: string) {
   const field = (name: keyof D1MessageRow) => sql.raw(`json_extract(value, '$.${name}')`);
   // Columns in the table's order, as drizzle names them in `INSERT INTO messages (...)`.
   const columns = Object.keys(getTableColumns(messages)) as (keyof D1MessageRow)[];
   const values = sql.join(columns.map(field), sql`, `);
-  // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
+  // The WHERE clause also keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
   return db
     .insert(messages)
-    .select(sql`SELECT ${values} FROM json_each(${rowsJson}) WHERE true`)
+    .select(
+      sql`SELECT ${values} FROM json_each(${rowsJson}) WHERE json_extract(value, '$.createdAt') >= ${heldSince}`,
+    )
     .onConflictDoNothing();
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, gt, isNotNull, lt, ne, sql } from "drizzle-orm";
+import { and, asc, desc, gt, isNotNull, isNull, lt, ne, sql } from "drizzle-orm";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import type { SenderRole } from "../protocol";
 import { onDemand } from "../storage/on-demand";
@@ -9,7 +9,7 @@ import { messages } from "./schema";
 export type StoredMessage = typeof messages.$inferSelect;
 export type NewMessage = Omit<
   StoredMessage,
-  "seq" | "id" | "createdAt" | "attachments" | "contacts" | "maskedContent" | "hiddenAt"
+  "seq" | "id" | "createdAt" | "attachments" | "contacts" | "maskedContent" | "hiddenAt" | "erasedAt"
 > &
   Partial<Pick<StoredMessage, "attachments" | "contacts" | "maskedContent">>;
 export type HistoryPage = { messages: StoredMessage[]; nextBefore: number | null };
@@ -45,6 +45,7 @@ function queries(db: ConversationDatabase) {
           contacts: p("contacts"),
           maskedContent: p("maskedContent"),
           hiddenAt: p("hiddenAt"),
+          erasedAt: p("erasedAt"),
         })
         .prepare(),
     newest: () => db.select().from(messages).orderBy(desc(messages.seq)).limit(1).prepare(),
@@ -135,7 +136,7 @@ export class MessageLog {
   private resendLookups = 0;
   private readonly unread = new Map<SenderRole, { after: number; through: number; count: number }>();
 
-  constructor(db: ConversationDatabase) {
+  constructor(private readonly db: ConversationDatabase) {
     this.q = queries(db);
   }
 
@@ -190,6 +191,7 @@ export class MessageLog {
       id: crypto.randomUUID(),
       createdAt: now,
       hiddenAt: null,
+      erasedAt: null,
     };
     this.q.append.run(message);
     this.newest = message;
@@ -257,6 +259,29 @@ export class MessageLog {
     }
     this.unread.set(senderRole, { after: seq, through, count });
     return count;
+  }
+
+  /**
+   * Erases every message `senderId` wrote that is not erased yet: each keeps its seq, sender and
+   * time, and loses its content, metadata, files and what the contact guard kept of it. Returns
+   * how many; the copies kept in memory are dropped.
+   */
+  eraseAuthor(senderId: string, at: string): number {
+    const erased = this.db
+      .update(messages)
+      .set({
+        content: "",
+        metadata: null,
+        attachments: null,
+        contacts: null,
+        maskedContent: null,
+        erasedAt: at,
+      })
+      .where(and(sql`${messages.senderId} = ${senderId}`, isNull(messages.erasedAt)))
+      .returning({ seq: messages.seq })
+      .all();
+    if (erased.length > 0) this.forget();
+    return erased.length;
   }
 
   /** Drops what is kept in memory; the next reads go to storage. */

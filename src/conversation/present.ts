@@ -1,7 +1,10 @@
 import type { MessageCore } from "../protocol";
 
-/** The fields every message shows, picked from a stored row (a room's, a thread's or D1's). */
-export function messageCore(m: MessageCore): MessageCore {
+/**
+ * The fields every message shows, picked from a stored row (a room's, a thread's or D1's). An
+ * erased one keeps its place and sender; its content was emptied when it was erased.
+ */
+export function messageCore(m: MessageCore & { erasedAt?: string | null }): MessageCore {
   return {
     id: m.id,
     seq: m.seq,
@@ -10,5 +13,6 @@ export function messageCore(m: MessageCore): MessageCore {
     clientMessageId: m.clientMessageId,
     metadata: m.metadata,
     createdAt: m.createdAt,
+    ...(m.erasedAt ? { erased: true as const } : {}),
   };
 }

@@ -23,6 +23,8 @@ export const messages = sqliteTable("messages", {
   maskedContent: text("masked_content"),
   /** When an admin hid it, or null. */
   hiddenAt: text("hidden_at"),
+  /** When its author's data was erased (their content, metadata and files are gone), or null. */
+  erasedAt: text("erased_at"),
 });
 
 /**

@@ -19,6 +19,10 @@ export type AuditAction =
   | "message.hide"
   | "chat.freeze"
   | "chat.unfreeze"
+  | "archives.list"
+  | "user.export"
+  | "user.erase"
+  | "erasure.read"
   // A party's report: the one entry whose actor (`adminId`) is not an admin.
   | "message.report";
 
@@ -46,9 +50,8 @@ export async function recordAdminAccess(
 }
 
 /** The newest entries first, of one admin or of all. */
-export async function listAdminAccess(d1: D1Database, adminId: string | undefined, limit: number) {
-  const db = database(d1);
-  const query = db.select().from(adminAudit);
+export function listAdminAccess(d1: D1Database, adminId: string | undefined, limit: number) {
+  const query = database(d1).select().from(adminAudit);
   const filtered = adminId ? query.where(eq(adminAudit.adminId, adminId)) : query;
   return filtered.orderBy(desc(adminAudit.id)).limit(limit);
 }

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { bookkeepingColumns, publicBookingColumns } from "./booking-columns";
 
@@ -9,10 +10,12 @@ import { bookkeepingColumns, publicBookingColumns } from "./booking-columns";
 export const bookings = sqliteTable(
   "bookings",
   { ...publicBookingColumns(), ...bookkeepingColumns() },
+  // Admins list bookings newest first, of one party or status or all: each filter has its own
+  // index in that order, so a page reads only its rows (test/query-plans.test.ts).
   (t) => [
-    index("bookings_customer_idx").on(t.customerId),
-    index("bookings_provider_idx").on(t.providerId),
-    // Admins list bookings newest first.
+    index("bookings_by_customer").on(t.customerId, t.createdAt, t.id),
+    index("bookings_by_provider").on(t.providerId, t.createdAt, t.id),
+    index("bookings_by_status").on(t.status, t.createdAt, t.id),
     index("bookings_by_created").on(t.createdAt, t.id),
   ],
 );
@@ -39,11 +42,18 @@ export const messages = sqliteTable(
     createdAt: text("created_at").notNull(),
     /** The files it carries (`[{id, name, contentType, size}]`), or null. */
     attachments: text("attachments", { mode: "json" }),
+    /** When its author's data was erased (POST /admin/users/:userId/erase), or null. */
+    erasedAt: text("erased_at"),
   },
   (t) => [
     primaryKey({ columns: [t.chatType, t.conversationId, t.seq] }),
     index("messages_listing_idx").on(t.createdAt, t.seq, t.id),
-    index("messages_sender_idx").on(t.senderId),
+    index("messages_by_sender").on(t.senderId, t.createdAt, t.seq, t.id),
+    // Support messages are few: listing them alone must not walk every booking's messages, and a
+    // partial index costs booking messages nothing.
+    index("messages_support_listing")
+      .on(t.chatType, t.createdAt, t.seq, t.id)
+      .where(sql`chat_type = 'admin'`),
   ],
 );
 
@@ -105,5 +115,62 @@ export const messageFlags = sqliteTable(
     reason: text("reason").notNull(),
     createdAt: text("created_at").notNull(),
   },
-  (t) => [uniqueIndex("message_flags_once").on(t.bookingId, t.seq, t.kind, t.reporterId)],
+  (t) => [
+    uniqueIndex("message_flags_once").on(t.bookingId, t.seq, t.kind, t.reporterId),
+    // Newest first, all or of one kind (the rowid is in every index: `id` orders ties).
+    index("message_flags_by_created").on(t.createdAt),
+    index("message_flags_by_kind").on(t.kind, t.createdAt),
+  ],
+);
+
+/**
+ * One row per support thread, written with the D1 copy of its messages: `GET /chat/support` lists
+ * the threads newest first from here instead of grouping every support message per request. Seqs
+ * have no gaps, so the newest seq is the thread's message count.
+ */
+export const supportThreads = sqliteTable(
+  "support_threads",
+  {
+    providerId: text("provider_id").primaryKey(),
+    lastSeq: integer("last_seq").notNull(),
+    lastAt: text("last_at").notNull(),
+    /** The newest message as D1 stores it, so the list still shows it after retention archived it. */
+    lastMessage: text("last_message", { mode: "json" }).notNull(),
+  },
+  (t) => [index("support_threads_by_last").on(t.lastAt)],
+);
+
+/**
+ * Erasures of a user's data (POST /admin/users/:userId/erase), in the first database: who asked,
+ * why, and how far the job got, so `GET /admin/erasures/:id` can say and a crash resumes it.
+ */
+export const erasures = sqliteTable(
+  "erasures",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    adminId: text("admin_id").notNull(),
+    reason: text("reason").notNull(),
+    status: text("status").$type<"pending" | "running" | "done">().notNull(),
+    /** What was erased so far, by place (JSON counts). */
+    progress: text("progress", { mode: "json" }).notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    completedAt: text("completed_at"),
+  },
+  (t) => [index("erasures_by_user").on(t.userId, t.createdAt)],
+);
+
+/**
+ * Which archive objects (in R2, ARCHIVES) hold messages of which sender: written in the same
+ * batch that deletes the archived messages from this database, so an erasure finds every archive
+ * object it must rewrite without reading them all.
+ */
+export const archivedSenders = sqliteTable(
+  "archived_senders",
+  {
+    senderId: text("sender_id").notNull(),
+    objectKey: text("object_key").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.senderId, t.objectKey] })],
 );

@@ -1,4 +1,5 @@
 import type { UserRole } from "../protocol";
+import { stableHash } from "../stable-hash";
 
 /**
  * Where a conversation's events go besides its own sockets: a user's inbox (every device of
@@ -15,17 +16,9 @@ export function inboxStub(env: Env, who: { userId: string; role: UserRole }) {
   return env.USER_INBOX.get(env.USER_INBOX.idFromName(`${who.role}:${who.userId}`));
 }
 
-/**
- * Which admin feed shard carries a conversation (`key`: a booking id, or `support:` and a
- * provider id): FNV-1a, so the spread is even and the same on every machine.
- */
+/** Which admin feed shard carries a conversation (`key`: a booking id, or `support:` and a provider id). */
 export function feedShardOf(key: string, shards: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % shards;
+  return stableHash(key) % shards;
 }
 
 export function feedName(shard: number, shards: number): string {

@@ -72,6 +72,8 @@ export const CloseCode = {
    * is closed again.
    */
   tooManyFrames: 4429,
+  /** The user's data was erased (an admin's GDPR erasure); the inbox starts empty on reconnect. */
+  erased: 4410,
 } as const;
 
 /** The `Sec-WebSocket-Protocol` value the server selects for browser clients. */

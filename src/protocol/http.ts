@@ -10,7 +10,7 @@ import { PartyRole } from "./roles";
  * ` 5`, `0b11` and an empty value are refused rather than read as some number. Callers of the SDK
  * may pass a number; it travels as its digits.
  */
-const queryInt = (min: number, max: number) =>
+export const queryInt = (min: number, max: number) =>
   z.pipe(
     z.union([z.string().check(z.regex(/^\d{1,16}$/, "must be a whole number in decimal digits")), z.int()]),
     z.pipe(
@@ -20,7 +20,7 @@ const queryInt = (min: number, max: number) =>
   );
 const SeqCursor = queryInt(0, Number.MAX_SAFE_INTEGER);
 /** A page size in a query string: 1 to MAX_HISTORY_LIMIT, DEFAULT_HISTORY_LIMIT when absent. */
-const PageLimit = z._default(queryInt(1, MAX_HISTORY_LIMIT), DEFAULT_HISTORY_LIMIT);
+export const PageLimit = z._default(queryInt(1, MAX_HISTORY_LIMIT), DEFAULT_HISTORY_LIMIT);
 
 /** Query of `GET /chat/booking/:id`. `before` and `after` are seq cursors; at most one at a time. */
 export const HistoryQuery = z
@@ -142,8 +142,15 @@ export type AdminBookingsResponse = z.infer<typeof AdminBookingsResponse>;
 
 export const AdminMessagesResponse = z.object({
   messages: z.array(ListedMessage),
+  /** Matches counted up to 1,000 (never the whole table); `totalCapped` when there are more. */
   total: Count,
+  totalCapped: z.optional(z.literal(true)),
   nextCursor: z.nullable(z.string()),
+  /**
+   * Where D1's history starts: messages created before it were archived to R2 (`GET
+   * /chat/admin/archives`); null when nothing is archived (D1_RETENTION_DAYS unset).
+   */
+  heldSince: z.nullable(z.string()),
 });
 export type AdminMessagesResponse = z.infer<typeof AdminMessagesResponse>;
 

@@ -1,5 +1,6 @@
 export * from "./booking";
 export * from "./client-events";
+export * from "./data";
 export * from "./errors";
 export * from "./heartbeat";
 export * from "./http";

@@ -76,6 +76,8 @@ export const MessageCore = z.object({
   clientMessageId: z.nullable(z.string()),
   metadata: z.nullable(Metadata),
   createdAt: z.string(),
+  /** Its author's data was erased: it keeps its place, sender and time; content is empty, no metadata or files. */
+  erased: z.optional(z.literal(true)),
 });
 export type MessageCore = z.infer<typeof MessageCore>;
 

@@ -1,6 +1,14 @@
 import * as z from "zod/mini";
 import { CreateBookingBody, PaymentBody } from "./booking";
 import {
+  ArchivesQuery,
+  ArchivesResponse,
+  EraseBody,
+  EraseResponse,
+  ErasureResponse,
+  ExportLine,
+} from "./data";
+import {
   AcceptResponse,
   AdminAuditQuery,
   AdminBookingsQuery,
@@ -82,13 +90,16 @@ export type HttpRoute = {
   bodyOptional?: true;
   /** Request headers besides `Authorization`. */
   headers?: Record<string, string>;
-  status: 200 | 201;
+  status: 200 | 201 | 202;
+  /** The answer's shape; with `binaryResponse` and `responseType` `application/x-ndjson`, each line's. */
   response: z.ZodMiniType;
   errors?: Errors;
   /** The request body is raw bytes, not JSON: what they may be. */
   rawBody?: { types: string[]; description: string };
   /** The answer is raw bytes (its own `Content-Type`), not JSON; `response` is then unused. */
   binaryResponse?: true;
+  /** A raw answer's `Content-Type`, when it is always the same (an NDJSON stream). */
+  responseType?: string;
 };
 
 const LIFECYCLE_CONFLICTS =
@@ -374,6 +385,48 @@ export const httpRoutes = {
     auth: "admin",
     status: 200,
     response: DeadLettersResponse,
+  },
+  adminArchives: {
+    method: "GET",
+    path: "/chat/admin/archives",
+    summary:
+      "The archive objects in R2 (ARCHIVES): messages older than D1_RETENTION_DAYS, as NDJSON per D1 shard and day (admins). Audited",
+    auth: "admin",
+    query: ArchivesQuery,
+    status: 200,
+    response: ArchivesResponse,
+  },
+  exportUser: {
+    method: "GET",
+    path: "/admin/users/{userId}/export",
+    summary:
+      "Everything of one user's (GDPR articles 15 and 20), streamed as NDJSON: each booking they are a party of, its messages as they read them, their read positions, their support thread, then an `end` line (admins). Audited",
+    auth: "admin",
+    status: 200,
+    response: ExportLine,
+    binaryResponse: true,
+    responseType: "application/x-ndjson",
+    errors: { 503: "The audit trail cannot be written (`unavailable`)" },
+  },
+  eraseUser: {
+    method: "POST",
+    path: "/admin/users/{userId}/erase",
+    summary:
+      "Erase one user's data (GDPR article 17): every message they wrote keeps its place but loses its content, metadata and files, in the rooms, support thread, D1, the archives and the attachments bucket; their inboxes are deleted. Runs in the background, resumes after a crash, and a second request while one runs answers the same erasure (admins). Audited",
+    auth: "admin",
+    body: EraseBody,
+    status: 202,
+    response: EraseResponse,
+    errors: { 503: "The audit trail cannot be written (`unavailable`)" },
+  },
+  erasureStatus: {
+    method: "GET",
+    path: "/admin/erasures/{id}",
+    summary: "How far an erasure got (admins)",
+    auth: "admin",
+    status: 200,
+    response: ErasureResponse,
+    errors: { 404: "No such erasure" },
   },
   supportThreads: {
     method: "GET",

@@ -2,8 +2,9 @@ import { getConfig } from "../config";
 import { listAdminAccess, recordAdminAccess } from "../db/admin-audit";
 import { listBookings } from "../db/admin-bookings";
 import { listMessages } from "../db/admin-messages";
-import { database } from "../db/client";
+import { d1Shards } from "../db/shards";
 import { listDeadLetters } from "../delivery/dead-letters";
+import { retentionCutoff } from "../retention/cutoff";
 import type { RouteHandlers } from "./serve";
 
 /** Admin oversight: the live feed's shards, and the listings over D1 (each look recorded first). */
@@ -23,10 +24,13 @@ export const adminHandlers = {
   },
   adminMessages: async (c, { identity, query }) => {
     await recordAdminAccess(c.env.DB, identity.userId, "messages.search", JSON.stringify(query));
-    return Response.json(await listMessages(database(c.env.DB), query));
+    const config = getConfig(c.env);
+    return Response.json(
+      await listMessages(d1Shards(c.env), query, retentionCutoff(config.retentionDays, Date.now())),
+    );
   },
   adminBookings: async (c, { identity, query }) => {
     await recordAdminAccess(c.env.DB, identity.userId, "bookings.list", JSON.stringify(query));
-    return { body: await listBookings(database(c.env.DB), query) };
+    return { body: await listBookings(d1Shards(c.env), query) };
   },
 } satisfies Partial<RouteHandlers>;

@@ -1,6 +1,7 @@
 import { recordAdminAccess } from "../db/admin-audit";
 import { database } from "../db/client";
 import { insertFlags, listFlags } from "../db/message-flags";
+import { d1Shard, d1Shards } from "../db/shards";
 import { ApiError, unwrap } from "../errors";
 import { jsonTextResponse } from "../json-response";
 import { describeError } from "../log";
@@ -22,7 +23,9 @@ export const moderationHandlers = {
     const seq = seqParam(params.seq);
     const chatToken = chatTokenHeader(c);
     const { reason } = await body();
-    const { senderId } = unwrap(await bookingRoom(c.env, params.id).reportable(identity, chatToken, seq));
+    const { senderId, d1Shard: shard } = unwrap(
+      await bookingRoom(c.env, params.id).reportable(identity, chatToken, seq),
+    );
     const createdAt = new Date().toISOString();
     const target = JSON.stringify({ bookingId: params.id, seq, reason });
     await recordAdminAccess(c.env.DB, identity.userId, "message.report", target);
@@ -36,7 +39,8 @@ export const moderationHandlers = {
       createdAt,
     };
     try {
-      await insertFlags(database(c.env.DB), [flag]);
+      // In the booking's shard, with its messages.
+      await insertFlags(database(d1Shard(c.env, shard)), [flag]);
     } catch (error) {
       console.error("moderation: could not record a report", describeError(error));
       throw new ApiError("unavailable", "The report could not be recorded; try again shortly", {
@@ -70,6 +74,6 @@ export const moderationHandlers = {
   },
   adminFlags: async (c, { identity, query }) => {
     await recordAdminAccess(c.env.DB, identity.userId, "flags.read", JSON.stringify(query));
-    return { body: await listFlags(database(c.env.DB), query) };
+    return { body: await listFlags(d1Shards(c.env), query) };
   },
 } satisfies Partial<RouteHandlers>;

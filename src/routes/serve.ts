@@ -31,7 +31,7 @@ export type RouteInput<R extends HttpRoute> = {
  */
 export type RouteReply<R extends HttpRoute> =
   | Response
-  | { body: z.output<R["response"]>; status?: 200 | 201 };
+  | { body: z.output<R["response"]>; status?: 200 | 201 | 202 };
 
 export type RouteHandler<R extends HttpRoute> = (
   c: Context<AppEnv>,

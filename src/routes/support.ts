@@ -1,5 +1,5 @@
 import { recordAdminAccess } from "../db/admin-audit";
-import { database } from "../db/client";
+import { d1Shards } from "../db/shards";
 import { listSupportThreads } from "../db/support-threads";
 import { ApiError, unwrap } from "../errors";
 import { jsonTextResponse } from "../json-response";
@@ -27,7 +27,7 @@ export const supportHandlers = {
   },
   supportThreads: async (c, { identity }) => {
     await recordAdminAccess(c.env.DB, identity.userId, "support.list", "all");
-    return Response.json({ threads: await listSupportThreads(database(c.env.DB)) });
+    return Response.json({ threads: await listSupportThreads(d1Shards(c.env)) });
   },
   supportHistory: async (c, { identity, params, query }) => {
     if (identity.role === "admin") {

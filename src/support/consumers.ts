@@ -1,7 +1,9 @@
+import { getConfig } from "../config";
 import type { Consumer } from "../conversation/consumer";
-import { D1Copy } from "../conversation/d1-copy";
-import type { MessageLog } from "../conversation/message-log";
+import { D1Copy, type D1MessageRow } from "../conversation/d1-copy";
+import type { MessageLog, StoredMessage } from "../conversation/message-log";
 import { at, type Position } from "../conversation/positions";
+import { upsertSupportThread } from "../db/support-threads";
 import { FeedConsumer } from "../delivery/feed-consumer";
 import type { ReceiverGates } from "../delivery/gates";
 import { hubConsumer } from "../delivery/hub-consumer";
@@ -9,6 +11,7 @@ import type { Addressee, DeliveryItem } from "../delivery/items";
 import { type Batch, PushConsumer } from "../delivery/push-consumer";
 import { feedShardOf, inboxName, inboxStub } from "../delivery/targets";
 import type { Counters } from "../metering/meter";
+import { retentionCutoff } from "../retention/cutoff";
 import { encode } from "../sockets/encode";
 import { presentSupportMessage } from "./present";
 
@@ -25,6 +28,8 @@ type Setup = {
   hubs: number[];
   onHubsWanted: (hubs: number[], from: Position) => void;
   onHubGone: (hub: number) => void;
+  /** The thread's D1 shard. */
+  d1: D1Database;
 };
 
 /**
@@ -58,14 +63,24 @@ export function supportConsumers(setup: Setup): Consumer[] {
       onGone: () => onHubGone(index),
     });
   return [
-    new D1Copy(env.DB, counters, {
-      name: source,
-      chatType: "admin",
-      conversationId: providerId,
-      head,
-      after: (seq, limit) => log.after(seq, limit),
-      toRow: (m) => ({ ...m, chatType: "admin", conversationId: providerId, isRead: false }),
-    }),
+    new D1Copy(
+      setup.d1,
+      counters,
+      {
+        name: source,
+        chatType: "admin",
+        conversationId: providerId,
+        head,
+        after: (seq, limit) => log.after(seq, limit),
+        toRow: (m) => toSupportRow(providerId, m),
+        heldSince: () => retentionCutoff(getConfig(env).retentionDays, Date.now()) ?? "",
+        alongside: (db, messages) => {
+          const last = messages.at(-1);
+          return last ? [upsertSupportThread(db, toSupportRow(providerId, last))] : [];
+        },
+      },
+      env.DB,
+    ),
     new PushConsumer({
       name: inboxName(who),
       source,
@@ -88,4 +103,13 @@ export function supportConsumers(setup: Setup): Consumer[] {
     }),
     ...hubs.map(hub),
   ];
+}
+
+function toSupportRow(providerId: string, m: StoredMessage): D1MessageRow {
+  return {
+    ...m,
+    chatType: "admin",
+    conversationId: providerId,
+    isRead: false,
+  };
 }

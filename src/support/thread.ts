@@ -1,10 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Identity } from "../auth/jwt";
+import type { ExportPage } from "../booking-room/room";
 import { getConfig } from "../config";
 import { contentError } from "../conversation/content";
 import { Conversation } from "../conversation/conversation";
 import type { StoredMessage } from "../conversation/message-log";
 import { ObjectStorage } from "../conversation/object-storage";
+import { d1Shard, recordedShard, recordShard } from "../db/shards";
 import { FeedConsumer } from "../delivery/feed-consumer";
 import { ReceiverGates } from "../delivery/gates";
 import { sioListenerName } from "../delivery/targets";
@@ -12,7 +14,14 @@ import { fail, ok, type Result } from "../errors";
 import { type JsonText, jsonText } from "../json-response";
 import { describeError } from "../log";
 import { meter } from "../metering/meter";
-import type { HistoryQuery, SupportHistoryResponse, SupportMessage, SupportMessageBody } from "../protocol";
+import type {
+  ExportLine,
+  HistoryQuery,
+  SupportHistoryResponse,
+  SupportMessage,
+  SupportMessageBody,
+} from "../protocol";
+import { toNdjson } from "../retention/archive-format";
 import { HubSet } from "../socket-io/hub-set";
 import { durableDatabase } from "../storage/durable-db";
 import { transaction } from "../storage/transaction";
@@ -77,6 +86,7 @@ export class SupportThread extends DurableObject<Env> {
           feedShards: getConfig(env).adminFeedShards,
           providerId: this.providerId() ?? "",
           log: this.conversation.log,
+          d1: d1Shard(env, recordedShard(ctx.storage.kv)),
         }),
       schedule,
     );
@@ -107,6 +117,7 @@ export class SupportThread extends DurableObject<Env> {
     const message = transaction(this.ctx.storage, [this.storage, this.conversation], () => {
       if (!this.storage.exists()) {
         this.storage.create();
+        recordShard(this.ctx.storage.kv, this.env, `support:${providerId}`);
         this.db.insert(schema.thread).values({ providerId, startedAt: new Date().toISOString() }).run();
         this.providerIdCache = providerId;
         this.conversation.created();
@@ -148,6 +159,32 @@ export class SupportThread extends DurableObject<Env> {
         messages: page.messages.map((m) => presentSupportMessage(providerId, m)),
         nextBefore: page.nextBefore,
       }),
+    );
+  }
+
+  /** Up to `limit` messages after `afterSeq` for the provider's export, as NDJSON lines. */
+  async exportPage(afterSeq: number, limit: number): Promise<ExportPage> {
+    const providerId = this.providerId();
+    if (!providerId) return { ndjson: "", messages: 0, nextAfter: null };
+    const log = this.conversation.log;
+    const messages = log.after(afterSeq, limit);
+    const last = messages.at(-1);
+    const lines: ExportLine[] = messages.map((m) => ({
+      type: "support-message",
+      message: presentSupportMessage(providerId, m),
+    }));
+    return {
+      ndjson: toNdjson(lines),
+      messages: messages.length,
+      nextAfter: last && last.seq < log.lastSeq() ? last.seq : null,
+    };
+  }
+
+  /** Erases what `userId` (the provider, or an admin) wrote in this thread; repeating it erases nothing twice. */
+  async eraseAuthor(userId: string): Promise<number> {
+    if (!this.storage.exists()) return 0;
+    return transaction(this.ctx.storage, [this.storage, this.conversation], () =>
+      this.conversation.log.eraseAuthor(userId, new Date().toISOString()),
     );
   }
 

@@ -6,11 +6,12 @@ import { sioHubStub } from "../delivery/targets";
 import { refusal } from "../errors";
 import { describeError } from "../log";
 import { meter } from "../metering/meter";
-import { inboxEventData, type UserRole } from "../protocol";
+import { CloseCode, inboxEventData, type UserRole } from "../protocol";
 import { bookingRoom } from "../rooms";
 import type { StateCodec } from "../sockets/attachment";
 import { type CommandOf, type Outcome, refused, SILENT } from "../sockets/command";
 import { sendFrame } from "../sockets/encode";
+import { closeQuietly } from "../sockets/frames";
 import { nativeTransport } from "../sockets/native";
 import { type Connection, SocketServer } from "../sockets/server";
 import { durableDatabase, meteredSql } from "../storage/durable-db";
@@ -37,17 +38,34 @@ const NO_STATE: StateCodec<NoState> = { schema: z.object({}).strict() as z.ZodTy
 export class UserInbox extends SocketServer<NoState, typeof inboxEventData> implements DeliveryReceiver {
   protected readonly label = "inbox";
   protected readonly commands = inboxEventData;
-  private readonly chats: ChatList;
-  private readonly seen = new SeenPositions();
+  private chats: ChatList;
+  private seen = new SeenPositions();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, nativeTransport);
-    const sql = meteredSql(ctx.storage.sql, counters);
-    openSchema(ctx.storage, sql, counters, migrations, (checking) => {
+    this.chats = this.open();
+  }
+
+  private open(): ChatList {
+    const sql = meteredSql(this.ctx.storage.sql, counters);
+    openSchema(this.ctx.storage, sql, counters, migrations, (checking) => {
       prepareInboxStorage(checking, migrations);
       return true;
     });
-    this.chats = new ChatList(durableDatabase(ctx.storage, sql));
+    return new ChatList(durableDatabase(this.ctx.storage, sql));
+  }
+
+  /**
+   * The user's data is being erased: every socket here is closed and everything stored deleted;
+   * the inbox starts empty if the user comes back. Whether it held any chat.
+   */
+  async erase(): Promise<boolean> {
+    const held = this.ctx.storage.sql.exec("SELECT 1 FROM chats LIMIT 1").toArray().length > 0;
+    for (const connection of this.allConnections()) closeQuietly(connection.ws, CloseCode.erased, "erased");
+    await this.ctx.storage.deleteAll();
+    this.seen = new SeenPositions();
+    this.chats = this.open();
+    return held;
   }
 
   async deliver(source: string, items: DeliveryItem[]): Promise<DeliveryAck> {

@@ -39,9 +39,12 @@ export async function chatToken(bookingId: string, user: TestUser): Promise<stri
 
 export type ActiveChat = Parties & { bookingId: string; customerToken: string; providerToken: string };
 
-/** A booking that is paid and accepted: the chat is active and both parties hold tokens. */
-export async function activeChat(): Promise<ActiveChat> {
-  const p = await parties();
+/**
+ * A booking that is paid and accepted: the chat is active and both parties hold tokens. `with`
+ * reuses some of the people (the same customer in several bookings, say).
+ */
+export async function activeChat(with_: Partial<Parties> = {}): Promise<ActiveChat> {
+  const p = { ...(await parties()), ...with_ };
   const booking = await createBooking(p);
   await pay(booking.id, p.admin);
   const accepted = await accept(booking.id, p.provider);

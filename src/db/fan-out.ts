@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { ApiError } from "../errors";
+import { type Database, database } from "./client";
+import { decodeCursor, encodeCursor } from "./cursor";
+
+/**
+ * A page of one listing over every D1 shard, merged in one order. Each shard is asked for a page
+ * after its own position, and the cursor carries every shard's position (the last row of that
+ * shard the caller saw, `null` before its first, `false` once it has nothing more), so pages never
+ * overlap or skip whatever the shards hold and however rows interleave between them.
+ */
+export type FanOut<Row, Key> = {
+  shards: D1Database[];
+  limit: number;
+  cursor: string | undefined;
+  /** How a position is checked when it comes back in a cursor. */
+  key: z.ZodType<Key>;
+  keyOf: (row: Row) => Key;
+  /** Up to `limit` rows of one shard after `after` (from its start when null), in the listing's order. */
+  page: (db: Database, after: Key | null, limit: number) => PromiseLike<Row[]>;
+  /** The listing's order: negative when `a` comes first. Ties between shards go to the lower shard. */
+  compare: (a: Row, b: Row) => number;
+};
+
+export async function fanOut<Row, Key>(
+  q: FanOut<Row, Key>,
+): Promise<{ rows: Row[]; nextCursor: string | null }> {
+  const positions = q.cursor ? decodePositions(q) : q.shards.map((): Key | null | false => null);
+  const pages = await Promise.all(
+    q.shards.map((shard, index) => {
+      const after = positions[index];
+      return after === false ? ([] as Row[]) : q.page(database(shard), after ?? null, q.limit + 1);
+    }),
+  );
+  const merged = pages
+    .flatMap((rows, shard) => rows.map((row) => ({ row, shard })))
+    .sort((a, b) => q.compare(a.row, b.row) || a.shard - b.shard)
+    .slice(0, q.limit);
+  const taken = pages.map(() => 0);
+  for (const { row, shard } of merged) {
+    taken[shard] = (taken[shard] ?? 0) + 1;
+    positions[shard] = q.keyOf(row);
+  }
+  pages.forEach((rows, shard) => {
+    // A shard is done when it had no more than a page and the caller has seen all of it.
+    if (positions[shard] !== false && rows.length <= q.limit && taken[shard] === rows.length)
+      positions[shard] = false;
+  });
+  const more = positions.some((position) => position !== false);
+  return { rows: merged.map((m) => m.row), nextCursor: more ? encodeCursor(positions) : null };
+}
+
+function decodePositions<Row, Key>(q: FanOut<Row, Key>): (Key | null | false)[] {
+  const positions = decodeCursor(z.array(z.union([z.literal(false), z.null(), q.key])), q.cursor ?? "");
+  // A cursor from before a shard was added (or of another listing) cannot say where each shard is.
+  if (positions.length !== q.shards.length) {
+    throw new ApiError(
+      "invalid_request",
+      "cursor is not valid (the shards changed): start from the first page",
+    );
+  }
+  return positions as (Key | null | false)[];
+}
+
+/** Compares two sort keys field by field, newest (largest) first. */
+export function newestFirst(a: readonly (string | number)[], b: readonly (string | number)[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as string | number;
+    const y = b[i] as string | number;
+    if (x !== y) return x < y ? 1 : -1;
+  }
+  return 0;
+}
