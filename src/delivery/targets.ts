@@ -1,3 +1,4 @@
+import { objects } from "../placement/namespaces";
 import type { UserRole } from "../protocol";
 import { stableHash } from "../stable-hash";
 
@@ -13,7 +14,8 @@ export function inboxName(who: { userId: string; role: UserRole }): string {
 
 /** The inbox object of one user in one role. */
 export function inboxStub(env: Env, who: { userId: string; role: UserRole }) {
-  return env.USER_INBOX.get(env.USER_INBOX.idFromName(`${who.role}:${who.userId}`));
+  const inboxes = objects(env, "USER_INBOX");
+  return inboxes.get(inboxes.idFromName(`${who.role}:${who.userId}`));
 }
 
 /** Which admin feed shard carries a conversation (`key`: a booking id, or `support:` and a provider id). */
@@ -27,7 +29,8 @@ export function feedName(shard: number, shards: number): string {
 
 /** One admin feed shard. Its name includes the count: changing ADMIN_FEED_SHARDS starts fresh shards. */
 export function feedStub(env: Env, shard: number, shards: number) {
-  return env.ADMIN_FEED.get(env.ADMIN_FEED.idFromName(`shard-${shard}-of-${shards}`));
+  const feeds = objects(env, "ADMIN_FEED");
+  return feeds.get(feeds.idFromName(`shard-${shard}-of-${shards}`));
 }
 
 /** The consumer name of a Socket.IO hub listening to a conversation. */
@@ -37,5 +40,6 @@ export function sioListenerName(hub: number): string {
 
 /** One Socket.IO hub: it holds the connections that land on it (src/socket-io/hub.ts). */
 export function sioHubStub(env: Env, hub: number) {
-  return env.SOCKET_IO_HUB.get(env.SOCKET_IO_HUB.idFromName(`hub-${hub}`));
+  const hubs = objects(env, "SOCKET_IO_HUB");
+  return hubs.get(hubs.idFromName(`hub-${hub}`));
 }

@@ -1,7 +1,7 @@
 import type { Identity } from "../auth/jwt";
 import { ApiError, unwrap } from "../errors";
 import type { BookingAction } from "../protocol";
-import { bookingRoom } from "../rooms";
+import { bookingRoom, newBookingRoom } from "../rooms";
 import { confirmPayment } from "./payment";
 import type { RouteHandlers } from "./serve";
 import { throttle } from "./throttle";
@@ -24,7 +24,8 @@ export const bookingHandlers = {
     await throttle(c.env.BOOKINGS_PER_CUSTOMER, identity.userId, "bookings");
     await throttle(c.env.BOOKINGS_PER_PROVIDER, providerId, "bookings for this provider");
     const bookingId = crypto.randomUUID();
-    const room = bookingRoom(c.env, bookingId);
+    // Placed near the customer, who creates it (request.cf is absent locally: no hint).
+    const room = newBookingRoom(c.env, bookingId, c.req.raw.cf);
     return { body: { booking: unwrap(await room.create(bookingId, identity, { providerId, ...rest })) } };
   },
   getBooking: async (c, { identity, params }) => ({

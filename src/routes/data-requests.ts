@@ -2,6 +2,7 @@ import { getErasure, insertErasure, unfinishedErasure } from "../data-requests/e
 import { exportUser } from "../data-requests/export";
 import { recordAdminAccess } from "../db/admin-audit";
 import { ApiError } from "../errors";
+import { objects } from "../placement/namespaces";
 import { listArchives } from "../retention/list-archives";
 import type { RouteHandlers } from "./serve";
 
@@ -32,7 +33,8 @@ export const dataRequestHandlers = {
     const erasure =
       (await unfinishedErasure(c.env.DB, userId)) ??
       (await insertErasure(c.env.DB, { id: crypto.randomUUID(), userId, adminId: identity.userId, reason }));
-    const job = c.env.USER_ERASURE.get(c.env.USER_ERASURE.idFromName(erasure.id));
+    const jobs = objects(c.env, "USER_ERASURE");
+    const job = jobs.get(jobs.idFromName(erasure.id));
     await job.start(erasure.id, userId);
     return { body: { erasure: { id: erasure.id, status: erasure.status } }, status: 202 };
   },

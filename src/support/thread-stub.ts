@@ -1,12 +1,14 @@
 import type { Identity } from "../auth/jwt";
 import type { Result } from "../errors";
+import { objects } from "../placement/namespaces";
 import type { SupportMessageBody } from "../protocol";
 import { overLimit } from "../routes/throttle";
 import type { PostedSupportMessage } from "./thread";
 
 /** A provider's support thread: one object per provider. */
 export function supportThread(env: Env, providerId: string) {
-  return env.SUPPORT_THREAD.get(env.SUPPORT_THREAD.idFromName(providerId));
+  const threads = objects(env, "SUPPORT_THREAD");
+  return threads.get(threads.idFromName(providerId));
 }
 
 /**
