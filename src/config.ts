@@ -44,7 +44,8 @@ export const ConfigSchema = z.object({
   FRAME_RATE_PER_SOCKET: limit(20),
   FRAME_BURST_PER_SOCKET: limit(100),
   ADMIN_FEED_SHARDS: limit(1),
-  SOCKET_IO_HUBS: limit(4),
+  // docs/capacity.md: 12 hubs per 10,000 Socket.IO connections keeps each ping round under 100 ms.
+  SOCKET_IO_HUBS: limit(12),
   SOCKET_IO_PING_INTERVAL_MS: limit(25_000),
   SOCKET_IO_PING_TIMEOUT_MS: limit(20_000),
   SOCKET_IO_CONNECT_TIMEOUT_MS: limit(5_000),

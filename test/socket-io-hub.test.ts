@@ -31,6 +31,35 @@ describe("the Socket.IO hub keeps identity and audit straight", () => {
     sio.close();
   });
 
+  it("keeps delivering to a connection on a hub past SOCKET_IO_HUBS: the count can shrink or grow under live users", async () => {
+    // A connection that landed on hub 9 when there were more hubs than the 4 configured now.
+    const chat = await activeChat();
+    const sio = await RawSocketIo.connect(chat.customer.jwt, 9);
+    const ack = await sio.emitWithAck(
+      "join-booking",
+      { bookingId: chat.bookingId, chatToken: chat.customerToken },
+      1,
+    );
+    expect(ack).toMatchObject({ bookingId: chat.bookingId, role: "customer" });
+    const provider = await joined(chat.bookingId, chat.provider, chat.providerToken);
+    provider.send("booking-chat", {
+      bookingId: chat.bookingId,
+      chatToken: chat.providerToken,
+      message: "still here",
+    });
+    await provider.expect("booking-chat");
+    expect(await sio.next((p) => p.startsWith('42["booking-chat"'))).toContain('"content":"still here"');
+    // And what it sends reaches the room.
+    sio.emit("booking-chat", {
+      bookingId: chat.bookingId,
+      chatToken: chat.customerToken,
+      message: "from hub 9",
+    });
+    expect(await provider.expect("booking-chat")).toMatchObject({ content: "from hub 9" });
+    provider.close();
+    sio.close();
+  });
+
   it("refuses a second CONNECT on a logged-in connection: joins never pass to another user", async () => {
     const chat = await activeChat();
     const stranger = await newCustomer();

@@ -1,4 +1,6 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { sioHubStub } from "../../src/delivery/targets";
+import { HUB_HEADER } from "../../src/socket-io/hub";
 import { BASE_URL } from "./api";
 
 const DEFAULT_WAIT_MS = 5_000;
@@ -25,11 +27,18 @@ export class RawSocketIo {
     });
   }
 
-  /** Opens `/socket.io/` as socket.io-client does with `transports: ["websocket"]`; the handshake is consumed. */
-  static async open(): Promise<RawSocketIo> {
-    const response = await exports.default.fetch(`${BASE_URL}/socket.io/?EIO=4&transport=websocket`, {
-      headers: { Upgrade: "websocket" },
-    });
+  /**
+   * Opens `/socket.io/` as socket.io-client does with `transports: ["websocket"]`; the handshake is
+   * consumed. `onHub`: straight to that hub, as the Worker does when its random pick was that one.
+   */
+  static async open(onHub?: number): Promise<RawSocketIo> {
+    const url = `${BASE_URL}/socket.io/?EIO=4&transport=websocket`;
+    const response =
+      onHub === undefined
+        ? await exports.default.fetch(url, { headers: { Upgrade: "websocket" } })
+        : await sioHubStub(env, onHub).fetch(url, {
+            headers: { Upgrade: "websocket", [HUB_HEADER]: String(onHub) },
+          });
     const ws = response.webSocket;
     if (!ws) throw new Error(`upgrade refused: ${response.status}`);
     ws.accept();
@@ -40,8 +49,8 @@ export class RawSocketIo {
   }
 
   /** Opens and logs in with `jwt`; resolves once the server answered the CONNECT. */
-  static async connect(jwt: string): Promise<RawSocketIo> {
-    const socket = await RawSocketIo.open();
+  static async connect(jwt: string, onHub?: number): Promise<RawSocketIo> {
+    const socket = await RawSocketIo.open(onHub);
     const answer = await socket.login(jwt);
     if (!answer.startsWith("40")) throw new Error(`login refused: ${answer}`);
     return socket;
