@@ -8,6 +8,11 @@ import { decodeCursor, encodeCursor } from "./cursor";
  * after its own position, and the cursor carries every shard's position (the last row of that
  * shard the caller saw, `null` before its first, `false` once it has nothing more), so pages never
  * overlap or skip whatever the shards hold and however rows interleave between them.
+ *
+ * Reads go through D1 sessions (read replication, where a database has replicas): the first page
+ * from any replica, each later one from a replica at least as recent as the one before (each
+ * session's bookmark travels in the cursor), so paging never goes back in time. A listing may lag
+ * the primary by the replicas' delay, on top of the D1 copy's own delay.
  */
 export type FanOut<Row, Key> = {
   shards: D1Database[];
@@ -22,14 +27,22 @@ export type FanOut<Row, Key> = {
   compare: (a: Row, b: Row) => number;
 };
 
+type Position<Key> = Key | null | false;
+
 export async function fanOut<Row, Key>(
   q: FanOut<Row, Key>,
 ): Promise<{ rows: Row[]; nextCursor: string | null }> {
-  const positions = q.cursor ? decodePositions(q) : q.shards.map((): Key | null | false => null);
+  const { positions, bookmarks } = q.cursor
+    ? decodeCursorOf(q)
+    : {
+        positions: q.shards.map((): Position<Key> => null),
+        bookmarks: q.shards.map((): string | null => null),
+      };
+  const sessions = q.shards.map((shard, index) => openSession(shard, bookmarks[index] ?? null));
   const pages = await Promise.all(
-    q.shards.map((shard, index) => {
+    sessions.map((session, index) => {
       const after = positions[index];
-      return after === false ? ([] as Row[]) : q.page(database(shard), after ?? null, q.limit + 1);
+      return after === false ? ([] as Row[]) : q.page(database(session), after ?? null, q.limit + 1);
     }),
   );
   const merged = pages
@@ -47,19 +60,33 @@ export async function fanOut<Row, Key>(
       positions[shard] = false;
   });
   const more = positions.some((position) => position !== false);
-  return { rows: merged.map((m) => m.row), nextCursor: more ? encodeCursor(positions) : null };
+  const seen = sessions.map((session, index) => session.getBookmark() ?? bookmarks[index] ?? null);
+  return { rows: merged.map((m) => m.row), nextCursor: more ? encodeCursor([positions, seen]) : null };
 }
 
-function decodePositions<Row, Key>(q: FanOut<Row, Key>): (Key | null | false)[] {
-  const positions = decodeCursor(z.array(z.union([z.literal(false), z.null(), q.key])), q.cursor ?? "");
+/** A session that reads at least as recent data as `bookmark`, or any replica's without one. */
+function openSession(shard: D1Database, bookmark: string | null): D1DatabaseSession {
+  try {
+    return shard.withSession(bookmark ?? "first-unconstrained");
+  } catch {
+    throw new ApiError("invalid_request", "cursor is not valid: start from the first page");
+  }
+}
+
+function decodeCursorOf<Row, Key>(q: FanOut<Row, Key>) {
+  const position = z.union([z.literal(false), z.null(), q.key]);
+  const [positions, bookmarks] = decodeCursor(
+    z.tuple([z.array(position), z.array(z.string().max(200).nullable())]),
+    q.cursor ?? "",
+  );
   // A cursor from before a shard was added (or of another listing) cannot say where each shard is.
-  if (positions.length !== q.shards.length) {
+  if (positions.length !== q.shards.length || bookmarks.length !== q.shards.length) {
     throw new ApiError(
       "invalid_request",
       "cursor is not valid (the shards changed): start from the first page",
     );
   }
-  return positions as (Key | null | false)[];
+  return { positions: positions as Position<Key>[], bookmarks };
 }
 
 /** Compares two sort keys field by field, newest (largest) first. */

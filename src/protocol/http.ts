@@ -20,6 +20,12 @@ export const queryInt = (min: number, max: number) =>
   );
 const SeqCursor = queryInt(0, Number.MAX_SAFE_INTEGER);
 /** A page size in a query string: 1 to MAX_HISTORY_LIMIT, DEFAULT_HISTORY_LIMIT when absent. */
+/**
+ * A listing's cursor holds every D1 shard's position and read-replica bookmark (about 250
+ * characters a shard): this fits 40 shards and stays within a URL's limits.
+ */
+export const MAX_CURSOR_CHARS = 10_000;
+
 export const PageLimit = z._default(queryInt(1, MAX_HISTORY_LIMIT), DEFAULT_HISTORY_LIMIT);
 
 /** Query of `GET /chat/booking/:id`. `before` and `after` are seq cursors; at most one at a time. */
@@ -120,7 +126,7 @@ export const AdminMessagesQuery = z.strictObject({
   since: z.optional(IsoDate),
   until: z.optional(IsoDate),
   limit: PageLimit,
-  cursor: z.optional(text(1, 300)),
+  cursor: z.optional(text(1, MAX_CURSOR_CHARS)),
 });
 export type AdminMessagesQuery = z.infer<typeof AdminMessagesQuery>;
 
@@ -130,7 +136,7 @@ export const AdminBookingsQuery = z.strictObject({
   customerId: z.optional(EntityId),
   providerId: z.optional(EntityId),
   limit: PageLimit,
-  cursor: z.optional(text(1, 300)),
+  cursor: z.optional(text(1, MAX_CURSOR_CHARS)),
 });
 export type AdminBookingsQuery = z.infer<typeof AdminBookingsQuery>;
 
@@ -200,7 +206,7 @@ export const AdminFlagsQuery = z.strictObject({
   kind: z.optional(z.enum(["contact", "report"])),
   bookingId: z.optional(EntityId),
   limit: PageLimit,
-  cursor: z.optional(text(1, 300)),
+  cursor: z.optional(text(1, MAX_CURSOR_CHARS)),
 });
 export type AdminFlagsQuery = z.infer<typeof AdminFlagsQuery>;
 
