@@ -116,6 +116,8 @@ describe("a user's export (GDPR articles 15 and 20)", () => {
     const reads = lines.flatMap((l) => (l.type === "read" ? [l] : []));
     expect(reads.map((r) => r.bookingId).sort()).toEqual([first.bookingId, second.bookingId].sort());
     expect(JSON.stringify(lines)).not.toContain("not theirs");
+    // A room answers only for its parties, whatever asks it.
+    expect(await bookingRoom(env, stranger.bookingId).exportPage(customer.id, 0, 10)).toBeNull();
 
     // A provider's export also holds their support thread.
     await api("POST", "/chat/support/messages", {
