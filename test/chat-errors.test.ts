@@ -85,7 +85,20 @@ describe("chat-error", () => {
       code: "invalid_token",
       message: "Invalid chat token",
     });
+    // A party that leaves the token out is told the token is what is wrong, not the frame's shape.
+    socket.send("booking-chat", { bookingId: chat.bookingId, message: "hi" });
+    expect(await socket.expect("chat-error")).toMatchObject({ code: "invalid_token" });
     socket.close();
+  });
+
+  it("tells an admin who sends in a booking chat that admins cannot, with or without a token", async () => {
+    const chat = await activeChat();
+    const admin = await joined(chat.bookingId, chat.admin);
+    admin.send("booking-chat", { bookingId: chat.bookingId, message: "hello from support" });
+    expect(await admin.expect("chat-error")).toMatchObject({ code: "not_authorized" });
+    admin.send("booking-chat", { bookingId: chat.bookingId, chatToken: "x", message: "hello" });
+    expect(await admin.expect("chat-error")).toMatchObject({ code: "not_authorized" });
+    admin.close();
   });
 
   it("refuses a join or message aimed at another booking on this connection", async () => {

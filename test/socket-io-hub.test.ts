@@ -60,6 +60,15 @@ describe("the Socket.IO hub keeps identity and audit straight", () => {
     sio.close();
   });
 
+  it("tells an admin who sends over Socket.IO without a token not_authorized, as the native socket does", async () => {
+    const chat = await activeChat();
+    const sio = await RawSocketIo.connect(chat.admin.jwt);
+    await sio.emitWithAck("join-booking", { bookingId: chat.bookingId }, 1);
+    const answer = await sio.emitWithAck("booking-chat", { bookingId: chat.bookingId, message: "hi" }, 2);
+    expect(answer).toMatchObject({ error: { code: "not_authorized" } });
+    sio.close();
+  });
+
   it("refuses a second CONNECT on a logged-in connection: joins never pass to another user", async () => {
     const chat = await activeChat();
     const stranger = await newCustomer();

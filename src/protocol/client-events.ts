@@ -17,7 +17,8 @@ export const AttachmentId = text(1, 64);
 
 export const BookingChatData = z.strictObject({
   bookingId: EntityId,
-  chatToken: ChatToken,
+  /** The sender's own token; a missing one is refused as `invalid_token` (admins: `not_authorized`). */
+  chatToken: z.optional(ChatToken),
   /** May be empty when the message carries attachments. */
   message: z.string(),
   clientMessageId: z.optional(ClientMessageId),
