@@ -3,7 +3,8 @@
 // dependency), a minified browser bundle with zod inside, and the type declarations. Prints sizes.
 // `npm run build:sdk`, then `npm pack` in sdk/ makes the tarball an app installs.
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
@@ -36,6 +37,29 @@ execFileSync(
     stdio: "inherit",
   },
 );
+
+// tsc writes declaration imports as the sources have them (`./client`), which Node's own resolution
+// (`"moduleResolution": "nodenext"`) cannot follow: without the extension every type silently
+// becomes `any` in such an app. Each relative specifier is given the file it names.
+addDeclarationExtensions(`${dist}/types`);
+
+function addDeclarationExtensions(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) addDeclarationExtensions(file);
+    else if (entry.name.endsWith(".d.ts")) {
+      const text = readFileSync(file, "utf8");
+      const fixed = text.replace(/((?:from|import)\s*\(?\s*)"(\.{1,2}\/[^"]*)"/g, (whole, lead, specifier) => {
+        if (specifier.endsWith(".js")) return whole;
+        const target = resolve(dirname(file), specifier);
+        if (existsSync(`${target}.d.ts`)) return `${lead}"${specifier}.js"`;
+        if (existsSync(`${target}/index.d.ts`)) return `${lead}"${specifier}/index.js"`;
+        throw new Error(`${file}: cannot resolve ${specifier}`);
+      });
+      if (fixed !== text) writeFileSync(file, fixed);
+    }
+  }
+}
 
 const size = (file) => {
   const bytes = readFileSync(`${dist}/${file}`);

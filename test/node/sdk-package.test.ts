@@ -16,27 +16,29 @@ const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
 
 let service: Service;
 let app: string;
+/** The packed SDK, as `npm pack` in sdk/ makes it (its `prepack` builds it first). */
+let packed: string;
+let tarball: string;
 
 beforeAll(async () => {
   service = await runningService();
   app = mkdtempSync(join(tmpdir(), "spana-sdk-app-"));
-  const packed = mkdtempSync(join(tmpdir(), "spana-sdk-pack-"));
+  packed = mkdtempSync(join(tmpdir(), "spana-sdk-pack-"));
   await run("npm", ["pack", "--pack-destination", packed, "--loglevel=error"], { cwd: join(ROOT, "sdk") });
-  const tarball = readdirSync(packed).find((f) => f.endsWith(".tgz"));
-  if (!tarball) throw new Error("npm pack made no tarball");
+  const file = readdirSync(packed).find((f) => f.endsWith(".tgz"));
+  if (!file) throw new Error("npm pack made no tarball");
+  tarball = join(packed, file);
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "an-app", private: true, type: "module" }));
   // zod comes from npm's cache, which the repository's own install filled.
-  await run(
-    "npm",
-    ["install", join(packed, tarball), "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
-    { cwd: app },
-  );
-  rmSync(packed, { recursive: true, force: true });
+  await run("npm", ["install", tarball, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], {
+    cwd: app,
+  });
 }, 120_000);
 
 afterAll(async () => {
   await service?.stop();
   if (app) rmSync(app, { recursive: true, force: true });
+  if (packed) rmSync(packed, { recursive: true, force: true });
 });
 
 const node = (file: string, env: Record<string, string> = {}) =>
@@ -81,10 +83,72 @@ export async function check(): Promise<[string, Message | undefined, boolean]> {
 }
 `,
     );
-    const flags = ["--noEmit", "--strict", "--module", "esnext", "--moduleResolution", "bundler"];
-    await run(process.execPath, [TSC, ...flags, "--target", "es2022", "--lib", "es2022,dom", "check.ts"], {
-      cwd: app,
-    });
+    writeFileSync(
+      join(app, "check-browser.ts"),
+      `import { createChatClient } from "@spana/chat-client/browser";
+// @ts-expect-error the browser bundle is typed too: getToken is required
+createChatClient({ baseUrl: "https://chat.example" });
+`,
+    );
+    // Every resolution an app may use, with skipLibCheck as most apps have it: a type that fell back
+    // to \`any\` would make each @ts-expect-error above unused, which tsc reports.
+    for (const resolution of [
+      ["--module", "esnext", "--moduleResolution", "bundler"],
+      ["--module", "nodenext", "--moduleResolution", "nodenext"],
+      ["--module", "node16", "--moduleResolution", "node16"],
+    ]) {
+      const flags = [
+        "--noEmit",
+        "--strict",
+        "--skipLibCheck",
+        ...resolution,
+        "--target",
+        "es2022",
+        "--lib",
+        "es2022,dom",
+      ];
+      await run(process.execPath, [TSC, ...flags, "check.ts", "check-browser.ts"], { cwd: app });
+    }
+  });
+
+  it("reports a consumer's type errors under nodenext, where the old declarations made everything any", async () => {
+    writeFileSync(
+      join(app, "wrong.ts"),
+      `import { createChatClient } from "@spana/chat-client";
+const x: ReturnType<typeof createChatClient> = 42;
+export default x;
+`,
+    );
+    const flags = [
+      "--noEmit",
+      "--strict",
+      "--skipLibCheck",
+      "--module",
+      "nodenext",
+      "--moduleResolution",
+      "nodenext",
+    ];
+    const failed = await run(process.execPath, [TSC, ...flags, "wrong.ts"], { cwd: app }).then(
+      () => null,
+      (error: { stdout: string }) => error.stdout,
+    );
+    expect(failed).toContain("wrong.ts(2,7): error TS2322");
+  });
+
+  it("passes @arethetypeswrong/cli and publint as packed", async () => {
+    // ESM only, by design: CommonJS apps import() it.
+    await run(join(ROOT, "node_modules/.bin/attw"), [tarball, "--profile", "esm-only", "--format", "ascii"]);
+    const unpacked = mkdtempSync(join(tmpdir(), "spana-sdk-unpacked-"));
+    try {
+      await run("tar", ["-xzf", tarball, "-C", unpacked]);
+      const { stdout } = await run(join(ROOT, "node_modules/.bin/publint"), [
+        join(unpacked, "package"),
+        "--strict",
+      ]);
+      expect(stdout).toContain("All good!");
+    } finally {
+      rmSync(unpacked, { recursive: true, force: true });
+    }
   });
 
   it("fails at once, with the documented message, where there is no WebSocket", async () => {
