@@ -68,7 +68,7 @@ function killTree(pid) {
 }
 
 async function startServer() {
-  execFileSync(process.execPath, [`${ROOT}scripts/build-web.mjs`]);
+  execFileSync(process.execPath, [`${ROOT}scripts/build-web.mjs`, "--page"]);
   execFileSync(
     process.execPath,
     [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
@@ -80,7 +80,8 @@ async function startServer() {
   server = spawn(process.execPath, [WRANGLER, ...args], {
     stdio: process.env.BROWSER_TEST_LOG ? "inherit" : "ignore",
     cwd: ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    // wrangler.toml's [build] rebuilds public/ as wrangler starts: with the try-it page.
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", TRY_IT_PAGE: "1" },
   });
   for (let i = 0; i < 120; i++) {
     if (

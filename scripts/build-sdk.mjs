@@ -49,13 +49,16 @@ function addDeclarationExtensions(dir) {
     if (entry.isDirectory()) addDeclarationExtensions(file);
     else if (entry.name.endsWith(".d.ts")) {
       const text = readFileSync(file, "utf8");
-      const fixed = text.replace(/((?:from|import)\s*\(?\s*)"(\.{1,2}\/[^"]*)"/g, (whole, lead, specifier) => {
-        if (specifier.endsWith(".js")) return whole;
-        const target = resolve(dirname(file), specifier);
-        if (existsSync(`${target}.d.ts`)) return `${lead}"${specifier}.js"`;
-        if (existsSync(`${target}/index.d.ts`)) return `${lead}"${specifier}/index.js"`;
-        throw new Error(`${file}: cannot resolve ${specifier}`);
-      });
+      const fixed = text.replace(
+        /((?:from|import)\s*\(?\s*)"(\.{1,2}\/[^"]*)"/g,
+        (whole, lead, specifier) => {
+          if (specifier.endsWith(".js")) return whole;
+          const target = resolve(dirname(file), specifier);
+          if (existsSync(`${target}.d.ts`)) return `${lead}"${specifier}.js"`;
+          if (existsSync(`${target}/index.d.ts`)) return `${lead}"${specifier}/index.js"`;
+          throw new Error(`${file}: cannot resolve ${specifier}`);
+        },
+      );
       if (fixed !== text) writeFileSync(file, fixed);
     }
   }

@@ -52,7 +52,7 @@ function scratchCopy() {
     cpSync(join(ROOT, file), join(dir, file));
   }
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-  run(dir, NODE, ["scripts/build-web.mjs"]);
+  run(dir, NODE, ["scripts/build-web.mjs", "--page"]);
   return dir;
 }
 

@@ -27,6 +27,17 @@ function shardedConfig(): string {
 }
 
 describe("wrangler deploy --dry-run", () => {
+  it("works as a plain command in a fresh clone: wrangler.toml's [build] makes public/", () => {
+    rmSync(`${ROOT}public`, { recursive: true, force: true });
+    const output = execFileSync(
+      path.join(ROOT, "node_modules/.bin/wrangler"),
+      ["deploy", "--dry-run", "--outdir", path.join(work, "plain")],
+      { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" } },
+    );
+    expect(output).toContain("--dry-run: exiting now.");
+    expect(readdirSync(`${ROOT}public`).sort()).toEqual(["favicon.svg", "robots.txt"]);
+  }, 60_000);
+
   it("builds with two D1 shards, the R2 buckets, the erasure objects and the retention cron", () => {
     const outdir = path.join(work, "dist");
     const output = execFileSync(

@@ -30,10 +30,12 @@ describe("the README's configuration table", () => {
 });
 
 describe("what a deployment serves", () => {
-  it("has no source map for the page: only npm start's development build makes one", () => {
-    // `npm run build` (run before these tests, and by every deploy) builds public/ without one.
-    expect(existsSync(`${ROOT}public/app.js`)).toBe(true);
-    expect(existsSync(`${ROOT}public/app.js.map`)).toBe(false);
-    expect(readFileSync(`${ROOT}public/app.js`, "utf8")).not.toContain("sourceMappingURL");
+  it("has no try-it page and no source map unless asked for: a favicon and robots.txt only", () => {
+    // `npm run build` (run before these tests) runs wrangler.toml's [build] as every deploy does.
+    expect(existsSync(`${ROOT}public/favicon.svg`)).toBe(true);
+    expect(readFileSync(`${ROOT}public/robots.txt`, "utf8")).toContain("Disallow: /");
+    for (const file of ["index.html", "app.js", "app.js.map", "spana-chat-client.js"]) {
+      expect(existsSync(`${ROOT}public/${file}`), file).toBe(false);
+    }
   });
 });
