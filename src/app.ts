@@ -10,6 +10,7 @@ import { attachmentHandlers } from "./routes/attachments";
 import { bookingHandlers } from "./routes/bookings";
 import { chatHandlers } from "./routes/chat";
 import { dataRequestHandlers } from "./routes/data-requests";
+import { deadLetterHandlers } from "./routes/dead-letters";
 import { devHandlers } from "./routes/dev";
 import { metaHandlers } from "./routes/meta";
 import { moderationHandlers } from "./routes/moderation";
@@ -51,6 +52,7 @@ const handlers: RouteHandlers = {
   ...attachmentHandlers,
   ...moderationHandlers,
   ...dataRequestHandlers,
+  ...deadLetterHandlers,
 };
 serveRoutes(app, handlers);
 

@@ -35,7 +35,9 @@ describe("a message that a consumer refuses for good", () => {
     const listed = await api("GET", "/chat/admin/dead-letters", { jwt: chat.admin.jwt });
     expect(listed.status, listed.text).toBe(200);
     const letters = (
-      listed.body as { deadLetters: { source: string; consumer: string; position: string; error: string }[] }
+      listed.body as {
+        deadLetters: { id: number; source: string; consumer: string; position: string; error: string }[];
+      }
     ).deadLetters;
     expect(letters.find((l) => l.source === `booking:${chat.bookingId}`)).toMatchObject({
       consumer: "d1",
@@ -45,8 +47,46 @@ describe("a message that a consumer refuses for good", () => {
     expect((await api("GET", "/chat/admin/dead-letters", { jwt: chat.customer.jwt })).status).toBe(403);
     const health = (await api("GET", "/health", { jwt: chat.admin.jwt })).body as { deadLetters: number };
     expect(health.deadLetters).toBe(healthBefore.deadLetters + 1);
+    // Anyone sees that something needs an admin, not what.
+    expect((await api("GET", "/health")).body).toEqual({ ok: true, status: "degraded", problems: [] });
+
+    // Retrying while D1 still refuses it changes nothing; once the cause is fixed it goes through.
+    const letter = letters.find((l) => l.source === `booking:${chat.bookingId}`) ?? { id: 0 };
+    const refused = await api("POST", `/chat/admin/dead-letters/${letter.id}/retry`, { jwt: chat.admin.jwt });
+    expect(refused.status, refused.text).toBe(503);
     await cure();
+    const retried = await api("POST", `/chat/admin/dead-letters/${letter.id}/retry`, { jwt: chat.admin.jwt });
+    expect(retried.status, retried.text).toBe(200);
+    expect(retried.body).toMatchObject({ deadLetter: { resolution: "retried", resolvedBy: chat.admin.id } });
+    expect(await d1Seqs(chat.bookingId)).toEqual([1, 2, 3, 4]);
+    const again = await api("POST", `/chat/admin/dead-letters/${letter.id}/discard`, { jwt: chat.admin.jwt });
+    expect(again.status).toBe(409);
+    const after = (await api("GET", "/health", { jwt: chat.admin.jwt })).body;
+    expect(after).toMatchObject({ status: "ok", deadLetters: healthBefore.deadLetters });
+    const audit = await api("GET", `/chat/admin/audit?adminId=${chat.admin.id}`, { jwt: chat.admin.jwt });
+    expect(JSON.stringify(audit.body)).toContain("dead-letters.retry");
     customer.close();
+  });
+
+  it("can be discarded by an admin when it is not a D1 copy, which cannot be retried", async () => {
+    const chat = await activeChat();
+    const { meta } = await env.DB.prepare(
+      "INSERT INTO dead_letters (source, consumer, position, error, payload, created_at) VALUES (?, 'feed:0/3', 'seq 1', 'gone', NULL, ?)",
+    )
+      .bind(`booking:${chat.bookingId}`, new Date().toISOString())
+      .run();
+    const id = meta.last_row_id;
+    const retry = await api("POST", `/chat/admin/dead-letters/${id}/retry`, { jwt: chat.admin.jwt });
+    expect(retry.status).toBe(409);
+    expect(
+      (await api("POST", `/chat/admin/dead-letters/${id}/discard`, { jwt: chat.customer.jwt })).status,
+    ).toBe(403);
+    const discarded = await api("POST", `/chat/admin/dead-letters/${id}/discard`, { jwt: chat.admin.jwt });
+    expect(discarded.status, discarded.text).toBe(200);
+    expect(discarded.body).toMatchObject({ deadLetter: { id, resolution: "discarded" } });
+    expect(
+      (await api("POST", "/chat/admin/dead-letters/999999999/discard", { jwt: chat.admin.jwt })).status,
+    ).toBe(404);
   });
 
   it("is not confused with an outage: while D1 refuses everything, nothing is set aside", async () => {

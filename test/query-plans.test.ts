@@ -119,7 +119,7 @@ describe("every admin query shape uses an index", () => {
     await expectIndexed("audit", listAdminAccess(env.DB, undefined, 50), true);
     await expectIndexed("audit of one admin", listAdminAccess(env.DB, "a-1", 50));
     await expectIndexed("dead letters", listDeadLetters(env.DB), true);
-    await expectIndexed("dead letters counted", countDeadLettersQuery(env.DB), true);
+    await expectIndexed("unresolved dead letters counted", countDeadLettersQuery(env.DB));
     await expectIndexed("erasure", db.select().from(erasures).where(eq(erasures.id, "e-1")));
   });
 

@@ -1,7 +1,7 @@
 import { getTableColumns, sql } from "drizzle-orm";
 import { type Config, getConfig } from "../config";
 import type { Consumer } from "../conversation/consumer";
-import { D1Copy } from "../conversation/d1-copy";
+import { D1Copy, type D1MessageRow } from "../conversation/d1-copy";
 import type { StoredMessage } from "../conversation/message-log";
 import { at, type Position, type Stream } from "../conversation/positions";
 import type { Database } from "../db/client";
@@ -108,23 +108,10 @@ export function bookingConsumers(setup: Setup): Consumer[] {
         conversationId: booking.id,
         head: () => ({ messages: view().log.lastSeq(), booking: view().booking.version }),
         after: (seq, limit) => view().log.after(seq, limit),
-        toRow: (m) => ({ ...m, chatType: "booking", conversationId: booking.id, isRead: false }),
+        toRow: (m) => bookingMessageRow(booking.id, m),
         alongside: (db, messages) => contactFlags(db, booking.id, messages),
         heldSince: () => retentionCutoff(getConfig(env).retentionDays, Date.now()) ?? "",
-        mirror: (db) => {
-          const row = toD1Booking(view().booking);
-          const { id: _id, createdAt: _createdAt, ...changes } = row;
-          return [
-            db
-              .insert(bookings)
-              .values(row)
-              .onConflictDoUpdate({
-                target: bookings.id,
-                set: changes,
-                setWhere: sql`excluded.version > ${bookings.version}`,
-              }),
-          ];
-        },
+        mirror: (db) => [mirrorBooking(db, view().booking)],
       },
       env.DB,
     ),
@@ -377,6 +364,25 @@ const D1_BOOKING_KEYS: (keyof D1BookingRow & keyof BookingRecord)[] = Object.key
 ) as (keyof D1BookingRow)[];
 
 /** The booking as D1 keeps it: the room's row without the tokens themselves. */
+/** A booking's message as D1 keeps it. */
+export function bookingMessageRow(bookingId: string, m: StoredMessage): D1MessageRow {
+  return { ...m, chatType: "booking", conversationId: bookingId, isRead: false };
+}
+
+/** Brings D1's copy of the booking row up to `record`, unless D1 already has a later version. */
+export function mirrorBooking(db: Database, record: BookingRecord) {
+  const row = toD1Booking(record);
+  const { id: _id, createdAt: _createdAt, ...changes } = row;
+  return db
+    .insert(bookings)
+    .values(row)
+    .onConflictDoUpdate({
+      target: bookings.id,
+      set: changes,
+      setWhere: sql`excluded.version > ${bookings.version}`,
+    });
+}
+
 function toD1Booking(record: BookingRecord): D1BookingRow {
   return Object.fromEntries(D1_BOOKING_KEYS.map((key) => [key, record[key]])) as D1BookingRow;
 }

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import type { Identity } from "../auth/jwt";
 import { getConfig } from "../config";
-import { recordedShard, recordShard } from "../db/shards";
+import { database } from "../db/client";
+import { messages as d1Messages } from "../db/schema";
+import { d1Shard, recordedShard, recordShard } from "../db/shards";
 import { FeedConsumer } from "../delivery/feed-consumer";
 import type { InboxWants } from "../delivery/items";
 import { inboxName, sioHubStub } from "../delivery/targets";
@@ -36,6 +38,7 @@ import { attachmentRef, UNUSED_ATTACHMENT_TTL_MS } from "./attachment-store";
 import type { Audience } from "./audience";
 import { type BookingRecord, holdsChatToken, partyId, partyOf, toPublicBooking } from "./booking-store";
 import { ChatCommands, type LiveAudience, type RoomReach } from "./commands";
+import { bookingMessageRow, mirrorBooking } from "./consumers";
 import { type Actor, Lifecycle, type Transition } from "./lifecycle";
 import type { Caller } from "./policy";
 import { Presence } from "./presence";
@@ -315,6 +318,29 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     if (!party) return null;
     const summary: ChatSummary = summaryFor(this.state.followers(), party);
     return { lastActivityAt: summary.lastActivityAt, json: JSON.stringify(summary) };
+  }
+
+  // ---- operations ----
+
+  /**
+   * Copies to D1 again what its copy set aside as a dead letter (`seq N`: a message; `event N`: the
+   * booking row), once an admin has fixed why D1 refused it. Idempotent, as every copy is.
+   */
+  async retryD1Copy(position: string): Promise<Result<null>> {
+    const booking = this.state.booking();
+    if (!booking) return fail("not_found", "No such booking");
+    const db = database(d1Shard(this.env, recordedShard(this.ctx.storage.kv)));
+    const seq = /^seq (\d+)$/.exec(position)?.[1];
+    const message = seq === undefined ? null : this.state.conversation.log.get(Number(seq));
+    if (message) {
+      await db.insert(d1Messages).values(bookingMessageRow(booking.id, message)).onConflictDoNothing();
+      return ok(null);
+    }
+    if (/^event \d+$/.test(position)) {
+      await mirrorBooking(db, booking);
+      return ok(null);
+    }
+    return fail("not_found", `Nothing at ${position} in this booking`);
   }
 
   // ---- data requests: export and erasure (src/data-requests/) ----

@@ -23,6 +23,8 @@ export type AuditAction =
   | "user.export"
   | "user.erase"
   | "erasure.read"
+  | "dead-letters.retry"
+  | "dead-letters.discard"
   // A party's report: the one entry whose actor (`adminId`) is not an admin.
   | "message.report";
 

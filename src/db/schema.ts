@@ -62,19 +62,28 @@ export const messages = sqliteTable(
  * failing on while it answers otherwise), set aside so that everything after it proceeds. Listed
  * for admins (`GET /chat/admin/dead-letters`) and counted on `/health`.
  */
-export const deadLetters = sqliteTable("dead_letters", {
-  id: integer("id").primaryKey(),
-  /** `booking:{id}` or `support:{providerId}`. */
-  source: text("source").notNull(),
-  /** `d1`, `inbox:{role}:{userId}` or `feed:{shard}/{shards}`. */
-  consumer: text("consumer").notNull(),
-  /** Where in the source: `seq 12`, `event 3`, `read 9`. */
-  position: text("position").notNull(),
-  error: text("error").notNull(),
-  /** What was refused, as JSON, for admins to inspect. */
-  payload: text("payload"),
-  createdAt: text("created_at").notNull(),
-});
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: integer("id").primaryKey(),
+    /** `booking:{id}` or `support:{providerId}`. */
+    source: text("source").notNull(),
+    /** `d1`, `inbox:{role}:{userId}` or `feed:{shard}/{shards}`. */
+    consumer: text("consumer").notNull(),
+    /** Where in the source: `seq 12`, `event 3`, `read 9`. */
+    position: text("position").notNull(),
+    error: text("error").notNull(),
+    /** What was refused, as JSON, for admins to inspect. */
+    payload: text("payload"),
+    createdAt: text("created_at").notNull(),
+    /** When an admin retried it successfully or discarded it; null while it is unresolved. */
+    resolvedAt: text("resolved_at"),
+    resolution: text("resolution").$type<"retried" | "discarded">(),
+    resolvedBy: text("resolved_by"),
+  },
+  // `/health` asks whether any is unresolved, without reading the resolved ones.
+  (t) => [index("dead_letters_unresolved").on(t.id).where(sql`resolved_at IS NULL`)],
+);
 
 /**
  * Every time an admin looks at users' conversations: joining a booking, reading its history, a

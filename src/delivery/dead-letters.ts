@@ -1,4 +1,4 @@
-import { count, desc } from "drizzle-orm";
+import { and, count, desc, eq, isNull } from "drizzle-orm";
 import { database } from "../db/client";
 import { deadLetters } from "../db/schema";
 import { describeError } from "../log";
@@ -38,11 +38,35 @@ export function listDeadLetters(d1: D1Database, limit = 100) {
 /** `/health` counts dead letters up to this many, so a flood of them never makes it scan a table. */
 export const DEAD_LETTERS_COUNTED = 1000;
 
-/** How many dead letters there are, up to DEAD_LETTERS_COUNTED. */
+/** How many dead letters are unresolved, up to DEAD_LETTERS_COUNTED. */
 export function countDeadLettersQuery(d1: D1Database) {
   const db = database(d1);
-  const some = db.select({ id: deadLetters.id }).from(deadLetters).limit(DEAD_LETTERS_COUNTED).as("some");
+  const some = db
+    .select({ id: deadLetters.id })
+    .from(deadLetters)
+    .where(isNull(deadLetters.resolvedAt))
+    .limit(DEAD_LETTERS_COUNTED)
+    .as("some");
   return db.select({ n: count() }).from(some);
+}
+
+export function getDeadLetter(d1: D1Database, id: number) {
+  return database(d1).select().from(deadLetters).where(eq(deadLetters.id, id)).get();
+}
+
+/** Marks a dead letter resolved (retried or discarded) by `adminId`, unless it already was. */
+export async function resolveDeadLetter(
+  d1: D1Database,
+  id: number,
+  resolution: "retried" | "discarded",
+  adminId: string,
+): Promise<boolean> {
+  const result = await database(d1)
+    .update(deadLetters)
+    .set({ resolvedAt: new Date().toISOString(), resolution, resolvedBy: adminId })
+    .where(and(eq(deadLetters.id, id), isNull(deadLetters.resolvedAt)))
+    .run();
+  return (result.meta.changes ?? 0) > 0;
 }
 
 export async function countDeadLetters(d1: D1Database): Promise<number> {

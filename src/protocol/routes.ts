@@ -41,6 +41,8 @@ export const SupportMessageResponse = z.object({ message: SupportMessage });
 export const DevTokenResponse = z.object({ token: z.string() });
 export const HealthResponse = z.object({
   ok: z.boolean(),
+  /** `degraded` while a dead letter is unresolved (the service runs; something needs an admin). */
+  status: z.enum(["ok", "degraded", "misconfigured"]),
   problems: z.array(z.string()),
   /** Only for a caller with an admin JWT: items consumers set aside; null when D1 could not be read. */
   deadLetters: z.optional(z.nullable(Count)),
@@ -50,20 +52,22 @@ export const AdminAuditResponse = z.object({
     z.object({ id: z.int(), adminId: z.string(), action: z.string(), target: z.string(), at: z.string() }),
   ),
 });
-export const DeadLettersResponse = z.object({
-  deadLetters: z.array(
-    z.object({
-      id: z.int(),
-      source: z.string(),
-      consumer: z.string(),
-      position: z.string(),
-      error: z.string(),
-      /** What was refused, as JSON text. */
-      payload: z.nullable(z.string()),
-      createdAt: z.string(),
-    }),
-  ),
+export const DeadLetterEntry = z.object({
+  id: z.int(),
+  source: z.string(),
+  consumer: z.string(),
+  position: z.string(),
+  error: z.string(),
+  /** What was refused, as JSON text. */
+  payload: z.nullable(z.string()),
+  createdAt: z.string(),
+  /** When an admin retried (successfully) or discarded it, and who; null while unresolved. */
+  resolvedAt: z.nullable(z.string()),
+  resolution: z.nullable(z.enum(["retried", "discarded"])),
+  resolvedBy: z.nullable(z.string()),
 });
+export const DeadLettersResponse = z.object({ deadLetters: z.array(DeadLetterEntry) });
+export const DeadLetterResponse = z.object({ deadLetter: DeadLetterEntry });
 const JsonObject = z.record(z.string(), z.unknown());
 
 /** Errors a route may answer with, by status, beyond 400 invalid_request and 401 unauthorized. */
@@ -427,6 +431,29 @@ export const httpRoutes = {
     status: 200,
     response: ErasureResponse,
     errors: { 404: "No such erasure" },
+  },
+  retryDeadLetter: {
+    method: "POST",
+    path: "/chat/admin/dead-letters/{id}/retry",
+    summary:
+      "Copy a D1 dead letter to D1 again, once what made D1 refuse it is fixed; resolved when it succeeds (admins). Audited",
+    auth: "admin",
+    status: 200,
+    response: DeadLetterResponse,
+    errors: {
+      404: "No such dead letter",
+      409: "Already resolved, or not a D1 copy (only those can be retried; discard the others) (`invalid_transition`)",
+      503: "D1 refused it again, or the audit trail cannot be written (`unavailable`)",
+    },
+  },
+  discardDeadLetter: {
+    method: "POST",
+    path: "/chat/admin/dead-letters/{id}/discard",
+    summary: "Mark a dead letter resolved without retrying it (admins). Audited",
+    auth: "admin",
+    status: 200,
+    response: DeadLetterResponse,
+    errors: { 404: "No such dead letter", 409: "Already resolved (`invalid_transition`)" },
   },
   supportThreads: {
     method: "GET",

@@ -3,7 +3,6 @@ import { listAdminAccess, recordAdminAccess } from "../db/admin-audit";
 import { listBookings } from "../db/admin-bookings";
 import { listMessages } from "../db/admin-messages";
 import { d1Shards } from "../db/shards";
-import { listDeadLetters } from "../delivery/dead-letters";
 import { retentionCutoff } from "../retention/cutoff";
 import type { RouteHandlers } from "./serve";
 
@@ -13,10 +12,6 @@ export const adminHandlers = {
     const shards = getConfig(c.env).adminFeedShards;
     const sockets = Array.from({ length: shards }, (_, shard) => `/admin/ws?shard=${shard}`);
     return { body: { shards, sockets } };
-  },
-  deadLetters: async (c, { identity }) => {
-    await recordAdminAccess(c.env.DB, identity.userId, "dead-letters.read", "all");
-    return Response.json({ deadLetters: await listDeadLetters(c.env.DB) });
   },
   adminAudit: async (c, { identity, query }) => {
     await recordAdminAccess(c.env.DB, identity.userId, "audit.read", query.adminId ?? "all");

@@ -33,10 +33,9 @@ export const metaHandlers = {
       problems.push("D1 is unreachable");
     }
     const details = (await callerIsAdmin(c)) ? { deadLetters } : {};
-    return Response.json(
-      { ok: problems.length === 0, problems, ...details },
-      { status: problems.length === 0 ? 200 : 503 },
-    );
+    const ok = problems.length === 0;
+    const status = !ok ? "misconfigured" : deadLetters ? "degraded" : "ok";
+    return Response.json({ ok, status, problems, ...details }, { status: ok ? 200 : 503 });
   },
   openApi: () => ({ body: openApiDocument() }),
 } satisfies Partial<RouteHandlers>;

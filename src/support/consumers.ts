@@ -105,7 +105,8 @@ export function supportConsumers(setup: Setup): Consumer[] {
   ];
 }
 
-function toSupportRow(providerId: string, m: StoredMessage): D1MessageRow {
+/** A support message as D1 keeps it. */
+export function toSupportRow(providerId: string, m: StoredMessage): D1MessageRow {
   return {
     ...m,
     chatType: "admin",

@@ -6,6 +6,8 @@ import { contentError } from "../conversation/content";
 import { Conversation } from "../conversation/conversation";
 import type { StoredMessage } from "../conversation/message-log";
 import { ObjectStorage } from "../conversation/object-storage";
+import { database } from "../db/client";
+import { messages as d1Messages } from "../db/schema";
 import { d1Shard, recordedShard, recordShard } from "../db/shards";
 import { FeedConsumer } from "../delivery/feed-consumer";
 import { ReceiverGates } from "../delivery/gates";
@@ -25,7 +27,7 @@ import { toNdjson } from "../retention/archive-format";
 import { HubSet } from "../socket-io/hub-set";
 import { durableDatabase } from "../storage/durable-db";
 import { transaction } from "../storage/transaction";
-import { supportConsumers } from "./consumers";
+import { supportConsumers, toSupportRow } from "./consumers";
 import migrations from "./migrations/migrations.js";
 import { presentSupportMessage } from "./present";
 import * as schema from "./schema";
@@ -178,6 +180,17 @@ export class SupportThread extends DurableObject<Env> {
       messages: messages.length,
       nextAfter: last && last.seq < log.lastSeq() ? last.seq : null,
     };
+  }
+
+  /** Copies message `seq N` to D1 again (a dead letter an admin retries); idempotent. */
+  async retryD1Copy(position: string): Promise<Result<null>> {
+    const providerId = this.providerId();
+    const seq = /^seq (\d+)$/.exec(position)?.[1];
+    const message = providerId && seq !== undefined ? this.conversation.log.get(Number(seq)) : null;
+    if (!providerId || !message) return fail("not_found", `Nothing at ${position} in this thread`);
+    const db = database(d1Shard(this.env, recordedShard(this.ctx.storage.kv)));
+    await db.insert(d1Messages).values(toSupportRow(providerId, message)).onConflictDoNothing();
+    return ok(null);
   }
 
   /** Erases what `userId` (the provider, or an admin) wrote in this thread; repeating it erases nothing twice. */
