@@ -64,6 +64,10 @@ export const ConfigSchema = z.object({
   NOTIFY_WEBHOOK_URL: Optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
   NOTIFY_WEBHOOK_SECRET: Optional.pipe(Secret.optional()),
   NOTIFY_COALESCE_SECONDS: limit(60),
+  // The secret being replaced, still accepted (or also signed with) while a rotation goes on.
+  JWT_SECRET_PREVIOUS: Optional.pipe(Secret.optional()),
+  PAYMENT_WEBHOOK_SECRET_PREVIOUS: Optional.pipe(Secret.optional()),
+  NOTIFY_WEBHOOK_SECRET_PREVIOUS: Optional.pipe(Secret.optional()),
   D1_RETENTION_DAYS: optionalCount(),
   DATA_JURISDICTION: Optional.pipe(z.enum(["eu"]).optional()),
 });
@@ -151,14 +155,18 @@ export type Config = {
   /** Where every Durable Object lives (`jurisdiction("eu")`), or null: anywhere. */
   jurisdiction: "eu" | null;
   /** Where notifications for users with no live socket go (signed with `secret`), or null: off. */
-  notify: { url: string; secret: string; coalesceMs: number } | null;
+  notify: { url: string; secret: string; previousSecret?: string; coalesceMs: number } | null;
   environment: string;
   jwtSecret: string | undefined;
+  /** Accepted as well as jwtSecret while it is being rotated out. */
+  jwtSecretPrevious: string | undefined;
   jwksUrl: string | undefined;
   jwtIssuer: string | undefined;
   jwtAudience: string | undefined;
   chatTokenSecret: string;
   paymentWebhookSecret: string;
+  /** Accepted as well while the payment provider rotates its secret. */
+  paymentWebhookSecretPrevious: string | undefined;
 };
 
 const cache = new WeakMap<object, Config>();
@@ -198,6 +206,9 @@ function checkConfig(env: Env): { config: Config } | { problems: string[] } {
     CHAT_TOKEN_SECRET: c.CHAT_TOKEN_SECRET,
     PAYMENT_WEBHOOK_SECRET: c.PAYMENT_WEBHOOK_SECRET,
     NOTIFY_WEBHOOK_SECRET: c.NOTIFY_WEBHOOK_SECRET,
+    JWT_SECRET_PREVIOUS: c.JWT_SECRET_PREVIOUS,
+    PAYMENT_WEBHOOK_SECRET_PREVIOUS: c.PAYMENT_WEBHOOK_SECRET_PREVIOUS,
+    NOTIFY_WEBHOOK_SECRET_PREVIOUS: c.NOTIFY_WEBHOOK_SECRET_PREVIOUS,
   };
   if (c.ENVIRONMENT !== "development") {
     for (const [name, value] of Object.entries(secrets)) {
@@ -266,15 +277,18 @@ function toConfig(c: z.infer<typeof ConfigSchema>): Config {
         ? {
             url: c.NOTIFY_WEBHOOK_URL,
             secret: c.NOTIFY_WEBHOOK_SECRET,
+            ...(c.NOTIFY_WEBHOOK_SECRET_PREVIOUS ? { previousSecret: c.NOTIFY_WEBHOOK_SECRET_PREVIOUS } : {}),
             coalesceMs: c.NOTIFY_COALESCE_SECONDS * 1000,
           }
         : null,
     environment: c.ENVIRONMENT,
     jwtSecret: c.JWT_SECRET,
+    jwtSecretPrevious: c.JWT_SECRET_PREVIOUS,
     jwksUrl: c.JWT_JWKS_URL,
     jwtIssuer: c.JWT_ISSUER,
     jwtAudience: c.JWT_AUDIENCE,
     chatTokenSecret: c.CHAT_TOKEN_SECRET,
     paymentWebhookSecret: c.PAYMENT_WEBHOOK_SECRET,
+    paymentWebhookSecretPrevious: c.PAYMENT_WEBHOOK_SECRET_PREVIOUS,
   };
 }

@@ -219,7 +219,11 @@ describe("what /health tells", () => {
     expect(outsider.status).toBe(200);
     expect(outsider.body).toEqual({ ok: true, status: "ok", problems: [] });
     const customer = await signUserJwt("someone", "customer");
-    expect((await api("GET", "/health", { jwt: customer })).body).toEqual({ ok: true, status: "ok", problems: [] });
+    expect((await api("GET", "/health", { jwt: customer })).body).toEqual({
+      ok: true,
+      status: "ok",
+      problems: [],
+    });
     const admin = await newAdmin();
     const inside = await api("GET", "/health", { jwt: admin.jwt });
     expect(inside.body).toMatchObject({ ok: true, problems: [], deadLetters: expect.any(Number) });

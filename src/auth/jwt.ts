@@ -1,4 +1,10 @@
-import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from "jose";
+import {
+  createRemoteJWKSet,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  errors as joseErrors,
+  jwtVerify,
+} from "jose";
 import { z } from "zod";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
@@ -78,6 +84,23 @@ function isWellFormedToken(token: string): boolean {
 }
 
 /**
+ * HS256 under JWT_SECRET, or under JWT_SECRET_PREVIOUS while a rotation goes on (tokens the
+ * identity service signed before it switched stay valid until they expire).
+ */
+async function verifyHmac(token: string, config: Config, options: JWTVerifyOptions) {
+  const verify = async (secret: string) =>
+    jwtVerify(token, await hmacKey(secret), { ...options, algorithms: HMAC_ALGORITHMS });
+  try {
+    return await verify(config.jwtSecret ?? "");
+  } catch (error) {
+    // Only a bad signature is worth a second try: an expired or malformed token is that under any key.
+    if (!config.jwtSecretPrevious || !(error instanceof joseErrors.JWSSignatureVerificationFailed))
+      throw error;
+    return verify(config.jwtSecretPrevious);
+  }
+}
+
+/**
  * Verifies a user JWT: at most MAX_JWT_CHARS of canonical base64url, pinned algorithms, `exp`
  * required, no `iat` in the future, `iss`/`aud` when configured, a known role.
  */
@@ -91,10 +114,7 @@ export async function verifyUserJwt(token: string, config: Config): Promise<Iden
   try {
     const { payload } = config.jwksUrl
       ? await jwtVerify(token, remoteKeys(config.jwksUrl), { ...options, algorithms: JWKS_ALGORITHMS })
-      : await jwtVerify(token, await hmacKey(config.jwtSecret ?? ""), {
-          ...options,
-          algorithms: HMAC_ALGORITHMS,
-        });
+      : await verifyHmac(token, config, options);
     const claims = Claims.safeParse(payload);
     if (!claims.success) throw new InvalidJwtError("token claims are invalid");
     if (claims.data.iat !== undefined && claims.data.iat > Date.now() / 1000 + IAT_SKEW_SECONDS) {

@@ -16,7 +16,7 @@ const LOOK_BACK = 50;
 export type NotifyOptions = {
   who: { userId: string; role: PartyRole };
   bookingId: string;
-  target: { url: string; secret: string };
+  target: { url: string; secret: string; previousSecret?: string };
   /** At most one notification per this many ms; what comes meanwhile folds into the next. */
   coalesceMs: number;
   view: () => RoomFollowers;

@@ -4,14 +4,19 @@ import type { Notification } from "../protocol";
 /** A webhook call that has not answered by then failed; the consumer retries it with backoff. */
 const WEBHOOK_TIMEOUT_MS = 5_000;
 
-/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as the payment webhook is signed. */
-export function signature(secret: string, body: string, unixSeconds: number): string {
-  return `t=${unixSeconds},v1=${hmacSha256(secret, `${unixSeconds}.${body}`).toString("hex")}`;
+/**
+ * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as the payment webhook is signed; while
+ * NOTIFY_WEBHOOK_SECRET_PREVIOUS is set, a second `v1` under it, so a receiver still on the old
+ * secret keeps verifying during a rotation.
+ */
+export function signature(secret: string, body: string, unixSeconds: number, previous?: string): string {
+  const v1 = (key: string) => `v1=${hmacSha256(key, `${unixSeconds}.${body}`).toString("hex")}`;
+  return [`t=${unixSeconds}`, v1(secret), ...(previous ? [v1(previous)] : [])].join(",");
 }
 
 /** POSTs one notification, signed; throws unless the receiver answers 2xx. */
 export async function postNotification(
-  target: { url: string; secret: string },
+  target: { url: string; secret: string; previousSecret?: string },
   notification: Notification,
 ): Promise<void> {
   const body = JSON.stringify(notification);
@@ -20,7 +25,7 @@ export async function postNotification(
     method: "POST",
     headers: {
       "Content-Type": "application/json",
-      "X-Signature": signature(target.secret, body, t),
+      "X-Signature": signature(target.secret, body, t, target.previousSecret),
       "User-Agent": "spana-chat-notify/1",
     },
     body,

@@ -19,7 +19,7 @@ const MAX_SIGNATURE_PARTS = 5;
  * PAYMENT_WEBHOOK_SECRET. The time is signed with the body, so it cannot be moved; several `v1`
  * entries may be sent while the provider rotates its secret.
  */
-function signatureIsValid(header: string, rawBody: string, secret: string, now: number): boolean {
+function signatureIsValid(header: string, rawBody: string, secrets: string[], now: number): boolean {
   const parts = header.split(",", MAX_SIGNATURE_PARTS + 1).map((part) => part.trim().split("="));
   // A rotation needs two or three entries; a header with more is refused before any is compared.
   if (parts.length > MAX_SIGNATURE_PARTS) return false;
@@ -27,9 +27,12 @@ function signatureIsValid(header: string, rawBody: string, secret: string, now: 
   const signatures = parts.filter(([key]) => key === "v1").map(([, value]) => value?.toLowerCase() ?? "");
   if (!t || !/^\d{1,12}$/.test(t) || signatures.length === 0) return false;
   if (Math.abs(now - Number(t)) > SIGNATURE_TOLERANCE_SECONDS) return false;
-  const expected = hmacSha256(secret, `${t}.${rawBody}`).toString("hex");
-  // Every candidate is compared, so the time taken does not tell which one matched.
-  return signatures.map((candidate) => timingSafeEqualStrings(candidate, expected)).some(Boolean);
+  // Under PAYMENT_WEBHOOK_SECRET, or its predecessor while we rotate ours (PAYMENT_WEBHOOK_SECRET_PREVIOUS).
+  const expected = secrets.map((secret) => hmacSha256(secret, `${t}.${rawBody}`).toString("hex"));
+  // Every pair is compared, so the time taken does not tell which one matched.
+  return signatures
+    .flatMap((candidate) => expected.map((e) => timingSafeEqualStrings(candidate, e)))
+    .some(Boolean);
 }
 
 /**
@@ -42,7 +45,11 @@ export const confirmPayment: RouteHandlers["confirmPayment"] = async (c, { param
   let actor: Actor;
   if (signature !== undefined) {
     const now = Math.floor(Date.now() / 1000);
-    if (!signatureIsValid(signature, await rawBody(), getConfig(c.env).paymentWebhookSecret, now)) {
+    const config = getConfig(c.env);
+    const secrets = [config.paymentWebhookSecret, config.paymentWebhookSecretPrevious].filter(
+      (s): s is string => s !== undefined,
+    );
+    if (!signatureIsValid(signature, await rawBody(), secrets, now)) {
       throw new ApiError(
         "invalid_signature",
         "The payment signature does not match the body, or is older than five minutes",
