@@ -102,6 +102,15 @@ const consoleErrors = [];
 const expectedErrors = new Map();
 
 /** Opens the page in a fresh context (its own session storage). */
+/** A phone screen must not scroll sideways: nothing may be wider than the viewport. */
+async function expectNoSidewaysScroll(page, screen) {
+  const { scrollWidth, width } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+  }));
+  if (scrollWidth > width) throw new Error(`${screen} is ${scrollWidth} px wide on a ${width} px phone`);
+}
+
 async function openPage(label, viewport = { width: 1100, height: 760 }, { quiet = false } = {}) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
@@ -570,9 +579,13 @@ async function main() {
 
   await step("on a phone with five bookings the composer is on screen", async () => {
     await bookThroughApi(names.customer, `other-${suffix}`, 4);
+    const signInScreen = await openPage("phone sign-in", { width: 390, height: 844 });
+    await expectNoSidewaysScroll(signInScreen, "the sign-in screen");
+    await signInScreen.context().close();
     phone = await signIn("customer", names.customer, { width: 390, height: 844 });
     await expectText(phone.getByTestId("booking-item"), "", "the phone lists the bookings");
     await phone.waitForFunction(() => document.querySelectorAll('[data-testid="booking-item"]').length === 5);
+    await expectNoSidewaysScroll(phone, "the list of bookings");
     await phone.locator(`[data-booking-id="${bookingId}"]`).click();
     await expectText(phone.getByTestId("chat-state"), "Live", "the phone's chat is live");
     await phone.getByTestId("message-input").and(phone.locator(":enabled")).waitFor({ timeout: STEP_MS });
