@@ -320,7 +320,13 @@ async function main() {
     const item = customer.getByTestId("booking-item").first();
     await item.waitFor({ timeout: STEP_MS });
     bookingId = await item.getAttribute("data-booking-id");
-    await expectText(customer.getByTestId("booking-id"), bookingId, "the full booking id in the list");
+    await expectText(customer.getByTestId("booking-party"), names.provider, "the list names the provider");
+    await expectText(
+      customer.getByTestId("chat-title"),
+      `Chat with ${names.provider}`,
+      "the chat names the provider",
+    );
+    await customer.getByTestId("cancel-button").waitFor({ state: "visible", timeout: STEP_MS });
     await expectText(
       customer.getByTestId("chat-state"),
       "Waiting for payment",
@@ -359,8 +365,15 @@ async function main() {
     provider = await signIn("service_provider", names.provider);
     const item = provider.locator(`[data-booking-id="${bookingId}"]`);
     await item.waitFor({ timeout: STEP_MS });
+    await expectText(
+      item.getByTestId("booking-party"),
+      names.customer,
+      "the provider's list names the customer",
+    );
     await item.click();
+    await provider.getByTestId("decline-button").waitFor({ state: "visible", timeout: STEP_MS });
     await provider.getByTestId("accept-button").click();
+    await expectHidden(provider.getByTestId("decline-button"), "no Decline once accepted");
     await expectText(provider.getByTestId("chat-state"), "Live", "the provider's chat is live");
     await expectText(customer.getByTestId("chat-state"), "Live", "the customer's chat is live");
     await expectText(admin.getByTestId("feed-item"), "accepted", "the feed shows the acceptance");
@@ -618,6 +631,8 @@ async function main() {
   await admin.screenshot({ path: `${SHOTS}/admin.png`, fullPage: true });
 
   await step("admin completes the job; every screen shows the chat closed, with no steps left", async () => {
+    // Closing a chat for good is asked about first.
+    answerNextPrompt(admin);
     await admin.getByTestId("admin-complete-button").click();
     for (const [who, page] of [
       ["customer", customer],

@@ -6,7 +6,7 @@ import type { Booking } from "../src/protocol";
 import { resetChatState, setFrozen, setLive } from "./chat-state";
 import { $, describe, el, notice, time } from "./dom";
 import { ChatFiles } from "./files";
-import { type Entry, renderBookings } from "./list";
+import { type Entry, otherParty, renderBookings } from "./list";
 import { MessageList } from "./messages";
 import * as moderation from "./moderation";
 import { forgetSession, type Role, restoreSession, type Session, signIn } from "./session";
@@ -108,6 +108,7 @@ async function refreshBookings(): Promise<void> {
 function showList(): void {
   renderBookings($("bookings"), summaries.values(), {
     admin: session?.role === "admin",
+    me: session?.userId ?? "",
     selected: openBookingId,
     open: (bookingId) => void openChat(bookingId),
   });
@@ -121,6 +122,8 @@ function showSteps(b: Booking): void {
     if (button) button.hidden = !visible;
   };
   show("provider-actions", "accept", steps.accept);
+  show("provider-actions", "decline", steps.accept);
+  show("customer-actions", "cancel", !isClosed(b));
   show("provider-actions", "start", steps.start);
   show("provider-actions", "complete", steps.complete);
   show("admin-actions", "payment", !isClosed(b) && b.paymentStatus !== "paid_to_escrow");
@@ -149,16 +152,21 @@ async function openChat(bookingId: string): Promise<void> {
   document.body.classList.add("chat-open");
   showList();
   $<HTMLInputElement>("admin-booking").value = bookingId;
-  $("chat-title").textContent = `Booking ${bookingId}`;
+  $("chat-title").textContent = "Chat";
   $("copy-id").hidden = false;
   $("presence").hidden = true;
   $("typing").hidden = true;
   $("provider-actions").hidden = role !== "service_provider";
+  $("customer-actions").hidden = role !== "customer";
   $("admin-chat-actions").hidden = role !== "admin";
   try {
     const { booking } = await client.api.getBooking({ params: { id: bookingId } });
     if (stale()) return;
     const state = stateOf(booking);
+    $("chat-title").textContent =
+      role === "admin"
+        ? `${booking.customerId} → ${booking.providerId}`
+        : `Chat with ${otherParty(booking, userId) ?? "the other party"}`;
     showSteps(booking);
     setFrozen(booking.chatFrozenAt);
     setLive(false, state.label, state.kind);
@@ -278,21 +286,30 @@ function adminTarget(): string | null {
 const STEP_ROUTES = {
   payment: "confirmPayment",
   accept: "acceptBooking",
+  decline: "declineBooking",
   start: "startJob",
   complete: "completeJob",
   cancel: "cancelBooking",
 } as const;
 type Step = keyof typeof STEP_ROUTES;
 
+/** Steps that close the chat for good, asked about first. */
+const FINAL: Partial<Record<Step, string>> = {
+  decline: "Decline this booking? The chat closes for good.",
+  complete: "Mark the job completed? The chat closes for good.",
+  cancel: "Cancel this booking? The chat closes for good.",
+};
+
 async function act(step: Step, bookingId: string): Promise<void> {
   if (!session) return;
+  const question = FINAL[step];
+  if (question && !confirm(question)) return;
   try {
     await session.client.api[STEP_ROUTES[step]]({ params: { id: bookingId } });
     notice(null);
     await refreshBookings();
     // A closing step is shown by the chat's own socket; everything else reloads the pane.
-    if (bookingId === openBookingId && ((step !== "complete" && step !== "cancel") || !chat))
-      await openChat(bookingId);
+    if (bookingId === openBookingId && (!FINAL[step] || !chat)) await openChat(bookingId);
   } catch (error) {
     notice(describe(error));
   }
@@ -380,10 +397,12 @@ $("admin-chat-actions").addEventListener("click", async (event) => {
   if (booking && bookingId === openBookingId) setFrozen(booking.chatFrozenAt);
 });
 
-$("provider-actions").addEventListener("click", (event) => {
-  const action = (event.target as HTMLElement).dataset.action as Step | undefined;
-  if (action && openBookingId) void act(action, openBookingId);
-});
+for (const container of ["provider-actions", "customer-actions"]) {
+  $(container).addEventListener("click", (event) => {
+    const action = (event.target as HTMLElement).dataset.action as Step | undefined;
+    if (action && openBookingId) void act(action, openBookingId);
+  });
+}
 
 $("admin-actions").addEventListener("click", (event) => {
   const action = (event.target as HTMLElement).dataset.action;
@@ -395,7 +414,18 @@ $("admin-actions").addEventListener("click", (event) => {
 });
 
 $("copy-id").addEventListener("click", () => {
-  if (openBookingId) void navigator.clipboard?.writeText(openBookingId).catch(() => {});
+  if (!openBookingId) return;
+  const button = $("copy-id");
+  const said = (text: string) => {
+    button.textContent = text;
+    setTimeout(() => {
+      button.textContent = "Copy id";
+    }, 1_500);
+  };
+  (navigator.clipboard?.writeText(openBookingId) ?? Promise.reject(new Error("no clipboard"))).then(
+    () => said("Copied"),
+    () => said(openBookingId ?? ""),
+  );
 });
 
 $("back").addEventListener("click", closeChat);

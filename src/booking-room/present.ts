@@ -97,6 +97,8 @@ export function summaryFor(view: RoomView, party: PartyRole): ChatSummary {
   const lastActivityAt = last && last.createdAt > booking.updatedAt ? last.createdAt : booking.updatedAt;
   return {
     bookingId: booking.id,
+    customerId: booking.customerId,
+    providerId: booking.providerId,
     status: booking.status,
     chatActive: booking.chatActive,
     lastMessage: last ? messageFor(view, party, last) : null,

@@ -71,6 +71,9 @@ export type AcceptResponse = z.infer<typeof AcceptResponse>;
 /** One of the caller's chats, as `GET /chat/my-chats` lists them. */
 export const ChatSummary = z.object({
   bookingId: EntityId,
+  /** The two parties, so an app can name the other one (absent in chats stored before they were added). */
+  customerId: z.optional(EntityId),
+  providerId: z.optional(EntityId),
   status: BookingStatus,
   chatActive: z.boolean(),
   lastMessage: z.nullable(Message),
