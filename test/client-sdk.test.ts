@@ -38,6 +38,35 @@ function appView(chat: ReturnType<ReturnType<typeof clientFor>["booking"]>) {
 }
 
 describe("the client SDK against the real service", () => {
+  it("tells the app its connection's status, for a reconnecting line and what is waiting to be sent", async () => {
+    const s = await activeChat();
+    const customer = clientFor(s.customer).booking(s.bookingId);
+    const statuses: string[] = [];
+    customer.on("status", (status) => statuses.push(status));
+    expect(customer.status).toBe("idle");
+    await customer.connect();
+    expect(customer.status).toBe("open");
+    await evictDurableObject(bookingRoom(env, s.bookingId), { webSockets: "close" });
+    await vi.waitUntil(() => statuses.includes("offline"));
+    const queued = customer.send("written while away");
+    expect(customer.waiting).toBeGreaterThanOrEqual(1);
+    await queued;
+    expect(customer.waiting).toBe(0);
+    await vi.waitUntil(() => customer.status === "open", { timeout: 10_000 });
+    expect(statuses.slice(0, 2)).toEqual(["connecting", "open"]);
+    expect(statuses.slice(2)).toContain("offline");
+    customer.close();
+    expect(statuses.at(-1)).toBe("stopped");
+
+    const inbox = clientFor(s.customer).inbox();
+    const inboxStatuses: string[] = [];
+    inbox.on("status", (status) => inboxStatuses.push(status));
+    await inbox.ready;
+    await vi.waitUntil(() => inbox.status === "open");
+    inbox.close();
+    expect(inboxStatuses.at(-1)).toBe("stopped");
+  });
+
   it("loses and duplicates nothing when the server drops the socket mid-conversation", async () => {
     const s = await activeChat();
     const customer = clientFor(s.customer).booking(s.bookingId);

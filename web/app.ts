@@ -198,6 +198,15 @@ async function openChat(bookingId: string): Promise<void> {
     resumed.on("message-hidden", ({ seq }) => messages.hide(seq));
     followFreezes(resumed, bookingId, stale);
     resumed.on("chatroom-ready", () => setLive(true, "Live", "live"));
+    // Lost and reconnecting: say so, with what is waiting to be sent; a rejoin brings "Live" back.
+    resumed.on("status", (status) => {
+      if (stale() || (status !== "offline" && status !== "connecting") || !connected) return;
+      const waiting = resumed.waiting;
+      setLive(false, waiting > 0 ? `Offline, ${waiting} waiting` : "Reconnecting…", "waiting");
+    });
+    resumed.on("booking-joined", ({ chatActive }) => {
+      if (!stale() && connected && chatActive) setLive(true, "Live", "live");
+    });
     resumed.on("presence", ({ online }) => showPresence(online));
     resumed.on("typing", ({ userId: typist, isTyping }) => showTyping(typist, isTyping));
     resumed.on("chat-terminated", ({ message }) => {
@@ -206,7 +215,9 @@ async function openChat(bookingId: string): Promise<void> {
         () => !stale() && showClosed(message, null),
       );
     });
+    let connected = false;
     const joined = await resumed.connect();
+    connected = true;
     if (stale()) return resumed.close();
     setLive(joined.chatActive, state.label, state.kind);
     const lastFromOther = page.messages.filter((m) => m.senderId !== userId).at(-1);

@@ -21,6 +21,7 @@ import {
 } from "./http";
 import { LiveState } from "./live-state";
 import { randomId } from "./random-id";
+import { type ChatStatus, StatusWatch } from "./status";
 import type { OpenSocket } from "./transport";
 
 /**
@@ -57,6 +58,7 @@ export type BookingChatOptions = {
 export class BookingChat {
   private readonly events = new Emitter();
   private readonly pending = new Map<string, PendingSend>();
+  private readonly watch = new StatusWatch();
   /** The pending sends out on the current connection. */
   private readonly inFlight = new Set<string>();
   private readonly connection: Connection;
@@ -79,7 +81,10 @@ export class BookingChat {
       heartbeat: options.heartbeat,
       onOpen: (send) => this.join(send),
       onFrame: (frame) => this.receive(frame),
-      onStatus: (status) => this.status(status),
+      onStatus: (status) => {
+        this.watch.set(status);
+        this.statusChanged(status);
+      },
     });
   }
 
@@ -104,9 +109,28 @@ export class BookingChat {
     return joined;
   }
 
-  /** Typed events: `booking-chat` arrives exactly once per message, in seq order. */
-  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void {
-    return this.events.on(event, handler);
+  /** Where the connection is (see ChatStatus); `on("status")` hears every change. */
+  get status(): ChatStatus {
+    return this.watch.current;
+  }
+
+  /** Messages sent and not yet stored: what a "sending" or "Offline, N waiting" line shows. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Typed events: `booking-chat` arrives exactly once per message, in seq order; `status`, the
+   * connection's status, for a "Reconnecting..." line.
+   */
+  on(event: "status", handler: (status: ChatStatus) => void): () => void;
+  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void;
+  on(event: string, handler: (data: never) => void): () => void {
+    if (event === "status") return this.watch.on(handler as (status: ChatStatus) => void);
+    return this.events.on(
+      event as ServerEventName,
+      handler as (data: ServerEventPayload<ServerEventName>) => void,
+    );
   }
 
   /**
@@ -242,7 +266,7 @@ export class BookingChat {
     this.connection.send(this.joinFrame());
   }
 
-  private status(status: ConnectionStatus): void {
+  private statusChanged(status: ConnectionStatus): void {
     if (status !== "open") {
       this.joined = false;
       this.inFlight.clear();

@@ -15,6 +15,7 @@ import {
   request,
 } from "./http";
 import { randomId } from "./random-id";
+import { type ChatStatus, StatusWatch } from "./status";
 import { NoWebSocketError, type OpenSocket } from "./transport";
 
 export type FeedOptions = {
@@ -27,6 +28,7 @@ export type FeedOptions = {
 /** An app-wide subscription: the user's inbox (`/me/ws`) or the admins' feed (`/admin/ws`). */
 export class Feed {
   protected readonly connection: Connection;
+  private readonly watch = new StatusWatch();
   /** Resolves once the socket has opened the first time. */
   readonly ready: Promise<void>;
 
@@ -45,6 +47,7 @@ export class Feed {
         this.opened(send);
       },
       onFrame: (frame) => this.receive(frame),
+      onStatus: (status) => this.watch.set(status),
     });
   }
 
@@ -53,8 +56,19 @@ export class Feed {
     return this;
   }
 
-  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void {
-    return this.events.on(event, handler);
+  /** Where the connection is (see ChatStatus); `on("status")` hears every change. */
+  get status(): ChatStatus {
+    return this.watch.current;
+  }
+
+  on(event: "status", handler: (status: ChatStatus) => void): () => void;
+  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void;
+  on(event: string, handler: (data: never) => void): () => void {
+    if (event === "status") return this.watch.on(handler as (status: ChatStatus) => void);
+    return this.events.on(
+      event as ServerEventName,
+      handler as (data: ServerEventPayload<ServerEventName>) => void,
+    );
   }
 
   close(): void {

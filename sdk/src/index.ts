@@ -17,6 +17,7 @@ export { BookingChat } from "./booking-chat";
 export { type ChatClient, type ChatClientOptions, createChatClient } from "./client";
 export { AdminFeed, Feed, Inbox } from "./feeds";
 export { ChatClientError, type FileBody } from "./http";
+export type { ChatStatus } from "./status";
 export {
   NO_WEBSOCKET_MESSAGE,
   NoWebSocketError,
