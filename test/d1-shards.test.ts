@@ -117,6 +117,36 @@ describe("D1 shards", () => {
     expect(cancelled.rows).toEqual([]);
   });
 
+  it("does not show on a later page a booking created after the first, in a shard the first page took nothing from", async () => {
+    const admin = (await activeChat()).admin;
+    const provider = `provider-${crypto.randomUUID()}`;
+    const put = (shard: D1Database, id: string, createdAt: string) =>
+      shard
+        .prepare(
+          "INSERT INTO bookings (id, customer_id, provider_id, status, payment_status, created_at, updated_at, version) VALUES (?, 'c', ?, 'pending_payment', 'pending', ?, ?, 1)",
+        )
+        .bind(id, provider, createdAt, createdAt)
+        .run();
+    await put(env.DB, "a1", "2026-06-03T00:00:00.000Z");
+    await put(env.DB, "a2", "2026-06-02T00:00:00.000Z");
+    await put(env.DB_1, "b1", "2026-06-01T00:00:00.000Z");
+    const first = await api("GET", `/chat/admin/bookings?providerId=${provider}&limit=2`, { jwt: admin.jwt });
+    const page1 = AdminBookingsResponse.parse(first.body);
+    expect(page1.bookings.map((b) => b.id)).toEqual(["a1", "a2"]);
+    // Newer than everything listed: it belongs before the first page, not on the second.
+    await put(env.DB_1, "b0", "2026-06-04T00:00:00.000Z");
+    const second = await api(
+      "GET",
+      `/chat/admin/bookings?providerId=${provider}&limit=2&cursor=${page1.nextCursor}`,
+      {
+        jwt: admin.jwt,
+      },
+    );
+    const page2 = AdminBookingsResponse.parse(second.body);
+    expect(page2.bookings.map((b) => b.id)).toEqual(["b1"]);
+    expect(page2.nextCursor).toBeNull();
+  });
+
   it("refuses a cursor that does not name every shard (one from before a shard was added)", async () => {
     const chat = await activeChat();
     const oneShard = Buffer.from(JSON.stringify([[null], [null]])).toString("base64url");

@@ -54,10 +54,14 @@ export async function fanOut<Row, Key>(
     taken[shard] = (taken[shard] ?? 0) + 1;
     positions[shard] = q.keyOf(row);
   }
+  const boundary = merged.at(-1);
   pages.forEach((rows, shard) => {
+    if (positions[shard] === false) return;
     // A shard is done when it had no more than a page and the caller has seen all of it.
-    if (positions[shard] !== false && rows.length <= q.limit && taken[shard] === rows.length)
-      positions[shard] = false;
+    if (rows.length <= q.limit && taken[shard] === rows.length) positions[shard] = false;
+    // One the page took nothing from goes on from the page's last row, not from its own start:
+    // keys order every shard alike, and a row created since would otherwise appear later on.
+    else if (taken[shard] === 0 && boundary) positions[shard] = q.keyOf(boundary.row);
   });
   const more = positions.some((position) => position !== false);
   const seen = sessions.map((session, index) => session.getBookmark() ?? bookmarks[index] ?? null);
