@@ -153,7 +153,7 @@ describe("the seed's example flow over Socket.IO", () => {
 
     // 7. The admin watches read-only: a message from the admin is refused.
     admin.client.socket.emit("booking-chat", { bookingId, message: "Admin here" });
-    expect(await admin.client.next("chat-error")).toMatchObject({ code: "invalid_payload" });
+    expect(await admin.client.next("chat-error")).toMatchObject({ code: "not_authorized" });
 
     // 8. The job completes: everyone in the room hears the chat end, and a further message is refused.
     await call(base, "POST", `/bookings/${bookingId}/complete`, provider.jwt, {
