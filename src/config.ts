@@ -90,18 +90,7 @@ function optionalCount() {
 
 /** A positive integer var with a default; vars arrive as strings (or numbers from wrangler.toml). */
 function limit(fallback: number) {
-  return z
-    .union([z.string(), z.number()])
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === "") return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) {
-        ctx.addIssue({ code: "custom", message: "must be a positive integer" });
-        return z.NEVER;
-      }
-      return n;
-    });
+  return optionalCount().transform((n) => n ?? fallback);
 }
 
 /** Abuse limits, each overridable by the var of the same name in SCREAMING_CASE. */

@@ -1,5 +1,5 @@
 import { eq, or } from "drizzle-orm";
-import { database } from "../db/client";
+import { type Database, database } from "../db/client";
 import { archivedSenders, bookings, messages } from "../db/schema";
 import { d1Shards } from "../db/shards";
 import { parseNdjson } from "../retention/archive-format";
@@ -18,10 +18,7 @@ export async function conversationsOf(env: Env, userId: string): Promise<UserCon
   for (const d1 of d1Shards(env)) {
     const db = database(d1);
     const [parties, written, archived] = await db.batch([
-      db
-        .select({ id: bookings.id })
-        .from(bookings)
-        .where(or(eq(bookings.customerId, userId), eq(bookings.providerId, userId))),
+      partyBookings(db, userId),
       db
         .selectDistinct({ chatType: messages.chatType, conversationId: messages.conversationId })
         .from(messages)
@@ -44,15 +41,19 @@ export async function conversationsOf(env: Env, userId: string): Promise<UserCon
   return { bookings: [...found.bookings], supportThreads: [...found.supportThreads] };
 }
 
+/** The ids of the bookings in one shard that `userId` is a party of. */
+function partyBookings(db: Database, userId: string) {
+  return db
+    .select({ id: bookings.id })
+    .from(bookings)
+    .where(or(eq(bookings.customerId, userId), eq(bookings.providerId, userId)));
+}
+
 /** The bookings `userId` is a party of, from every shard. */
 export async function bookingsOf(env: Env, userId: string): Promise<string[]> {
   const ids = new Set<string>();
   for (const d1 of d1Shards(env)) {
-    const rows = await database(d1)
-      .select({ id: bookings.id })
-      .from(bookings)
-      .where(or(eq(bookings.customerId, userId), eq(bookings.providerId, userId)));
-    for (const { id } of rows) ids.add(id);
+    for (const { id } of await partyBookings(database(d1), userId)) ids.add(id);
   }
   return [...ids];
 }
