@@ -61,10 +61,10 @@ describe("the client SDK against the real service", () => {
     const inbox = clientFor(s.customer).inbox();
     const inboxStatuses: string[] = [];
     inbox.on("status", (status) => inboxStatuses.push(status));
-    await inbox.ready;
-    await vi.waitUntil(() => inbox.status === "open");
+    await inbox.connect();
+    expect(inbox.status).toBe("open");
     inbox.close();
-    expect(inboxStatuses.at(-1)).toBe("stopped");
+    expect(inboxStatuses).toEqual(["connecting", "open", "stopped"]);
   });
 
   it("loses and duplicates nothing when the server drops the socket mid-conversation", async () => {
@@ -176,12 +176,82 @@ describe("the client SDK against the real service", () => {
     customer.close();
   });
 
+  it("learns on its rejoin that the chat ended while it was away: what waits is refused, and it stops", async () => {
+    const s = await activeChat();
+    let gate: Promise<void> | null = null;
+    let openGate = () => {};
+    const customer = clientFor(s.customer, async () => {
+      await gate;
+      return s.customer.jwt;
+    }).booking(s.bookingId);
+    await customer.connect();
+    gate = new Promise((resolve) => {
+      openGate = resolve;
+    });
+    const errors: string[] = [];
+    customer.on("chat-error", ({ code }) => errors.push(code));
+    await evictDurableObject(bookingRoom(env, s.bookingId), { webSockets: "close" });
+    await vi.waitUntil(() => customer.status === "connecting");
+    // Completed while the customer cannot reconnect: its chat-terminated goes to nobody.
+    await clientFor(s.provider).request("POST", `/bookings/${s.bookingId}/complete`);
+    const waiting = customer.send("written while away");
+    openGate();
+    await expect(waiting).rejects.toMatchObject({ code: "chat_terminated" });
+    expect(errors).toEqual(["chat_terminated"]);
+    expect(customer.status).toBe("stopped");
+    expect(customer.waiting).toBe(0);
+  });
+
   it("rejects a send with its chat-error", async () => {
     const s = await activeChat();
     const customer = clientFor(s.customer).booking(s.bookingId);
     await customer.connect();
     await expect(customer.send("   ")).rejects.toMatchObject({ code: "message_empty" });
     customer.close();
+  });
+
+  it("starts every feed the same way: nothing connects before connect(), which resolves once open", async () => {
+    const s = await activeChat();
+    const chat = clientFor(s.customer).booking(s.bookingId);
+    const inbox = clientFor(s.customer).inbox();
+    const feed = clientFor(s.admin).adminFeed();
+    const heard: string[] = [];
+    inbox.on("booking-chat-notification", (n) => heard.push(`inbox ${n.seq}`));
+    feed.on("booking-chat", (m) => heard.push(`feed ${m.seq}`));
+    const provider = clientFor(s.provider).booking(s.bookingId);
+    await provider.connect();
+    await provider.send("before anyone listens");
+    expect([chat.status, inbox.status, feed.status]).toEqual(["idle", "idle", "idle"]);
+    await Promise.all([chat.connect(), inbox.connect(), feed.connect()]);
+    expect([chat.status, inbox.status, feed.status]).toEqual(["open", "open", "open"]);
+    await provider.send("after connect");
+    await vi.waitUntil(() => heard.length === 2);
+    expect(heard.sort()).toEqual(["feed 2", "inbox 2"]);
+    for (const each of [chat, inbox, feed, provider]) each.close();
+    expect(feed.status).toBe("stopped");
+  });
+
+  it("refuses the admin feed to a party: connect() rejects with the service's code", async () => {
+    const s = await activeChat();
+    const feed = clientFor(s.customer).adminFeed();
+    await expect(feed.connect()).rejects.toMatchObject({ code: "forbidden" });
+    expect(feed.status).toBe("stopped");
+  });
+
+  it("reads history with the chat token as a parameter", async () => {
+    const s = await activeChat();
+    const client = clientFor(s.customer);
+    const chat = client.booking(s.bookingId);
+    await chat.connect();
+    await chat.send("kept");
+    chat.close();
+    const page = await client.api.history({ params: { id: s.bookingId }, chatToken: s.customerToken });
+    expect(page.messages.map((m) => m.content)).toEqual(["kept"]);
+    await expect(
+      client.api.history({ params: { id: s.bookingId }, chatToken: s.providerToken }),
+    ).rejects.toMatchObject({ status: 403, code: "invalid_token" });
+    // @ts-expect-error a route without X-Chat-Token takes no chat token
+    await client.api.myChats({ chatToken: s.customerToken });
   });
 
   it("subscribes to the inbox and the admin feed", async () => {
@@ -191,6 +261,7 @@ describe("the client SDK against the real service", () => {
     const feed = clientFor(s.admin).adminFeed();
     const feedMessages: string[] = [];
     feed.on("support-chat", (m) => feedMessages.push(m.content));
+    await Promise.all([inbox.connect(), feed.connect()]);
     const stored = await inbox.sendSupport("help please");
     expect(stored).toMatchObject({ senderRole: "provider", content: "help please" });
     const reply = await clientFor(s.admin).support.reply(s.provider.id, "on it");

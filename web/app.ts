@@ -4,7 +4,7 @@
 import { type BookingChat, ChatClientError } from "../sdk/src";
 import type { Booking } from "../src/protocol";
 import { resetChatState, setFrozen, setLive } from "./chat-state";
-import { $, describe, el, notice, time } from "./dom";
+import { $, describe, el, notice, succeeded, time } from "./dom";
 import { ChatFiles } from "./files";
 import { type Entry, otherParty, renderBookings } from "./list";
 import { MessageList } from "./messages";
@@ -62,6 +62,7 @@ function listenToInbox({ client }: Session): void {
       if (reopen && data.bookingId === openBookingId) void openChat(data.bookingId);
     });
   }
+  inbox.connect().catch((error: unknown) => notice(`Live updates are off: ${describe(error)}`, "live"));
 }
 
 function watchFeed({ client }: Session): Promise<void> {
@@ -81,7 +82,7 @@ function watchFeed({ client }: Session): Promise<void> {
   });
   feed.on("booking-chat", (m) => add(`${time(m.createdAt)} · ${m.senderId}: ${previewOf(m)}`));
   feed.on("support-chat", (m) => add(`${time(m.createdAt)} · support ${m.providerId}: ${m.content}`));
-  return feed.ready;
+  return feed.connect();
 }
 
 /** Parties list their chats; admins list every booking, from the admin search over D1. */
@@ -100,8 +101,9 @@ async function refreshBookings(): Promise<void> {
       for (const c of chats) summaries.set(c.bookingId, c);
     }
     showList();
+    succeeded("list");
   } catch (error) {
-    notice(`Could not load the list: ${describe(error)}`);
+    notice(`Could not load the list: ${describe(error)}`, "list");
   }
 }
 
@@ -198,14 +200,29 @@ async function openChat(bookingId: string): Promise<void> {
     resumed.on("message-hidden", ({ seq }) => messages.hide(seq));
     followFreezes(resumed, bookingId, stale);
     resumed.on("chatroom-ready", () => setLive(true, "Live", "live"));
-    // Lost and reconnecting: say so, with what is waiting to be sent; a rejoin brings "Live" back.
-    resumed.on("status", (status) => {
+    // Lost and reconnecting: say so, with what is waiting to be sent (the composer stays usable: the
+    // SDK keeps what is sent meanwhile); a rejoin brings "Live" back.
+    showConnection = () => {
+      const status = resumed.status;
       if (stale() || (status !== "offline" && status !== "connecting") || !connected) return;
       const waiting = resumed.waiting;
-      setLive(false, waiting > 0 ? `Offline, ${waiting} waiting` : "Reconnecting…", "waiting");
-    });
+      setLive(true, waiting > 0 ? `Offline, ${waiting} waiting` : "Reconnecting…", "waiting");
+    };
+    resumed.on("status", showConnection);
+    // A chat that ended while this page was reconnecting (its chat-terminated went to nobody): a
+    // party's rejoin is refused, an admin's says the chat is not active.
+    const endedWhileAway = () =>
+      void client.api.getBooking({ params: { id: bookingId } }).then(
+        ({ booking: latest }) => !stale() && isClosed(latest) && showClosed(closedMessage(latest), latest),
+        () => {},
+      );
     resumed.on("booking-joined", ({ chatActive }) => {
-      if (!stale() && connected && chatActive) setLive(true, "Live", "live");
+      if (stale() || !connected) return;
+      if (chatActive) setLive(true, "Live", "live");
+      else endedWhileAway();
+    });
+    resumed.on("chat-error", ({ code, clientMessageId }) => {
+      if (!stale() && connected && !clientMessageId && code === "chat_terminated") endedWhileAway();
     });
     resumed.on("presence", ({ online }) => showPresence(online));
     resumed.on("typing", ({ userId: typist, isTyping }) => showTyping(typist, isTyping));
@@ -222,12 +239,13 @@ async function openChat(bookingId: string): Promise<void> {
     setLive(joined.chatActive, state.label, state.kind);
     const lastFromOther = page.messages.filter((m) => m.senderId !== userId).at(-1);
     if (lastFromOther && !asAdmin) resumed.markRead(lastFromOther.seq);
+    succeeded("chat");
   } catch (error) {
     if (stale()) return;
     if (error instanceof ChatClientError && error.code === "chat_terminated") {
       const latest = await client.api.getBooking({ params: { id: bookingId } }).catch(() => null);
       showClosed(latest ? closedMessage(latest.booking) : "This chat is closed", latest?.booking ?? null);
-    } else notice(describe(error));
+    } else notice(`Could not open the chat: ${describe(error)}`, "chat");
   }
 }
 
@@ -267,10 +285,14 @@ function showTyping(userId: string, isTyping: boolean): void {
   line.textContent = isTyping ? `${userId} is typing…` : "";
 }
 
+/** Redraws the open chat's connection line (after a status change, or a send while offline). */
+let showConnection = () => {};
+
 /** Lets the open chat go: its socket, its files' object URLs and what was picked to send. */
 function leaveChat(): void {
   chat?.close();
   chat = null;
+  showConnection = () => {};
   room = null;
   messages.reset(null);
   pending.clear();
@@ -311,18 +333,31 @@ const FINAL: Partial<Record<Step, string>> = {
   cancel: "Cancel this booking? The chat closes for good.",
 };
 
+/** What each step did, and what it is called when it could not be done. */
+const STEP_WORDS: Record<Step, { done: string; verb: string }> = {
+  payment: { done: "Payment confirmed", verb: "confirm the payment of" },
+  accept: { done: "Accepted", verb: "accept" },
+  decline: { done: "Declined; its chat is closed", verb: "decline" },
+  start: { done: "Job started", verb: "start the job of" },
+  complete: { done: "Job completed; its chat is closed", verb: "complete" },
+  cancel: { done: "Cancelled; its chat is closed", verb: "cancel" },
+};
+
 async function act(step: Step, bookingId: string): Promise<void> {
   if (!session) return;
   const question = FINAL[step];
   if (question && !confirm(question)) return;
+  const words = STEP_WORDS[step];
   try {
     await session.client.api[STEP_ROUTES[step]]({ params: { id: bookingId } });
-    notice(null);
+    // The open chat shows what changed; a booking acted on by a pasted id is shown nowhere else.
+    if (bookingId === openBookingId) notice(null);
+    else notice(`${words.done}: booking ${bookingId}`, "action", "ok");
     await refreshBookings();
     // A closing step is shown by the chat's own socket; everything else reloads the pane.
     if (bookingId === openBookingId && (!FINAL[step] || !chat)) await openChat(bookingId);
   } catch (error) {
-    notice(describe(error));
+    notice(`Could not ${words.verb} booking ${bookingId}: ${describe(error)}`);
   }
 }
 
@@ -369,13 +404,24 @@ $("composer").addEventListener("submit", async (event) => {
   if (!sending || (!text && pending.size === 0)) return;
   input.value = "";
   sending.typing(false);
+  // Shown at once as sending: while offline (the SDK sends it on reconnect) or its files upload.
+  const clientMessageId = crypto.randomUUID();
+  messages.sending(clientMessageId, text, pending.size);
   try {
     // A message goes out once its files are uploaded; with files, its text may be empty.
     const attachments = await pending.take();
-    if (sending !== chat || (!text && attachments.length === 0)) return;
-    await sending.send(text, { attachments });
+    if (sending !== chat) return;
+    if (!text && attachments.length === 0)
+      return messages.notSent(clientMessageId, "its files were not uploaded");
+    const stored = sending.send(text, { attachments, clientMessageId });
+    showConnection();
+    await stored;
+    showConnection();
+    succeeded("send");
   } catch (error) {
-    notice(describe(error));
+    if (sending !== chat) return;
+    messages.notSent(clientMessageId, describe(error));
+    notice(`Your message was not sent: ${describe(error)}`, "send");
   }
 });
 

@@ -18,7 +18,10 @@ export type CallArgs<R extends HttpRoute> = (HasPathParams<R["path"]> extends tr
       ? { body?: z.input<R["body"]> }
       : { body: z.input<R["body"]> }
     : unknown) &
-  (R["rawBody"] extends object ? { body: FileBody } : unknown) & { headers?: Record<string, string> };
+  (R["rawBody"] extends object ? { body: FileBody } : unknown) &
+  (R["headers"] extends { "X-Chat-Token": string } ? { chatToken?: string } : unknown) & {
+    headers?: Record<string, string>;
+  };
 
 /** What it answers, parsed with the protocol's schema (a Blob for a route that answers bytes). */
 export type CallResult<R extends HttpRoute> = R["binaryResponse"] extends true
@@ -37,6 +40,7 @@ type LooseArgs = {
   params?: Record<string, string>;
   query?: Record<string, unknown>;
   body?: unknown;
+  chatToken?: string;
   headers?: Record<string, string>;
 };
 
@@ -62,7 +66,8 @@ export function createApi(http: HttpOptions): Api {
       const raw = route.rawBody !== undefined;
       const answer = await request(http, route.method, urlOf(route, args), {
         ...(raw ? { bytes: args.body as FileBody } : { body: args.body }),
-        headers: args.headers,
+        headers:
+          args.chatToken === undefined ? args.headers : { ...args.headers, "X-Chat-Token": args.chatToken },
         anonymous: route.auth === "none",
         binary: route.binaryResponse === true,
       });

@@ -4,7 +4,13 @@ import { BookingChat, type BookingChatOptions } from "./booking-chat";
 import { AdminFeed, Inbox } from "./feeds";
 import { type HttpOptions, request } from "./http";
 import { randomId } from "./random-id";
-import { type OpenSocket, platformWebSocket, type WebSocketConstructor, webSocketOpener } from "./transport";
+import {
+  NoWebSocketError,
+  type OpenSocket,
+  platformWebSocket,
+  type WebSocketConstructor,
+  webSocketOpener,
+} from "./transport";
 
 export type ChatClientOptions = {
   /** The service's HTTP base URL, e.g. `https://chat.example.com`. */
@@ -16,6 +22,12 @@ export type ChatClientOptions = {
    * the `ws` package's). Without one, anything that needs a socket throws NoWebSocketError at once.
    */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Only HTTP calls (a backend confirming payments, say): no WebSocket is needed, and booking
+   * chats and feeds cannot connect. Otherwise, with no WebSocket to be found, createChatClient
+   * throws NoWebSocketError before any request is made.
+   */
+  httpOnly?: boolean;
   /** The fetch to call the HTTP API with (the platform's by default). */
   fetch?: typeof fetch;
   /** Overrides how sockets are opened (tests, unusual platforms). */
@@ -33,7 +45,11 @@ export function createChatClient(options: ChatClientOptions) {
   };
   const api = createApi(http);
   const wsUrl = baseUrl.replace(/^http/, "ws");
-  const open = options.openSocket ?? webSocketOpener(options.WebSocket ?? platformWebSocket());
+  const open = options.httpOnly
+    ? null
+    : (options.openSocket ?? webSocketOpener(options.WebSocket ?? platformWebSocket()));
+  // Fail here, not after the app has created a booking it then cannot chat in.
+  if (!open && !options.httpOnly) throw new NoWebSocketError();
   const feed = (path: string) => ({
     url: `${wsUrl}${path}`,
     getToken: http.getToken,
@@ -45,24 +61,25 @@ export function createChatClient(options: ChatClientOptions) {
     /**
      * Every HTTP route as a typed call, named as in the protocol's route table:
      * `api.createBooking({ body: { providerId } })`, `api.acceptBooking({ params: { id } })`,
-     * `api.history({ params: { id }, query: { before } })`. Replies are parsed with the service's
+     * `api.history({ params: { id }, chatToken, query: { before } })` (`chatToken` where the route
+     * takes `X-Chat-Token`; admins leave it out). Replies are parsed with the service's
      * schemas; refusals throw ChatClientError with the service's error code.
      */
     api,
-    /** A booking's chat; call `connect()` on it. */
+    /** A booking's chat; `connect()` starts it, as for every feed. */
     booking(
       bookingId: string,
       extra: Pick<BookingChatOptions, "chatToken" | "sinceSeq" | "asAdmin"> = {},
     ): BookingChat {
       return new BookingChat({ http, wsUrl, open, bookingId, heartbeat: options.heartbeat, ...extra });
     },
-    /** The user's inbox: every event of their bookings, on whatever screen. */
+    /** The user's inbox: every event of their bookings, on whatever screen; `connect()` starts it. */
     inbox(): Inbox {
-      return new Inbox(feed("/me/ws")).start();
+      return new Inbox(feed("/me/ws"));
     },
-    /** Admins: every message and booking change, live (one socket per feed shard). */
+    /** Admins: every message and booking change, live (one socket per feed shard); `connect()` starts it. */
     adminFeed(): AdminFeed {
-      return new AdminFeed(http, feed).start();
+      return new AdminFeed(http, feed);
     },
     /** `GET /chat/my-chats`. */
     myChats(): Promise<MyChatsResponse> {

@@ -25,35 +25,52 @@ export type FeedOptions = {
   heartbeat?: { intervalMs: number; timeoutMs: number };
 };
 
-/** An app-wide subscription: the user's inbox (`/me/ws`) or the admins' feed (`/admin/ws`). */
+/**
+ * An app-wide subscription: the user's inbox (`/me/ws`) or one shard of the admins' feed. Like a
+ * booking chat, it connects when `connect()` is called, and keeps reconnecting until `close()`.
+ */
 export class Feed {
   protected readonly connection: Connection;
   private readonly watch = new StatusWatch();
-  /** Resolves once the socket has opened the first time. */
-  readonly ready: Promise<void>;
+  private connecting: Promise<void> | null = null;
+  private closedByApp = false;
 
   constructor(
     options: FeedOptions,
     protected readonly events = new Emitter(),
   ) {
-    let markReady = () => {};
-    this.ready = new Promise((resolve) => {
-      markReady = resolve;
-    });
     this.connection = new Connection({
       ...options,
-      onOpen: (send) => {
-        markReady();
-        this.opened(send);
-      },
+      onOpen: (send) => this.opened(send),
       onFrame: (frame) => this.receive(frame),
       onStatus: (status) => this.watch.set(status),
     });
   }
 
-  start(): this {
+  /**
+   * Connects; resolves once the socket is open (from then on nothing is missed), rejects if the
+   * service refuses it for good. Throws NoWebSocketError at once when there is no WebSocket.
+   */
+  connect(): Promise<void> {
+    this.connection.assertCanOpen();
+    if (this.connecting) return this.connecting;
+    this.connecting = new Promise((resolve, reject) => {
+      const off = this.watch.on((status) => {
+        if (status === "open") resolve();
+        else if (status !== "stopped") return;
+        else
+          reject(
+            new Error(
+              this.closedByApp
+                ? "spana-chat: the feed was closed before it opened"
+                : "spana-chat: the service refused the feed (a revoked or wrong JWT, or too many sockets)",
+            ),
+          );
+        off();
+      });
+    });
     this.connection.start();
-    return this;
+    return this.connecting;
   }
 
   /** Where the connection is (see ChatStatus); `on("status")` hears every change. */
@@ -72,6 +89,7 @@ export class Feed {
   }
 
   close(): void {
+    this.closedByApp = true;
     this.connection.stop();
   }
 
@@ -150,51 +168,79 @@ export class Inbox extends Feed {
  */
 export class AdminFeed {
   private readonly events = new Emitter();
+  private readonly watch = new StatusWatch();
   private shards: Feed[] = [];
+  private connecting: Promise<void> | null = null;
   private stopped = false;
-  private retryMs = 1_000;
-  private markReady = () => {};
-  /** Resolves once every shard's socket has opened: from then on nothing is missed. */
-  readonly ready: Promise<void> = new Promise((resolve) => {
-    this.markReady = resolve;
-  });
 
   constructor(
     private readonly http: HttpOptions,
     private readonly feedAt: (path: string) => FeedOptions,
   ) {}
 
-  /** Throws NoWebSocketError at once when there is no WebSocket to open the shards with. */
-  start(): this {
+  /**
+   * Lists the shards and connects to each; resolves once every one is open (from then on nothing
+   * is missed), rejects if the service refuses (not an admin). Retries a failed listing with
+   * backoff. Throws NoWebSocketError at once when there is no WebSocket.
+   */
+  connect(): Promise<void> {
     if (!this.feedAt("/admin/ws").open) throw new NoWebSocketError();
-    void this.open();
-    return this;
+    this.stopped = false;
+    this.connecting ??= this.open(1_000).catch((error: unknown) => {
+      this.connecting = null;
+      throw error;
+    });
+    return this.connecting;
   }
 
-  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void {
-    return this.events.on(event, handler);
+  /** `open` once every shard is, `offline` while any reconnects (see ChatStatus). */
+  get status(): ChatStatus {
+    return this.watch.current;
+  }
+
+  on(event: "status", handler: (status: ChatStatus) => void): () => void;
+  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void;
+  on(event: string, handler: (data: never) => void): () => void {
+    if (event === "status") return this.watch.on(handler as (status: ChatStatus) => void);
+    return this.events.on(
+      event as ServerEventName,
+      handler as (data: ServerEventPayload<ServerEventName>) => void,
+    );
   }
 
   close(): void {
     this.stopped = true;
     for (const shard of this.shards) shard.close();
+    this.watch.set("stopped");
   }
 
-  private async open(): Promise<void> {
+  private async open(retryMs: number): Promise<void> {
+    if (this.stopped) return;
+    this.watch.set("connecting");
+    let sockets: string[];
     try {
-      const { sockets } = AdminFeedResponse.parse(await request(this.http, "GET", "/admin/feed"));
-      if (this.stopped) return;
-      this.shards = sockets.map((path) => new Feed(this.feedAt(path), this.events).start());
-      void Promise.all(this.shards.map((shard) => shard.ready)).then(() => this.markReady());
+      sockets = AdminFeedResponse.parse(await request(this.http, "GET", "/admin/feed")).sockets;
     } catch (error) {
-      // Refused for good (not an admin, say): say so once and stop; otherwise try again later.
+      // Refused (not an admin, say): retrying cannot help.
       if (error instanceof ChatClientError && error.status >= 400 && error.status < 500) {
-        console.error("spana-chat: the admin feed was refused", error.message);
-        return;
+        this.watch.set("stopped");
+        throw error;
       }
-      if (this.stopped) return;
-      setTimeout(() => void this.open(), this.retryMs);
-      this.retryMs = Math.min(30_000, this.retryMs * 2);
+      this.watch.set("offline");
+      await new Promise((resolve) => setTimeout(resolve, retryMs));
+      return this.open(Math.min(30_000, retryMs * 2));
     }
+    if (this.stopped) return;
+    this.shards = sockets.map((path) => new Feed(this.feedAt(path), this.events));
+    for (const shard of this.shards) shard.on("status", () => this.watch.set(this.overall()));
+    await Promise.all(this.shards.map((shard) => shard.connect()));
+  }
+
+  private overall(): ChatStatus {
+    const statuses = this.shards.map((shard) => shard.status);
+    if (statuses.every((status) => status === "open")) return "open";
+    if (statuses.includes("offline")) return "offline";
+    if (statuses.includes("connecting")) return "connecting";
+    return this.stopped || statuses.includes("stopped") ? "stopped" : "idle";
   }
 }
