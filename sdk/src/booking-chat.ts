@@ -324,6 +324,9 @@ export class BookingChat {
           setTimeout(() => this.connection.send(this.joinFrame()), frame.data.retryAfterMs ?? 1_000);
         }
         this.events.emit("chat-error", frame.data);
+        // The chat ended while this party was away (its chat-terminated went to nobody): ended here too.
+        if (frame.data.code === "chat_terminated" && !frame.data.clientMessageId)
+          this.end(frame.data.message);
         return;
       }
       case "typing":
@@ -334,18 +337,23 @@ export class BookingChat {
         this.events.emit("presence", frame.data);
         return;
       case "chat-terminated":
-        this.terminated = true;
         this.events.emit("chat-terminated", frame.data);
-        this.inFlight.clear();
-        for (const [id, pending] of this.pending) {
-          this.pending.delete(id);
-          pending.reject(new ChatClientError(0, "chat_terminated", frame.data.message));
-        }
-        this.connection.stop();
+        this.end(frame.data.message);
         return;
       default:
         this.events.emit(frame.event, frame.data as never);
     }
+  }
+
+  /** The chat is over: what waits to be sent is refused with chat_terminated, and nothing reconnects. */
+  private end(message: string): void {
+    this.terminated = true;
+    this.inFlight.clear();
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      pending.reject(new ChatClientError(0, "chat_terminated", message));
+    }
+    this.connection.stop();
   }
 
   private deliver(message: Message): void {
