@@ -33,7 +33,7 @@ if (!existsSync(CHROMIUM)) {
 const state = mkdtempSync(join(tmpdir(), "spana-browser-"));
 let server = null;
 let browser = null;
-const hardStop = setTimeout(() => finish(new Error("timed out after 240 s")), 240_000);
+const hardStop = setTimeout(() => finish(new Error("timed out after 300 s")), 300_000);
 
 async function finish(error) {
   clearTimeout(hardStop);
@@ -137,9 +137,9 @@ async function fillSignIn(page, role, userId) {
   await page.getByTestId("signin-button").click();
 }
 
-async function expectText(locator, text, what) {
+async function expectText(locator, text, what, timeout = STEP_MS) {
   try {
-    await locator.filter({ hasText: text }).first().waitFor({ timeout: STEP_MS });
+    await locator.filter({ hasText: text }).first().waitFor({ timeout });
   } catch {
     throw new Error(`expected ${what} (text "${text}")`);
   }
@@ -151,6 +151,17 @@ async function expectHidden(locator, what) {
   } catch {
     throw new Error(`expected ${what}`);
   }
+}
+
+/** The element is on screen and on top: not scrolled away, not under the sticky header. */
+async function expectOnTop(page, testid, what) {
+  const onTop = await page.getByTestId(testid).evaluate((node) => {
+    const box = node.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) return false;
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    return hit !== null && node.contains(hit);
+  });
+  if (!onTop) throw new Error(`expected ${what}`);
 }
 
 /** The message (a `message` item) holding `text`. */
@@ -625,6 +636,53 @@ async function main() {
     );
     await phone.screenshot({ path: `${SHOTS}/phone.png` });
   });
+
+  await step(
+    "with the server down the phone says so and keeps a message as sending; back, it goes once",
+    async () => {
+      // The browsers log the refused connections of the outage; those are expected.
+      const outage = /ERR_CONNECTION_REFUSED|WebSocket connection to|Failed to load resource/;
+      for (const label of [names.customer, names.provider, names.admin]) expectedErrors.set(label, outage);
+      killTree(server.pid);
+      server = null;
+      await expectText(phone.getByTestId("chat-state"), "Reconnecting", "the phone says it is reconnecting");
+      await phone.getByTestId("message-input").fill("Written while offline");
+      await phone.getByTestId("send-button").click();
+      const line = messageWith(phone, "Written while offline");
+      await expectText(line.getByTestId("message-sending"), "Sending", "the message shown as sending");
+      await expectText(phone.getByTestId("chat-state"), "Offline, 1 waiting", "what waits, counted");
+      // The list's refresh fails: the error shows, on top of the page however it is scrolled.
+      await expectText(phone.getByTestId("notice"), "Could not load the list", "the list's error");
+      await expectOnTop(phone, "notice", "the error in view on the phone");
+      await phone.screenshot({ path: `${SHOTS}/phone-offline.png` });
+      // In a window short enough to scroll, scrolled to the bottom, the error is still on top.
+      await expectText(customer.getByTestId("notice"), "Could not load the list", "the desktop's error");
+      await customer.setViewportSize({ width: 1100, height: 420 });
+      const scrolled = await customer.evaluate(() => {
+        window.scrollTo(0, document.documentElement.scrollHeight);
+        return window.scrollY;
+      });
+      if (scrolled < 100)
+        throw new Error(`the short window must scroll to test this (scrolled ${scrolled} px)`);
+      await expectOnTop(customer, "notice", "the error in view, not under the header, when scrolled");
+      await customer.setViewportSize({ width: 1100, height: 760 });
+      await startServer();
+      await expectText(phone.getByTestId("chat-state"), "Live", "the phone live again", 40_000);
+      await expectHidden(line.getByTestId("message-sending"), "the message no longer sending");
+      await expectText(
+        provider.getByTestId("message"),
+        "Written while offline",
+        "the provider gets it",
+        40_000,
+      );
+      await expectText(admin.getByTestId("chat-state"), "Live", "the admin watching again", 40_000);
+      // An old error does not outstay the next success.
+      await expectHidden(phone.getByTestId("notice"), "the list's error cleared once the list loads");
+      await expectHidden(customer.getByTestId("notice"), "the other tab's error cleared too");
+      const copies = await messageWith(provider, "Written while offline").count();
+      if (copies !== 1) throw new Error(`the provider sees the message ${copies} times`);
+    },
+  );
 
   await customer.screenshot({ path: `${SHOTS}/customer.png`, fullPage: true });
   await provider.screenshot({ path: `${SHOTS}/provider.png`, fullPage: true });

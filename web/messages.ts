@@ -29,9 +29,44 @@ export class MessageList {
     if (!this.viewer) return;
     this.shown.set(m.seq, m);
     if (m.senderId === this.viewer.userId && m.isRead) this.readBy = Math.max(this.readBy, m.seq);
-    this.list.append(this.draw(m, this.viewer));
+    const drawn = this.draw(m, this.viewer);
+    // The stored message takes the place of its "sending" line.
+    const sending = m.clientMessageId ? this.sendingLine(m.clientMessageId) : null;
+    if (sending) sending.replaceWith(drawn);
+    else this.list.append(drawn);
     this.renderReadMarks();
     this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  /** A message of this viewer's on its way (offline, or its files uploading), shown until stored. */
+  sending(clientMessageId: string, text: string, files: number): void {
+    const li = el("li", "message mine sending");
+    li.dataset.testid = "message";
+    li.dataset.state = "sending";
+    li.dataset.clientMessageId = clientMessageId;
+    if (text !== "") li.append(el("span", "text", text));
+    const status = el("span", "time", files > 0 ? `Sending with ${files} file(s)…` : "Sending…");
+    status.dataset.testid = "message-sending";
+    const footer = el("div", "footer");
+    footer.append(status);
+    li.append(footer);
+    this.list.append(li);
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  /** A message that was refused: its line stays, saying so, so the text is not lost from view. */
+  notSent(clientMessageId: string, reason: string): void {
+    const li = this.sendingLine(clientMessageId);
+    if (!li) return;
+    li.dataset.state = "failed";
+    const status = li.querySelector(".time");
+    if (status) status.textContent = `Not sent: ${reason}`;
+  }
+
+  private sendingLine(clientMessageId: string): HTMLElement | null {
+    for (const li of this.list.querySelectorAll<HTMLElement>(".message.sending"))
+      if (li.dataset.clientMessageId === clientMessageId) return li;
+    return null;
   }
 
   /** An admin hid `seq`: parties lose its text and files from view, admins keep them, marked. */
@@ -102,7 +137,7 @@ export class MessageList {
 
   /** Own messages the other party has read get a double tick. */
   private renderReadMarks(): void {
-    for (const li of this.list.querySelectorAll<HTMLElement>(".message.mine")) {
+    for (const li of this.list.querySelectorAll<HTMLElement>(".message.mine:not(.sending)")) {
       const read = Number(li.dataset.seq) <= this.readBy;
       const sentAt = li.querySelector(".time");
       if (!sentAt) continue;
