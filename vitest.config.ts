@@ -1,6 +1,7 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { outboundForTests } from "./test/fixtures/identity-provider";
 
 // Test-only secrets; the Worker refuses the committed development ones outside development.
 export const TEST_BINDINGS = {
@@ -39,6 +40,8 @@ export default defineConfig(async () => {
           bindings: { ...TEST_BINDINGS, ...bindings, TEST_MIGRATIONS: migrations },
           // Two D1 shards (wrangler.toml declares one): every test runs sharded.
           d1Databases: { DB: "spana-chat-test-0", DB_1: "spana-chat-test-1" },
+          // The Worker's own fetches (a JWKS) are answered here: tests never reach the network.
+          outboundService: outboundForTests,
         },
       }),
     ],

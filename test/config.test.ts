@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
-import { SignJWT } from "jose";
-import { describe, expect, it } from "vitest";
+import { importJWK, SignJWT } from "jose";
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { app } from "../src/app";
 import { getConfig } from "../src/config";
+import { IDENTITY_PROVIDER, JWKS_DOWN_URL, JWKS_URL, SIGNING_KEY } from "./fixtures/identity-provider";
 import { api } from "./helpers/api";
 
 const base = {
@@ -19,6 +20,14 @@ async function health(overrides: Record<string, unknown>) {
 }
 
 describe("configuration", () => {
+  // Every refusal below is also logged for the operator; what the log says is checked once.
+  let logged: MockInstance<typeof console.error>;
+  beforeEach(() => {
+    logged = vi.spyOn(console, "error").mockImplementation(() => {});
+  });
+  afterEach(() => logged.mockRestore());
+  const logLines = () => logged.mock.calls.map((call) => call.join(" "));
+
   it("runs the tests on test secrets, not the committed development ones", () => {
     expect(getConfig(env)).toMatchObject({ environment: "test", jwtSecret: expect.stringMatching(/^test-/) });
   });
@@ -40,6 +49,8 @@ describe("configuration", () => {
       /misconfigured/,
     );
     expect(() => getConfig({ ...base, JWT_SECRET: "" })).toThrow(/misconfigured/);
+    expect(logLines()).toContain("configuration invalid CHAT_TOKEN_SECRET: must be at least 32 bytes");
+    expect(logLines().join("\n")).not.toContain("x".repeat(31));
   });
 
   it("accepts a JWKS only with a required issuer and audience, so other tenants' tokens do not pass", () => {
@@ -63,28 +74,42 @@ describe("configuration", () => {
     expect(missing.text).toContain("JWT_SECRET or JWT_JWKS_URL");
   });
 
-  it("answers 503, not 401, while the identity provider's keys cannot be fetched", async () => {
-    const jwks = {
+  it("verifies JWTs against the identity provider's JWKS, and answers 503, not 401, while it is down", async () => {
+    const settings = (jwksUrl: string) => ({
       ...base,
       JWT_SECRET: "",
-      JWT_JWKS_URL: "https://jwks.invalid/.well-known/jwks.json",
-      JWT_ISSUER: "https://jwks.invalid/",
+      JWT_JWKS_URL: jwksUrl,
+      JWT_ISSUER: `${IDENTITY_PROVIDER}/`,
       JWT_AUDIENCE: "spana",
-    };
-    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
-      "sign",
-      "verify",
-    ])) as CryptoKeyPair;
-    const jwt = await new SignJWT({ role: "customer" })
-      .setProtectedHeader({ alg: "ES256", kid: "k1" })
-      .setSubject("alice")
-      .setIssuer("https://jwks.invalid/")
-      .setAudience("spana")
-      .setExpirationTime("1h")
-      .sign(keys.privateKey);
-    const res = await app.request("/chat/my-chats", { headers: { Authorization: `Bearer ${jwt}` } }, jwks);
-    expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ error: { code: "unavailable" } });
+    });
+    const signed = async (key: CryptoKey, kid: string) =>
+      new SignJWT({ role: "customer" })
+        .setProtectedHeader({ alg: "ES256", kid })
+        .setSubject("alice")
+        .setIssuer(`${IDENTITY_PROVIDER}/`)
+        .setAudience("spana")
+        .setExpirationTime("1h")
+        .sign(key);
+    const myChats = async (jwt: string, jwksUrl: string) =>
+      app.request("/chat/my-chats", { headers: { Authorization: `Bearer ${jwt}` } }, settings(jwksUrl));
+    const providerKey = await importJWK(SIGNING_KEY, "ES256");
+    const genuine = await signed(providerKey as CryptoKey, SIGNING_KEY.kid);
+    expect((await myChats(genuine, JWKS_URL)).status).toBe(200);
+
+    const { privateKey: strangerKey } = (await crypto.subtle.generateKey(
+      { name: "ECDSA", namedCurve: "P-256" },
+      true,
+      ["sign", "verify"],
+    )) as CryptoKeyPair;
+    const forged = await myChats(await signed(strangerKey, SIGNING_KEY.kid), JWKS_URL);
+    expect(forged.status).toBe(401);
+
+    const down = await myChats(genuine, `${JWKS_DOWN_URL}?${crypto.randomUUID()}`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ error: { code: "unavailable" } });
+    // Operators see why, without the token.
+    expect(logLines().join("\n")).toMatch(/JWKS could not be fetched/);
+    expect(logLines().join("\n")).not.toContain(genuine);
   });
 });
 

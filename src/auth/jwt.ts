@@ -126,10 +126,12 @@ export async function verifyUserJwt(token: string, config: Config): Promise<Iden
     return { userId, role: claims.data.role, expiresAt };
   } catch (error) {
     if (error instanceof InvalidJwtError) throw error;
-    // The identity provider's keys could not be fetched or read: the caller is not at fault.
+    // The identity provider's keys could not be fetched or read: the caller is not at fault. jose
+    // says a JWKS answer other than 200 (a provider in an outage) only with its generic error.
     const keysUnavailable =
       config.jwksUrl !== undefined &&
       (!(error instanceof joseErrors.JOSEError) ||
+        error.code === "ERR_JOSE_GENERIC" ||
         error instanceof joseErrors.JWKSTimeout ||
         error instanceof joseErrors.JWKSInvalid);
     if (keysUnavailable) {
