@@ -52,6 +52,12 @@ describe("a message that a consumer refuses for good", () => {
 
     // Retrying while D1 still refuses it changes nothing; once the cause is fixed it goes through.
     const letter = letters.find((l) => l.source === `booking:${chat.bookingId}`) ?? { id: 0 };
+    // The room answers a refusal rather than throwing it: a thrown query error would carry the
+    // message's text (drizzle lists the bound values) into the runtime's exception log.
+    const direct = await room.retryD1Copy("seq 2");
+    expect(direct).toMatchObject({ ok: false, refusal: { code: "unavailable" } });
+    expect(JSON.stringify(direct)).toContain("injected bad row");
+    expect(JSON.stringify(direct)).not.toContain(poison);
     const refused = await api("POST", `/chat/admin/dead-letters/${letter.id}/retry`, { jwt: chat.admin.jwt });
     expect(refused.status, refused.text).toBe(503);
     await cure();

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Identity } from "../auth/jwt";
 import { getConfig } from "../config";
 import { database } from "../db/client";
+import { refusedByD1 } from "../db/retry-copy";
 import { messages as d1Messages } from "../db/schema";
 import { d1Shard, recordedShard, recordShard } from "../db/shards";
 import { FeedConsumer } from "../delivery/feed-consumer";
@@ -333,13 +334,11 @@ export class BookingRoom extends SocketServer<RoomSocket, typeof clientEventData
     const seq = /^seq (\d+)$/.exec(position)?.[1];
     const message = seq === undefined ? null : this.state.conversation.log.get(Number(seq));
     if (message) {
-      await db.insert(d1Messages).values(bookingMessageRow(booking.id, message)).onConflictDoNothing();
-      return ok(null);
+      return refusedByD1(() =>
+        db.insert(d1Messages).values(bookingMessageRow(booking.id, message)).onConflictDoNothing(),
+      );
     }
-    if (/^event \d+$/.test(position)) {
-      await mirrorBooking(db, booking);
-      return ok(null);
-    }
+    if (/^event \d+$/.test(position)) return refusedByD1(() => mirrorBooking(db, booking));
     return fail("not_found", `Nothing at ${position} in this booking`);
   }
 

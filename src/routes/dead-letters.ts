@@ -1,6 +1,6 @@
 import { recordAdminAccess } from "../db/admin-audit";
 import { getDeadLetter, listDeadLetters, resolveDeadLetter } from "../delivery/dead-letters";
-import { ApiError, unwrap } from "../errors";
+import { ApiError, type Result, unwrap } from "../errors";
 import { describeError } from "../log";
 import { bookingRoom } from "../rooms";
 import { supportThread } from "../support/thread-stub";
@@ -43,17 +43,19 @@ export const deadLetterHandlers = {
       letter.source.slice(0, letter.source.indexOf(":")),
       letter.source.slice(letter.source.indexOf(":") + 1),
     ];
+    let retried: Result<null>;
     try {
-      const retried =
+      retried =
         kind === "booking"
           ? await bookingRoom(c.env, key).retryD1Copy(letter.position)
           : await supportThread(c.env, key).retryD1Copy(letter.position);
-      unwrap(retried);
     } catch (error) {
-      if (error instanceof ApiError) throw error;
-      console.error(`dead letter ${id}: retry refused`, describeError(error));
-      throw new ApiError("unavailable", `D1 refused it again: ${describeError(error).slice(0, 200)}`);
+      console.error(`dead letter ${id}: its conversation could not be reached`, describeError(error));
+      throw new ApiError("unavailable", "The conversation could not be reached; try again");
     }
+    if (!retried.ok && retried.refusal.code === "unavailable")
+      console.error(`dead letter ${id}: retry refused`, retried.refusal.message);
+    unwrap(retried);
     await resolveDeadLetter(c.env.DB, id, "retried", identity.userId);
     return { body: { deadLetter: { ...letter, ...(await getDeadLetter(c.env.DB, id)) } } };
   },

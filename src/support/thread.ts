@@ -7,6 +7,7 @@ import { Conversation } from "../conversation/conversation";
 import type { StoredMessage } from "../conversation/message-log";
 import { ObjectStorage } from "../conversation/object-storage";
 import { database } from "../db/client";
+import { refusedByD1 } from "../db/retry-copy";
 import { messages as d1Messages } from "../db/schema";
 import { d1Shard, recordedShard, recordShard } from "../db/shards";
 import { FeedConsumer } from "../delivery/feed-consumer";
@@ -189,8 +190,9 @@ export class SupportThread extends DurableObject<Env> {
     const message = providerId && seq !== undefined ? this.conversation.log.get(Number(seq)) : null;
     if (!providerId || !message) return fail("not_found", `Nothing at ${position} in this thread`);
     const db = database(d1Shard(this.env, recordedShard(this.ctx.storage.kv)));
-    await db.insert(d1Messages).values(toSupportRow(providerId, message)).onConflictDoNothing();
-    return ok(null);
+    return refusedByD1(() =>
+      db.insert(d1Messages).values(toSupportRow(providerId, message)).onConflictDoNothing(),
+    );
   }
 
   /** Erases what `userId` (the provider, or an admin) wrote in this thread; repeating it erases nothing twice. */
