@@ -57,7 +57,7 @@ describe("Socket.IO delivery", () => {
         failed++;
         // The hub goes away mid-delivery, forgetting everything it held in memory.
         for (let hub = 0; hub < 4; hub++) void evictDurableObject(sioHubStub(env, hub)).catch(() => {});
-        return Promise.reject(new Error("hub restarting"));
+        return Promise.reject(new Error("injected hub restart"));
       }
       return original.call(self, source, items);
     });
