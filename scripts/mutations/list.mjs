@@ -482,4 +482,37 @@ export const mutations = [
     what: "an admin exports a user's data without it being on the record",
     tests: ["test/data-requests.test.ts"],
   },
+  {
+    id: "jwks-outage-as-bad-token",
+    file: "src/auth/jwt.ts",
+    find: '        error.code === "ERR_JOSE_GENERIC" ||\n',
+    replace: "",
+    what: "every user is signed out (401) while the identity provider's JWKS answers 503",
+    tests: ["test/config.test.ts"],
+  },
+  {
+    id: "retry-throws-query-error",
+    file: "src/db/retry-copy.ts",
+    find: "  } catch (error) {\n",
+    replace: "  } catch (error) {\n    if (error) throw error;\n",
+    what: "a refused dead-letter retry throws drizzle's query error, with the message's text, out of the room",
+    tests: ["test/dead-letters.test.ts"],
+  },
+  {
+    id: "rejoin-refusal-ignored",
+    file: "sdk/src/booking-chat.ts",
+    find: "          this.end(frame.data.message);",
+    replace: "          void 0;",
+    what: "a chat that ended while the client was away keeps retrying its join; waiting sends hang",
+    tests: ["test/client-sdk.test.ts"],
+  },
+  {
+    id: "feed-starts-itself",
+    file: "sdk/src/client.ts",
+    find: '      return new Inbox(feed("/me/ws"));',
+    replace:
+      '      const inbox = new Inbox(feed("/me/ws"));\n      void inbox.connect();\n      return inbox;',
+    what: "the inbox connects before connect(), unlike booking chats",
+    tests: ["test/client-sdk.test.ts"],
+  },
 ];
