@@ -33,7 +33,6 @@ export class Feed {
   protected readonly connection: Connection;
   private readonly watch = new StatusWatch();
   private connecting: Promise<void> | null = null;
-  private closedByApp = false;
 
   constructor(
     options: FeedOptions,
@@ -48,8 +47,9 @@ export class Feed {
   }
 
   /**
-   * Connects; resolves once the socket is open (from then on nothing is missed), rejects if the
-   * service refuses it for good. Throws NoWebSocketError at once when there is no WebSocket.
+   * Connects; resolves once the socket is open (from then on nothing is missed). Until then it
+   * keeps trying, as after any loss; `close()` meanwhile rejects it. Throws NoWebSocketError at
+   * once when there is no WebSocket.
    */
   connect(): Promise<void> {
     this.connection.assertCanOpen();
@@ -57,15 +57,8 @@ export class Feed {
     this.connecting = new Promise((resolve, reject) => {
       const off = this.watch.on((status) => {
         if (status === "open") resolve();
-        else if (status !== "stopped") return;
-        else
-          reject(
-            new Error(
-              this.closedByApp
-                ? "spana-chat: the feed was closed before it opened"
-                : "spana-chat: the service refused the feed (a revoked or wrong JWT, or too many sockets)",
-            ),
-          );
+        else if (status === "stopped") reject(new Error("spana-chat: the feed was closed before it opened"));
+        else return;
         off();
       });
     });
@@ -89,7 +82,6 @@ export class Feed {
   }
 
   close(): void {
-    this.closedByApp = true;
     this.connection.stop();
   }
 
