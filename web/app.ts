@@ -2,6 +2,7 @@
 // client SDK's typed calls. Development only: it depends on POST /dev/token, which production does not serve.
 
 import { type BookingChat, ChatClientError } from "../sdk/src";
+import { randomId } from "../sdk/src/random-id";
 import type { Booking } from "../src/protocol";
 import { resetChatState, setFrozen, setLive } from "./chat-state";
 import { $, describe, el, notice, succeeded, time } from "./dom";
@@ -405,7 +406,7 @@ $("composer").addEventListener("submit", async (event) => {
   input.value = "";
   sending.typing(false);
   // Shown at once as sending: while offline (the SDK sends it on reconnect) or its files upload.
-  const clientMessageId = crypto.randomUUID();
+  const clientMessageId = randomId(); // crypto.randomUUID exists only on https and localhost
   messages.sending(clientMessageId, text, pending.size);
   try {
     // A message goes out once its files are uploaded; with files, its text may be empty.
