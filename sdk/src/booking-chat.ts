@@ -21,7 +21,7 @@ import {
 } from "./http";
 import { LiveState } from "./live-state";
 import { randomId } from "./random-id";
-import { type ChatStatus, StatusWatch } from "./status";
+import { type ChatStatus, StatusWatch, subscribe } from "./status";
 import type { OpenSocket } from "./transport";
 
 /**
@@ -126,11 +126,7 @@ export class BookingChat {
   on(event: "status", handler: (status: ChatStatus) => void): () => void;
   on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void;
   on(event: string, handler: (data: never) => void): () => void {
-    if (event === "status") return this.watch.on(handler as (status: ChatStatus) => void);
-    return this.events.on(
-      event as ServerEventName,
-      handler as (data: ServerEventPayload<ServerEventName>) => void,
-    );
+    return subscribe(this.watch, this.events, event, handler);
   }
 
   /**

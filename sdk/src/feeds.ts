@@ -15,7 +15,7 @@ import {
   request,
 } from "./http";
 import { randomId } from "./random-id";
-import { type ChatStatus, StatusWatch } from "./status";
+import { type ChatStatus, StatusWatch, subscribe } from "./status";
 import { NoWebSocketError, type OpenSocket } from "./transport";
 
 export type FeedOptions = {
@@ -74,11 +74,7 @@ export class Feed {
   on(event: "status", handler: (status: ChatStatus) => void): () => void;
   on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void;
   on(event: string, handler: (data: never) => void): () => void {
-    if (event === "status") return this.watch.on(handler as (status: ChatStatus) => void);
-    return this.events.on(
-      event as ServerEventName,
-      handler as (data: ServerEventPayload<ServerEventName>) => void,
-    );
+    return subscribe(this.watch, this.events, event, handler);
   }
 
   close(): void {
@@ -193,11 +189,7 @@ export class AdminFeed {
   on(event: "status", handler: (status: ChatStatus) => void): () => void;
   on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void;
   on(event: string, handler: (data: never) => void): () => void {
-    if (event === "status") return this.watch.on(handler as (status: ChatStatus) => void);
-    return this.events.on(
-      event as ServerEventName,
-      handler as (data: ServerEventPayload<ServerEventName>) => void,
-    );
+    return subscribe(this.watch, this.events, event, handler);
   }
 
   close(): void {

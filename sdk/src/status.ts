@@ -1,4 +1,6 @@
+import type { ServerEventName, ServerEventPayload } from "../../src/protocol";
 import type { ConnectionStatus } from "./connection";
+import type { Emitter } from "./emitter";
 
 /**
  * Where a chat's or feed's connection is: `idle` before it is started, `connecting`, `open`,
@@ -27,4 +29,15 @@ export class StatusWatch {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
   }
+}
+
+/** What every chat's and feed's `on()` does: `status` to its watch, any other event to its emitter. */
+export function subscribe(
+  watch: StatusWatch,
+  events: Emitter,
+  event: string,
+  handler: (data: never) => void,
+): () => void {
+  if (event === "status") return watch.on(handler as (status: ChatStatus) => void);
+  return events.on(event as ServerEventName, handler as (data: ServerEventPayload<ServerEventName>) => void);
 }
