@@ -5,20 +5,9 @@ import { d1ShardOf } from "../src/db/shards";
 import { AdminBookingsResponse, AdminMessagesResponse, type ListedMessage } from "../src/protocol";
 import { bookingRoom } from "../src/rooms";
 import { api, field } from "./helpers/api";
-import { settleD1 } from "./helpers/d1";
+import { sendAndSettle } from "./helpers/d1";
 import { type ActiveChat, activeChat } from "./helpers/flow";
-import { joined } from "./helpers/socket";
 import { newCustomer } from "./helpers/users";
-
-async function send(chat: ActiveChat, texts: string[]) {
-  const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
-  for (const message of texts) {
-    customer.send("booking-chat", { bookingId: chat.bookingId, chatToken: chat.customerToken, message });
-    await customer.expect("booking-chat");
-  }
-  customer.close();
-  await settleD1(bookingRoom(env, chat.bookingId));
-}
 
 const shards = [env.DB, env.DB_1];
 
@@ -63,7 +52,7 @@ describe("D1 shards", () => {
     const chats: ActiveChat[] = [];
     const inShard = (shard: number) => chats.filter((c) => d1ShardOf(c.bookingId, 2) === shard).length;
     while (inShard(0) < 2 || inShard(1) < 2) chats.push(await activeChat({ customer }));
-    for (const [i, chat] of chats.entries()) await send(chat, [`${i}a`, `${i}b`, `${i}c`]);
+    for (const [i, chat] of chats.entries()) await sendAndSettle(chat, [`${i}a`, `${i}b`, `${i}c`]);
 
     // Disjoint: each booking and its messages are in its own shard and nowhere else.
     for (const chat of chats) {
@@ -162,7 +151,7 @@ describe("D1 shards", () => {
     // As rooms created before this release are: no shard recorded.
     await runInDurableObject(room, (_, state) => state.storage.kv.delete("d1Shard"));
     await evictDurableObject(room);
-    await send(chat, ["after the upgrade"]);
+    await sendAndSettle(chat, ["after the upgrade"]);
     expect((await heldIn(env.DB, chat.bookingId)).messages).toBe(1);
   });
 });

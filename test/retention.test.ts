@@ -7,24 +7,13 @@ import { archiveExpired } from "../src/retention/archive";
 import { bookingRoom } from "../src/rooms";
 import { api } from "./helpers/api";
 import { ageMessages, archivedLines } from "./helpers/archives";
-import { d1Of, d1Seqs, settleD1 } from "./helpers/d1";
+import { d1Of, d1Seqs, sendAndSettle } from "./helpers/d1";
 import { type ActiveChat, activeChat } from "./helpers/flow";
-import { joined } from "./helpers/socket";
 
 // This file runs with D1_RETENTION_DAYS=30 (vitest.config.ts).
 const DAY = 24 * 60 * 60 * 1000;
 /** With 30 days' retention, everything sent today has expired by then. */
 const IN_31_DAYS = Date.now() + 31 * DAY;
-
-async function send(chat: ActiveChat, texts: string[]) {
-  const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
-  for (const message of texts) {
-    customer.send("booking-chat", { bookingId: chat.bookingId, chatToken: chat.customerToken, message });
-    await customer.expect("booking-chat");
-  }
-  customer.close();
-  await settleD1(bookingRoom(env, chat.bookingId));
-}
 
 async function history(chat: ActiveChat) {
   const res = await api("GET", `/chat/booking/${chat.bookingId}`, { jwt: chat.admin.jwt });
@@ -37,7 +26,7 @@ describe("retention: D1 keeps D1_RETENTION_DAYS, R2 keeps the rest", () => {
     // A booking in each shard.
     const chats: ActiveChat[] = [];
     while (new Set(chats.map((c) => d1ShardOf(c.bookingId, 2))).size < 2) chats.push(await activeChat());
-    for (const chat of chats) await send(chat, ["one", "two", "three"]);
+    for (const chat of chats) await sendAndSettle(chat, ["one", "two", "three"]);
     // A message D1 holds that has not expired: it stays.
     const young = new Date(IN_31_DAYS).toISOString();
     await env.DB.prepare(
@@ -88,7 +77,7 @@ describe("retention: D1 keeps D1_RETENTION_DAYS, R2 keeps the rest", () => {
 
   it("loses and duplicates nothing when it stops between writing an archive and deleting from D1", async () => {
     const chat = await activeChat();
-    await send(chat, ["a", "b"]);
+    await sendAndSettle(chat, ["a", "b"]);
     const crash = () => {
       throw new Error("crashed after writing");
     };
@@ -110,13 +99,13 @@ describe("retention: D1 keeps D1_RETENTION_DAYS, R2 keeps the rest", () => {
 
   it("never copies an archived message back into D1", async () => {
     const chat = await activeChat();
-    await send(chat, ["old 1", "old 2"]);
+    await sendAndSettle(chat, ["old 1", "old 2"]);
     await ageMessages(chat.bookingId, 40);
     await archiveExpired(env);
     expect(await d1Seqs(chat.bookingId)).toEqual([]);
     // A woken room asks D1 how far its copy got; D1 no longer holds the archived messages.
     await evictDurableObject(bookingRoom(env, chat.bookingId));
-    await send(chat, ["new"]);
+    await sendAndSettle(chat, ["new"]);
     expect(await d1Seqs(chat.bookingId)).toEqual([3]);
     expect((await archivedLines(chat.bookingId)).map((l) => l.seq)).toEqual([1, 2]);
     const row = await d1Of(chat.bookingId)

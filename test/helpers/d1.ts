@@ -2,6 +2,9 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { d1ShardOf, recordedShard } from "../../src/db/shards";
+import { bookingRoom } from "../../src/rooms";
+import type { ActiveChat } from "./flow";
+import { joined } from "./socket";
 
 /** The D1 shard a conversation created in the tests lives in (`key`: a booking id, or `support:` and a provider id). */
 export function d1Of(key: string): D1Database {
@@ -109,4 +112,15 @@ export async function d1Seqs(bookingId: string): Promise<number[]> {
     .bind(bookingId)
     .all<{ seq: number }>();
   return results.map((r) => r.seq);
+}
+
+/** The customer sends `texts`, one after another, and the room's D1 copy catches up. */
+export async function sendAndSettle(chat: ActiveChat, texts: string[]): Promise<void> {
+  const customer = await joined(chat.bookingId, chat.customer, chat.customerToken);
+  for (const message of texts) {
+    customer.send("booking-chat", { bookingId: chat.bookingId, chatToken: chat.customerToken, message });
+    await customer.expect("booking-chat");
+  }
+  customer.close();
+  await settleD1(bookingRoom(env, chat.bookingId));
 }
