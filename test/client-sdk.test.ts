@@ -229,12 +229,19 @@ describe("the client SDK against the real service", () => {
     expect(heard.sort()).toEqual(["feed 2", "inbox 2"]);
     for (const each of [chat, inbox, feed, provider]) each.close();
     expect(feed.status).toBe("stopped");
+    await feed.connect();
+    expect(feed.status).toBe("open");
+    feed.close();
 
     // Closed while it connects (a screen left at once): its connect() says so instead of hanging.
     const leftAtOnce = clientFor(s.customer).inbox();
     const connecting = leftAtOnce.connect();
     leftAtOnce.close();
     await expect(connecting).rejects.toThrow("closed before it opened");
+    // ...and connects when asked again.
+    await leftAtOnce.connect();
+    expect(leftAtOnce.status).toBe("open");
+    leftAtOnce.close();
   });
 
   it("refuses the admin feed to a party: connect() rejects with the service's code", async () => {

@@ -79,6 +79,7 @@ export class Feed {
 
   close(): void {
     this.connection.stop();
+    this.connecting = null;
   }
 
   protected receive(frame: ServerEvent): void {
@@ -194,6 +195,7 @@ export class AdminFeed {
 
   close(): void {
     this.stopped = true;
+    this.connecting = null;
     for (const shard of this.shards) shard.close();
     this.watch.set("stopped");
   }
