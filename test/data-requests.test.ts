@@ -162,7 +162,7 @@ describe("a user's erasure (GDPR article 17)", () => {
     const shards = [env.DB, env.DB_1];
     for (const shard of shards) {
       await shard.exec(
-        "CREATE TRIGGER d1_down BEFORE UPDATE ON messages BEGIN SELECT RAISE(ABORT, 'D1 is down'); END;",
+        "CREATE TRIGGER d1_down BEFORE UPDATE ON messages BEGIN SELECT RAISE(ABORT, 'D1 is down (injected)'); END;",
       );
     }
     const asked = await api("POST", `/admin/users/${chat.customer.id}/erase`, {
