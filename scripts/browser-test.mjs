@@ -347,6 +347,7 @@ async function main() {
 
   await step("an admin who signs in later finds the booking, and is told to pick one first", async () => {
     admin = await signIn("admin", names.admin);
+    await expectText(admin.getByTestId("list-live"), "Live", "the admin's feed said to be live");
     await admin.getByTestId("admin-pay-button").click();
     await expectText(admin.getByTestId("notice"), "Pick a booking", "a hint instead of a dead button");
     const item = admin.locator(`[data-booking-id="${bookingId}"]`);
@@ -643,9 +644,17 @@ async function main() {
       // The browsers log the refused connections of the outage; those are expected.
       const outage = /ERR_CONNECTION_REFUSED|WebSocket connection to|Failed to load resource/;
       for (const label of [names.customer, names.provider, names.admin]) expectedErrors.set(label, outage);
+      await expectText(customer.getByTestId("list-live"), "Live", "the customer's list said to be live");
       killTree(server.pid);
       server = null;
       await expectText(phone.getByTestId("chat-state"), "Reconnecting", "the phone says it is reconnecting");
+      await expectText(customer.getByTestId("list-live"), "Reconnecting", "the customer's list says so too");
+      await expectText(admin.getByTestId("list-live"), "Reconnecting", "the admin's list says so too");
+      // Admins list on demand only; the feed does not replay what it missed, so its return re-reads.
+      const adminCatchesUp = admin.waitForResponse(
+        (response) => response.url().includes("/chat/admin/bookings") && response.ok(),
+        { timeout: 60_000 },
+      );
       await phone.getByTestId("message-input").fill("Written while offline");
       await phone.getByTestId("send-button").click();
       const line = messageWith(phone, "Written while offline");
@@ -676,6 +685,11 @@ async function main() {
         40_000,
       );
       await expectText(admin.getByTestId("chat-state"), "Live", "the admin watching again", 40_000);
+      await expectText(admin.getByTestId("list-live"), "Live", "the admin's feed live again", 40_000);
+      await adminCatchesUp.catch(() => {
+        throw new Error("expected the admin's list read again once its feed is back");
+      });
+      await expectText(customer.getByTestId("list-live"), "Live", "the customer's list live again");
       // An old error does not outstay the next success.
       await expectHidden(phone.getByTestId("notice"), "the list's error cleared once the list loads");
       await expectHidden(customer.getByTestId("notice"), "the other tab's error cleared too");

@@ -8,6 +8,7 @@ import { resetChatState, setFrozen, setLive } from "./chat-state";
 import { $, describe, el, notice, succeeded, time } from "./dom";
 import { ChatFiles } from "./files";
 import { type Entry, otherParty, renderBookings } from "./list";
+import { watchLiveUpdates } from "./live-updates";
 import { MessageList } from "./messages";
 import * as moderation from "./moderation";
 import { forgetSession, type Role, restoreSession, type Session, signIn } from "./session";
@@ -63,6 +64,7 @@ function listenToInbox({ client }: Session): void {
       if (reopen && data.bookingId === openBookingId) void openChat(data.bookingId);
     });
   }
+  watchLiveUpdates(inbox, () => void refreshBookings());
   inbox.connect().catch((error: unknown) => notice(`Live updates are off: ${describe(error)}`, "live"));
 }
 
@@ -83,6 +85,7 @@ function watchFeed({ client }: Session): Promise<void> {
   });
   feed.on("booking-chat", (m) => add(`${time(m.createdAt)} · ${m.senderId}: ${previewOf(m)}`));
   feed.on("support-chat", (m) => add(`${time(m.createdAt)} · support ${m.providerId}: ${m.content}`));
+  watchLiveUpdates(feed, () => void refreshBookings());
   return feed.connect();
 }
 
