@@ -653,7 +653,7 @@ async function main() {
       // Admins list on demand only; the feed does not replay what it missed, so its return re-reads.
       const adminCatchesUp = admin.waitForResponse(
         (response) => response.url().includes("/chat/admin/bookings") && response.ok(),
-        { timeout: 60_000 },
+        { timeout: 120_000 },
       );
       await phone.getByTestId("message-input").fill("Written while offline");
       await phone.getByTestId("send-button").click();
