@@ -5,12 +5,10 @@ import {
   type Message,
   type Metadata,
   type ServerEvent,
-  type ServerEventName,
   type ServerEventPayload,
   UploadResponse,
 } from "../../src/protocol";
 import { Connection, type ConnectionStatus } from "./connection";
-import { Emitter } from "./emitter";
 import {
   ChatClientError,
   type FileBody,
@@ -21,7 +19,7 @@ import {
 } from "./http";
 import { LiveState } from "./live-state";
 import { randomId } from "./random-id";
-import { type ChatStatus, StatusWatch, subscribe } from "./status";
+import { StatusAndEvents } from "./status";
 import type { OpenSocket } from "./transport";
 
 /**
@@ -55,10 +53,8 @@ export type BookingChatOptions = {
  * connection drops: it resumes with `sinceSeq` and drops repeats. Sends made while offline are
  * kept and sent (once, thanks to their clientMessageId) when the connection is back.
  */
-export class BookingChat {
-  private readonly events = new Emitter();
+export class BookingChat extends StatusAndEvents {
   private readonly pending = new Map<string, PendingSend>();
-  private readonly watch = new StatusWatch();
   /** The pending sends out on the current connection. */
   private readonly inFlight = new Set<string>();
   private readonly connection: Connection;
@@ -72,6 +68,7 @@ export class BookingChat {
   private terminated = false;
 
   constructor(private readonly options: BookingChatOptions) {
+    super();
     this.chatToken = options.chatToken;
     this.lastSeq = options.sinceSeq ?? null;
     this.connection = new Connection({
@@ -109,24 +106,9 @@ export class BookingChat {
     return joined;
   }
 
-  /** Where the connection is (see ChatStatus); `on("status")` hears every change. */
-  get status(): ChatStatus {
-    return this.watch.current;
-  }
-
   /** Messages sent and not yet stored: what a "sending" or "Offline, N waiting" line shows. */
   get waiting(): number {
     return this.pending.size;
-  }
-
-  /**
-   * Typed events: `booking-chat` arrives exactly once per message, in seq order; `status`, the
-   * connection's status, for a "Reconnecting..." line.
-   */
-  on(event: "status", handler: (status: ChatStatus) => void): () => void;
-  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void;
-  on(event: string, handler: (data: never) => void): () => void {
-    return subscribe(this.watch, this.events, event, handler);
   }
 
   /**

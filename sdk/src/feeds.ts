@@ -1,10 +1,4 @@
-import {
-  AdminFeedResponse,
-  type ServerEvent,
-  type ServerEventName,
-  type ServerEventPayload,
-  type SupportMessage,
-} from "../../src/protocol";
+import { AdminFeedResponse, type ServerEvent, type SupportMessage } from "../../src/protocol";
 import { Connection } from "./connection";
 import { Emitter } from "./emitter";
 import {
@@ -15,7 +9,7 @@ import {
   request,
 } from "./http";
 import { randomId } from "./random-id";
-import { type ChatStatus, StatusWatch, subscribe } from "./status";
+import { type ChatStatus, StatusAndEvents } from "./status";
 import { NoWebSocketError, type OpenSocket } from "./transport";
 
 export type FeedOptions = {
@@ -29,15 +23,12 @@ export type FeedOptions = {
  * An app-wide subscription: the user's inbox (`/me/ws`) or one shard of the admins' feed. Like a
  * booking chat, it connects when `connect()` is called, and keeps reconnecting until `close()`.
  */
-export class Feed {
+export class Feed extends StatusAndEvents {
   protected readonly connection: Connection;
-  private readonly watch = new StatusWatch();
   private connecting: Promise<void> | null = null;
 
-  constructor(
-    options: FeedOptions,
-    protected readonly events = new Emitter(),
-  ) {
+  constructor(options: FeedOptions, events = new Emitter()) {
+    super(events);
     this.connection = new Connection({
       ...options,
       onOpen: (send) => this.opened(send),
@@ -64,17 +55,6 @@ export class Feed {
     });
     this.connection.start();
     return this.connecting;
-  }
-
-  /** Where the connection is (see ChatStatus); `on("status")` hears every change. */
-  get status(): ChatStatus {
-    return this.watch.current;
-  }
-
-  on(event: "status", handler: (status: ChatStatus) => void): () => void;
-  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void;
-  on(event: string, handler: (data: never) => void): () => void {
-    return subscribe(this.watch, this.events, event, handler);
   }
 
   close(): void {
@@ -155,9 +135,7 @@ export class Inbox extends Feed {
  * (`GET /admin/feed` lists one socket per shard); this opens all of them and hears them as one.
  * Order holds per booking and per thread, each of which lives on one shard.
  */
-export class AdminFeed {
-  private readonly events = new Emitter();
-  private readonly watch = new StatusWatch();
+export class AdminFeed extends StatusAndEvents {
   private shards: Feed[] = [];
   private connecting: Promise<void> | null = null;
   private stopped = false;
@@ -165,7 +143,9 @@ export class AdminFeed {
   constructor(
     private readonly http: HttpOptions,
     private readonly feedAt: (path: string) => FeedOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * Lists the shards and connects to each; resolves once every one is open (from then on nothing
@@ -180,17 +160,6 @@ export class AdminFeed {
       throw error;
     });
     return this.connecting;
-  }
-
-  /** `open` once every shard is, `offline` while any reconnects (see ChatStatus). */
-  get status(): ChatStatus {
-    return this.watch.current;
-  }
-
-  on(event: "status", handler: (status: ChatStatus) => void): () => void;
-  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void;
-  on(event: string, handler: (data: never) => void): () => void {
-    return subscribe(this.watch, this.events, event, handler);
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import type { ServerEventName, ServerEventPayload } from "../../src/protocol";
 import type { ConnectionStatus } from "./connection";
-import type { Emitter } from "./emitter";
+import { Emitter } from "./emitter";
 
 /**
  * Where a chat's or feed's connection is: `idle` before it is started, `connecting`, `open`,
@@ -31,13 +31,31 @@ export class StatusWatch {
   }
 }
 
-/** What every chat's and feed's `on()` does: `status` to its watch, any other event to its emitter. */
-export function subscribe(
-  watch: StatusWatch,
-  events: Emitter,
-  event: string,
-  handler: (data: never) => void,
-): () => void {
-  if (event === "status") return watch.on(handler as (status: ChatStatus) => void);
-  return events.on(event as ServerEventName, handler as (data: ServerEventPayload<ServerEventName>) => void);
+/**
+ * What a booking chat, the inbox and the admin feed have alike: `status`, and `on()` for the
+ * server's typed events and for `status` changes.
+ */
+export abstract class StatusAndEvents {
+  protected readonly watch = new StatusWatch();
+
+  constructor(protected readonly events: Emitter = new Emitter()) {}
+
+  /** Where the connection is (see ChatStatus); the admin feed's is `open` only once every shard is. */
+  get status(): ChatStatus {
+    return this.watch.current;
+  }
+
+  /**
+   * Typed events (a chat's `booking-chat` arrives exactly once per message, in seq order), or
+   * `status`: the connection's status, for a "Reconnecting..." line. Returns the unsubscribe.
+   */
+  on(event: "status", handler: (status: ChatStatus) => void): () => void;
+  on<K extends ServerEventName>(event: K, handler: (data: ServerEventPayload<K>) => void): () => void;
+  on(event: string, handler: (data: never) => void): () => void {
+    if (event === "status") return this.watch.on(handler as (status: ChatStatus) => void);
+    return this.events.on(
+      event as ServerEventName,
+      handler as (data: ServerEventPayload<ServerEventName>) => void,
+    );
+  }
 }
